@@ -1,0 +1,151 @@
+"""Model input channels: a registry of named planes and the prepared image they are cut from.
+
+Inference and training build stage inputs the same way: ``prepare`` once per image (line plane,
+hints, line-enclosed regions), then ``crop`` or ``downsample`` to planes, then ``stack`` the
+channels a stage's manifest names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from engine.arrays import hints_planes, line_from_rgba
+from engine.errors import InputError, unknown_name
+from engine.resample import box_resize, box_resize_hwc
+
+# Channel name -> number of planes. Order inside a stage comes from its manifest.
+CHANNELS: dict[str, int] = {
+    "line": 1,  # 1 = paper, 0 = ink
+    "hint_rgb": 3,  # hint colour, 0 where unhinted
+    "hint_mask": 1,  # hint strength (the hint layer's alpha)
+    "fill_rgb": 3,  # hints spread inside their line-enclosed region (a flood fill)
+    "fill_mask": 1,  # 1 where a region received a hint
+    "draft_rgb": 3,  # the draft stage's output, upsampled (refinement stage only)
+}
+
+INK_THRESHOLD = 0.5  # line plane below this is a barrier for region filling
+
+
+def channel_count(names: tuple[str, ...] | list[str]) -> int:
+    total = 0
+    for name in names:
+        if name not in CHANNELS:
+            raise InputError(unknown_name("input channel", name, CHANNELS))
+        total += CHANNELS[name]
+    return total
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One image's inputs at full resolution, kept compact (u8 hints, i32 labels)."""
+
+    line_hw_f32: np.ndarray
+    hints_rgba_u8: np.ndarray | None
+    labels_hw_i32: np.ndarray  # 0 on ink, region id elsewhere
+    region_rgb: np.ndarray  # (n_regions + 1, 3) f32 mean hint colour per region
+    region_hinted: np.ndarray  # (n_regions + 1,) f32, 1 where the region holds a hint
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.line_hw_f32.shape  # type: ignore[return-value]
+
+
+def region_fill_table(
+    labels_hw_i32: np.ndarray, n_regions: int, hints_rgba_u8: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Strength-weighted mean hint colour of every region (only the hint pixels are visited)."""
+    region_rgb = np.zeros((n_regions + 1, 3), np.float32)
+    hinted = np.zeros(n_regions + 1, np.float32)
+    if hints_rgba_u8 is None:
+        return region_rgb, hinted
+    idx = np.flatnonzero(hints_rgba_u8[..., 3])
+    if idx.size == 0:
+        return region_rgb, hinted
+    lab = labels_hw_i32.ravel()[idx]
+    flat = hints_rgba_u8.reshape(-1, 4)[idx].astype(np.float64)
+    w = flat[:, 3] / 255.0
+    wsum = np.bincount(lab, weights=w, minlength=n_regions + 1)
+    for c in range(3):
+        csum = np.bincount(lab, weights=w * flat[:, c] / 255.0, minlength=n_regions + 1)
+        region_rgb[:, c] = np.where(wsum > 0, csum / np.maximum(wsum, 1e-12), 0.0)
+    hinted[:] = wsum > 0
+    region_rgb[0] = 0.0  # ink is never filled
+    hinted[0] = 0.0
+    return region_rgb, hinted
+
+
+def prepare(lineart_rgba_u8: np.ndarray, hints_rgba_u8: np.ndarray | None) -> Prepared:
+    line_hw_f32 = line_from_rgba(lineart_rgba_u8)
+    labels, n = ndimage.label(line_hw_f32 >= INK_THRESHOLD)
+    labels = labels.astype(np.int32, copy=False)
+    region_rgb, hinted = region_fill_table(labels, n, hints_rgba_u8)
+    return Prepared(line_hw_f32, hints_rgba_u8, labels, region_rgb, hinted)
+
+
+def crop(prep: Prepared, box: tuple[int, int, int, int]) -> dict[str, np.ndarray]:
+    """Full-resolution planes inside ``box`` = (y0, y1, x0, x1)."""
+    y0, y1, x0, x1 = box
+    hints = None if prep.hints_rgba_u8 is None else prep.hints_rgba_u8[y0:y1, x0:x1]
+    hint_rgb, hint_mask = hints_planes(hints, (y1 - y0, x1 - x0))
+    lab = prep.labels_hw_i32[y0:y1, x0:x1]
+    return {
+        "line": prep.line_hw_f32[y0:y1, x0:x1],
+        "hint_rgb": hint_rgb,
+        "hint_mask": hint_mask,
+        "fill_rgb": prep.region_rgb[lab],
+        "fill_mask": prep.region_hinted[lab],
+    }
+
+
+def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Planes at the draft's working resolution.
+
+    Lines are area-averaged; hint dots are kept by a max filter so a small dab survives the
+    downscale; regions are sampled at block centres.
+    """
+    h, w = prep.shape
+    if out_hw == (h, w):
+        return crop(prep, (0, h, 0, w))
+    ys = np.minimum(((np.arange(out_hw[0]) + 0.5) * h / out_hw[0]).astype(np.intp), h - 1)
+    xs = np.minimum(((np.arange(out_hw[1]) + 0.5) * w / out_hw[1]).astype(np.intp), w - 1)
+    lab = prep.labels_hw_i32[np.ix_(ys, xs)]
+    planes = {
+        "line": box_resize(prep.line_hw_f32, out_hw),
+        "fill_rgb": prep.region_rgb[lab],
+        "fill_mask": prep.region_hinted[lab],
+    }
+    if prep.hints_rgba_u8 is None:
+        planes["hint_rgb"] = np.zeros((*out_hw, 3), np.float32)
+        planes["hint_mask"] = np.zeros(out_hw, np.float32)
+        return planes
+    k = max(1, int(np.ceil(max(h / out_hw[0], w / out_hw[1]))))
+    alpha_max = ndimage.maximum_filter(prep.hints_rgba_u8[..., 3], size=k)
+    hint_mask = alpha_max[np.ix_(ys, xs)].astype(np.float32) / 255.0
+    # premultiplied average, so unhinted pixels do not darken a hint's colour; one plane at a
+    # time keeps the full-resolution temporaries to a single float plane
+    alpha = prep.hints_rgba_u8[..., 3].astype(np.float32) * (1.0 / 255.0)
+    msmall = box_resize(alpha, out_hw)
+    denom = np.maximum(msmall, 1e-6)
+    hint_rgb = np.empty((*out_hw, 3), np.float32)
+    for c in range(3):
+        prem = prep.hints_rgba_u8[..., c].astype(np.float32) * (1.0 / 255.0) * alpha
+        hint_rgb[..., c] = np.where(msmall > 1e-6, box_resize(prem, out_hw) / denom, 0.0)
+    del alpha
+    hint_rgb *= (hint_mask > 0)[..., None]
+    planes["hint_rgb"] = np.clip(hint_rgb, 0.0, 1.0).astype(np.float32)
+    planes["hint_mask"] = hint_mask
+    return planes
+
+
+def stack(names: tuple[str, ...] | list[str], planes: dict[str, np.ndarray]) -> np.ndarray:
+    """Stack the named planes into one C×H×W float32 array, in the manifest's order."""
+    parts = []
+    for name in names:
+        if name not in planes:
+            raise InputError(unknown_name("input channel", name, planes))
+        p = planes[name]
+        parts.append(p[None] if p.ndim == 2 else np.moveaxis(p, -1, 0))
+    return np.ascontiguousarray(np.concatenate(parts, 0), dtype=np.float32)

@@ -1,0 +1,116 @@
+"""The ``inkhue`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from engine.errors import InkhueError
+from engine.schema import OptionsError
+
+log = logging.getLogger("inkhue")
+
+EXIT_CODES = {"input": 2, "image_read": 2, "model": 3, "backend": 4}
+
+
+def _cmd_colorize(args: argparse.Namespace) -> int:
+    from engine.imageio import read_image, write_image
+    from engine.pipeline import Colorizer
+    from engine.schema import ColorizeOptions
+
+    opts = ColorizeOptions(
+        compose_lines=not args.flat,
+        working_size=args.working_size,
+        tile=args.tile,
+        max_pixels=args.max_pixels,
+    )
+    lineart = read_image(args.lineart, "line art", opts.max_pixels)
+    hints = None
+    if args.hints:
+        hints = read_image(args.hints, "hints", opts.max_pixels)
+        if hints.ndim != 3 or hints.shape[2] != 4:
+            from engine.errors import InputError
+
+            raise InputError(
+                f"hints {args.hints} have no alpha channel: paint the hints on a transparent "
+                "layer and save it as PNG, WebP or TIFF with transparency"
+            )
+    out = Path(args.output or Path(args.lineart).with_name(Path(args.lineart).stem + "-colorized.png"))
+    col = Colorizer(args.model, backend=args.backend, device=args.device)
+    t0 = time.perf_counter()
+    rgb = col.colorize(lineart, hints, opts)
+    write_image(out, rgb)
+    log.info("wrote %s (%dx%d, %.2f s on %s/%s)", out, rgb.shape[1], rgb.shape[0],
+             time.perf_counter() - t0, col.backend.name, col.device)
+    print(out)
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from engine import models
+    from engine.modelspec import load_manifest
+
+    found = models.available()
+    if not found:
+        print("no model is installed (searched: " + ", ".join(map(str, models.search_dirs())) + ")")
+        return 3
+    bad = 0
+    for name, path in sorted(found.items()):
+        try:
+            m = load_manifest(path, verify=True)
+            status = f"ok  v{m.version}"
+        except InkhueError as e:
+            status, bad = f"BAD {e}", bad + 1
+        print(f"{name:24s} {status}  {path}")
+    return 3 if bad else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from engine.schema import DEFAULT_MAX_PIXELS
+
+    p = argparse.ArgumentParser(prog="inkhue", description="AI colorization of line art with colour hints.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("colorize", help="colour a line-art image")
+    c.add_argument("lineart", help="line art: dark lines on white, or lines on a transparent layer")
+    c.add_argument("--hints", help="RGBA image of the same size; opaque pixels are colour hints")
+    c.add_argument("-o", "--output", help="output file (.png .jpg .webp .tif); default LINEART-colorized.png")
+    c.add_argument("--model", help="installed model name or model folder (default: inkhue-default)")
+    c.add_argument("--backend", default="onnx", help="onnx (default) or torch")
+    c.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    c.add_argument("--flat", action="store_true", help="flat colours only, without the lines multiplied on")
+    c.add_argument("--working-size", type=int, default=0, help="draft stage's longest side (0: model's)")
+    c.add_argument("--tile", type=int, default=0, help="refinement tile side (0: model's)")
+    c.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")
+    c.set_defaults(func=_cmd_colorize)
+
+    m = sub.add_parser("models", help="list installed models and verify their checksums")
+    m.set_defaults(func=_cmd_models)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="inkhue: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except InkhueError as e:
+        log.error("%s", e)
+        return EXIT_CODES.get(e.kind, 1)
+    except OptionsError as e:
+        log.error("%s", e)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

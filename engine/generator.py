@@ -1,0 +1,92 @@
+"""The U-Net generator that serves both stages (draft and refinement).
+
+Imported only by the torch backend and by training: it needs torch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from engine.modelspec import GeneratorConfig
+
+
+def _norm(kind: str, ch: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(ch)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm {kind!r}; valid: batch, none")
+
+
+class ConvBlock(nn.Sequential):
+    def __init__(self, cin: int, cout: int, norm: str, stride: int = 1) -> None:
+        super().__init__(
+            nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=norm == "none"),
+            _norm(norm, cout),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+
+
+class UNetGenerator(nn.Module):
+    """Pixel-unshuffle → U-Net (strided-conv down, nearest-up + conv) → pixel-shuffle → sigmoid.
+
+    Input N×C×H×W float in 0..1 with H, W multiples of ``cfg.divisor``; output N×3×H×W in 0..1.
+    The unshuffle lets the refinement stage work at full resolution for the cost of a smaller
+    grid while the line plane still reaches the network pixel-exactly.
+    """
+
+    def __init__(self, cfg: GeneratorConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        u, w, nrm = cfg.unshuffle, cfg.widths, cfg.norm
+        self.unshuffle = nn.PixelUnshuffle(u) if u > 1 else nn.Identity()
+        self.stem = nn.Sequential(ConvBlock(cfg.in_channels * u * u, w[0], nrm), ConvBlock(w[0], w[0], nrm))
+        self.down = nn.ModuleList(
+            nn.Sequential(ConvBlock(w[i - 1], w[i], nrm, stride=2), ConvBlock(w[i], w[i], nrm))
+            for i in range(1, len(w))
+        )
+        self.up = nn.ModuleList(
+            nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), ConvBlock(w[i], w[i - 1], nrm))
+            for i in range(len(w) - 1, 0, -1)
+        )
+        self.merge = nn.ModuleList(ConvBlock(2 * w[i - 1], w[i - 1], nrm) for i in range(len(w) - 1, 0, -1))
+        self.head = nn.Conv2d(w[0], cfg.out_channels * u * u, 1)
+        self.shuffle = nn.PixelShuffle(u) if u > 1 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.stem(self.unshuffle(x))
+        skips = [h]
+        for down in self.down:
+            h = down(h)
+            skips.append(h)
+        skips.pop()
+        for up, merge in zip(self.up, self.merge):
+            h = merge(torch.cat([up(h), skips.pop()], 1))
+        return torch.sigmoid(self.shuffle(self.head(h)))
+
+
+def build_generator(cfg: GeneratorConfig) -> UNetGenerator:
+    return UNetGenerator(cfg)
+
+
+def flops_per_pixel(cfg: GeneratorConfig) -> float:
+    """Multiply-adds ×2 per full-resolution input pixel (convolutions only), for reports."""
+    model = UNetGenerator(cfg)
+    total = 0.0
+    side = cfg.divisor * 8
+    hooks = []
+
+    def hook(mod: nn.Module, _inp: object, out: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(mod, nn.Conv2d):
+            k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+            total += 2.0 * k * out.numel()
+
+    for m in model.modules():
+        hooks.append(m.register_forward_hook(hook))
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, cfg.in_channels, side, side))
+    for h in hooks:
+        h.remove()
+    return total / (side * side)

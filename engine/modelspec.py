@@ -1,0 +1,172 @@
+"""Model manifest: what a model directory holds, how each stage is built, and checksums.
+
+A model directory has ``manifest.json`` plus per-stage ONNX files (inference) and optional
+safetensors weights (the torch backend and fine-tuning). Every file carries a sha256 that
+``load_manifest`` checks before anything is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from engine.channels import channel_count
+from engine.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+STAGES = ("draft", "refine")
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Architecture of the U-Net generator shared by both stages."""
+
+    in_channels: int
+    out_channels: int = 3
+    widths: tuple[int, ...] = (32, 64, 128)
+    unshuffle: int = 1  # pixel-unshuffle factor: the net runs at 1/unshuffle resolution
+    norm: str = "batch"  # "batch" | "none"; never per-instance statistics (tiles must agree)
+
+    @property
+    def divisor(self) -> int:
+        """Input sides must be multiples of this."""
+        return self.unshuffle * 2 ** (len(self.widths) - 1)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GeneratorConfig:
+        d = dict(d)
+        d["widths"] = tuple(d.get("widths", cls.widths))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    inputs: tuple[str, ...]
+    generator: GeneratorConfig
+    onnx: str
+    onnx_sha256: str
+    weights: str | None = None
+    weights_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    name: str
+    version: str
+    directory: Path
+    stages: dict[str, StageSpec]
+    working_size: int = 512  # draft stage: longest side
+    tile: int = 1024  # refinement stage: tile side at full resolution
+    overlap: int = 64  # refinement stage: blended overlap between tiles
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def path(self, filename: str) -> Path:
+        return self.directory / filename
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _verify(directory: Path, filename: str, expected: str) -> None:
+    path = directory / filename
+    if not path.is_file():
+        raise ModelError(f"model file missing: {path}; reinstall the model")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelError(
+            f"model file {path} fails its checksum (sha256 {actual[:12]}…, manifest says "
+            f"{expected[:12]}…): it is corrupt or was modified; reinstall the model"
+        )
+
+
+def _stage_from_dict(name: str, d: dict) -> StageSpec:
+    gen = GeneratorConfig.from_dict(d["generator"])
+    inputs = tuple(d["inputs"])
+    if channel_count(inputs) != gen.in_channels:
+        raise ModelError(
+            f"stage {name!r}: inputs {inputs} give {channel_count(inputs)} channels but the "
+            f"generator expects {gen.in_channels}"
+        )
+    return StageSpec(
+        name=name,
+        inputs=inputs,
+        generator=gen,
+        onnx=d["onnx"],
+        onnx_sha256=d["onnx_sha256"],
+        weights=d.get("weights"),
+        weights_sha256=d.get("weights_sha256"),
+    )
+
+
+def load_manifest(directory: Path | str, verify: bool = True) -> ModelManifest:
+    """Read ``directory/manifest.json``; with ``verify`` every listed file's sha256 is checked."""
+    directory = Path(directory)
+    mpath = directory / MANIFEST
+    if not mpath.is_file():
+        raise ModelError(f"no {MANIFEST} in {directory}: not a model directory")
+    try:
+        raw = json.loads(mpath.read_text())
+        stages = {name: _stage_from_dict(name, raw["stages"][name]) for name in STAGES}
+        manifest = ModelManifest(
+            name=raw["name"],
+            version=str(raw["version"]),
+            directory=directory,
+            stages=stages,
+            working_size=int(raw.get("working_size", 512)),
+            tile=int(raw.get("tile", 1024)),
+            overlap=int(raw.get("overlap", 64)),
+            description=raw.get("description", ""),
+            extra=raw.get("extra", {}),
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelError(f"malformed model manifest {mpath}: {e!r}") from e
+    if verify:
+        for st in manifest.stages.values():
+            _verify(directory, st.onnx, st.onnx_sha256)
+            if st.weights:
+                _verify(directory, st.weights, st.weights_sha256 or "")
+    return manifest
+
+
+def write_manifest(
+    directory: Path,
+    name: str,
+    version: str,
+    stages: dict[str, dict],
+    **fields: object,
+) -> Path:
+    """Write a manifest for files already in ``directory``, computing their checksums.
+
+    ``stages[stage]`` holds ``inputs``, ``generator`` (a GeneratorConfig), ``onnx`` and optionally
+    ``weights`` (file names inside ``directory``).
+    """
+    out: dict = {"format": FORMAT_VERSION, "name": name, "version": version, "stages": {}}
+    out.update(fields)
+    for stage, st in stages.items():
+        entry = {
+            "inputs": list(st["inputs"]),
+            "generator": asdict(st["generator"]),
+            "onnx": st["onnx"],
+            "onnx_sha256": sha256_file(directory / st["onnx"]),
+        }
+        if st.get("weights"):
+            entry["weights"] = st["weights"]
+            entry["weights_sha256"] = sha256_file(directory / st["weights"])
+        out["stages"][stage] = entry
+    path = directory / MANIFEST
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    log.info("wrote %s", path)
+    return path

@@ -1,0 +1,132 @@
+"""The two-stage colorizer: draft at a working resolution, refinement tiled at full resolution."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import numpy as np
+
+from engine import channels
+from engine.arrays import check_hints, check_lineart, to_rgb_u8
+from engine.backends import StageBackend, make_backend
+from engine.errors import InputError
+from engine.modelspec import ModelManifest
+from engine.schema import ColorizeOptions, OptionsError
+from engine.tiling import pad_to_multiple, plan
+
+log = logging.getLogger(__name__)
+
+
+def working_shape(shape: tuple[int, int], working_size: int) -> tuple[int, int]:
+    """The draft's grid: the image scaled so its longest side is at most ``working_size``."""
+    h, w = shape
+    scale = min(1.0, working_size / max(h, w))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _options(options: ColorizeOptions | None, overrides: dict) -> ColorizeOptions:
+    try:
+        if options is None:
+            return ColorizeOptions.from_mapping(overrides)
+        if overrides:
+            return ColorizeOptions.from_mapping({**options.to_mapping(), **overrides})
+        return options
+    except (OptionsError, TypeError) as e:
+        raise InputError(str(e)) from e
+
+
+class Colorizer:
+    """Keeps a model loaded for repeated ``colorize`` calls; safe to share between threads."""
+
+    def __init__(
+        self,
+        model: str | os.PathLike | None = None,
+        backend: str = "onnx",
+        device: str = "auto",
+    ) -> None:
+        from engine import models
+
+        self.manifest: ModelManifest = models.load(model)
+        self.backend: StageBackend = make_backend(backend, self.manifest, device)
+        self._lock = threading.Lock()  # torch modules and some ORT providers are not re-entrant
+
+    @property
+    def device(self) -> str:
+        return self.backend.device
+
+    def _run(self, stage: str, chw_f32: np.ndarray) -> np.ndarray:
+        spec = self.manifest.stages[stage]
+        h, w = chw_f32.shape[1:]
+        x = pad_to_multiple(chw_f32, spec.generator.divisor)[None]
+        with self._lock:
+            y = self.backend.run(stage, x)
+        return np.moveaxis(y[0, :, :h, :w], 0, -1)
+
+    def colorize(
+        self,
+        lineart: np.ndarray,
+        hints: np.ndarray | None = None,
+        options: ColorizeOptions | None = None,
+        **overrides: object,
+    ) -> np.ndarray:
+        """Colour ``lineart`` (H×W, H×W×3 or H×W×4 uint8) following ``hints`` (H×W×4 uint8 RGBA).
+
+        Returns H×W×3 uint8 RGB of exactly the input's size. Keyword overrides are
+        ``ColorizeOptions`` fields, e.g. ``compose_lines=False`` for a flat colour layer.
+        """
+        opts = _options(options, overrides)
+        lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
+        shape = lineart_rgba_u8.shape[:2]
+        hints_rgba_u8 = check_hints(hints, shape)
+        m = self.manifest
+        prep = channels.prepare(lineart_rgba_u8, hints_rgba_u8)
+
+        # stage 1: draft at the working resolution
+        small_hw = working_shape(shape, opts.working_size or m.working_size)
+        planes = channels.downsample(prep, small_hw)
+        draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes))
+
+        # stage 2: refinement at full resolution, tiles cross-faded so seams vanish
+        tile = opts.tile or m.tile
+        overlap = min(m.overlap, tile // 4)
+        out_hwc_f32 = np.zeros((*shape, 3), np.float32)
+        refine_inputs = m.stages["refine"].inputs
+        for box, weight_hw_f32 in plan(shape, tile, overlap):
+            planes = channels.crop(prep, box)
+            if "draft_rgb" in refine_inputs:
+                from engine.resample import bilinear_crop
+
+                planes["draft_rgb"] = bilinear_crop(draft_hwc_f32, shape, box)
+            pred = self._run("refine", channels.stack(refine_inputs, planes))
+            if opts.compose_lines:
+                pred *= planes["line"][..., None]
+            y0, y1, x0, x1 = box
+            out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
+        return to_rgb_u8(out_hwc_f32)
+
+
+_default: dict[tuple, Colorizer] = {}
+_default_lock = threading.Lock()
+
+
+def colorize(
+    lineart: np.ndarray,
+    hints: np.ndarray | None = None,
+    *,
+    model: str | None = None,
+    backend: str = "onnx",
+    device: str = "auto",
+    **options: object,
+) -> np.ndarray:
+    """Stateless entry point: ``colorize(lineart, hints) -> H×W×3 uint8 RGB``.
+
+    The model is loaded on first use and cached per (model, backend, device).
+    """
+    key = (model, backend, device)
+    with _default_lock:
+        if key not in _default:
+            _default[key] = Colorizer(model, backend, device)
+        col = _default[key]
+    return col.colorize(lineart, hints, **options)

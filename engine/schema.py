@@ -1,0 +1,58 @@
+"""The one request schema shared by the Python API, the CLI, the server and both plug-ins.
+
+Standard library only: the plug-ins carry a copy of this file into Krita's and GIMP's Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+MODEL_NAME = "inkhue"  # the name served on the inference protocol
+INPUT_LINEART = "LINEART"  # UINT8 [H, W, 4] RGBA line art
+INPUT_HINTS = "HINTS"  # UINT8 [H, W, 4] RGBA hints, alpha marks hint pixels
+OUTPUT_COLOR = "COLOR"  # UINT8 [H, W, 3] RGB result
+
+DEFAULT_MAX_PIXELS = 100_000_000
+
+
+class OptionsError(ValueError):
+    """An option has the wrong name, type or range."""
+
+
+@dataclass(frozen=True)
+class ColorizeOptions:
+    """Per-request options. Every field has a safe default; unknown names are refused."""
+
+    compose_lines: bool = True  # multiply the line art onto the result (False: flat colours only)
+    working_size: int = 0  # draft stage's longest side; 0 = the model's own
+    tile: int = 0  # refinement tile side; 0 = the model's own
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            expected = bool if f.type in ("bool", bool) else int
+            if type(value) is not expected:  # bool is an int subclass: compare exactly
+                raise OptionsError(
+                    f"option {f.name!r} must be {expected.__name__}, got {type(value).__name__}"
+                )
+        if self.working_size and not 64 <= self.working_size <= 4096:
+            raise OptionsError("option 'working_size' must be 0 (model default) or 64..4096")
+        if self.tile and not 128 <= self.tile <= 8192:
+            raise OptionsError("option 'tile' must be 0 (model default) or 128..8192")
+        if self.max_pixels < 1:
+            raise OptionsError("option 'max_pixels' must be positive")
+
+    @classmethod
+    def from_mapping(cls, values: dict | None) -> ColorizeOptions:
+        values = dict(values or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise OptionsError(
+                f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+            )
+        return cls(**values)
+
+    def to_mapping(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,53 @@
+"""Overlapping tiles whose blend weights sum to one, so seams vanish and memory stays bounded."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def plan_axis(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """Evenly spaced [start, stop) spans of ``tile`` covering ``length``, overlapping ≥ ``overlap``."""
+    if length <= tile:
+        return [(0, length)]
+    n = math.ceil((length - overlap) / (tile - overlap))
+    starts = np.round(np.linspace(0, length - tile, n)).astype(int)
+    return [(int(s), int(s) + tile) for s in starts]
+
+
+def axis_weights(spans: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Per-span 1-D weights: linear cross-fades in each overlap, 1 elsewhere; they sum to 1."""
+    weights = []
+    for i, (s, e) in enumerate(spans):
+        w = np.ones(e - s, np.float32)
+        if i > 0:  # fade in over the overlap with the previous span
+            ps, pe = spans[i - 1]
+            n = pe - s
+            if n > 0:
+                w[:n] = (np.arange(n, dtype=np.float32) + 0.5) / n
+        if i + 1 < len(spans):  # fade out over the overlap with the next span
+            ns, _ = spans[i + 1]
+            n = e - ns
+            if n > 0:
+                w[e - s - n :] = 1.0 - (np.arange(n, dtype=np.float32) + 0.5) / n
+        weights.append(w)
+    return weights
+
+
+def plan(shape: tuple[int, int], tile: int, overlap: int):
+    """Yield ((y0, y1, x0, x1), weight_hw_f32) for every tile of an image of ``shape``."""
+    ys, xs = plan_axis(shape[0], tile, overlap), plan_axis(shape[1], tile, overlap)
+    wy, wx = axis_weights(ys), axis_weights(xs)
+    for (y0, y1), wyy in zip(ys, wy):
+        for (x0, x1), wxx in zip(xs, wx):
+            yield (y0, y1, x0, x1), wyy[:, None] * wxx[None, :]
+
+
+def pad_to_multiple(chw_f32: np.ndarray, divisor: int) -> np.ndarray:
+    """Edge-pad the bottom and right so both sides are multiples of ``divisor``."""
+    h, w = chw_f32.shape[1:]
+    ph, pw = (-h) % divisor, (-w) % divisor
+    if ph == 0 and pw == 0:
+        return chw_f32
+    return np.pad(chw_f32, ((0, 0), (0, ph), (0, pw)), mode="edge")
