@@ -1,0 +1,32 @@
+"""Copy the stdlib-only engine modules a plug-in needs into the plug-in's ``vendor`` package.
+
+Krita's and GIMP's Python cannot import the engine's environment, so each plug-in carries its own
+copy of ``engine/client.py`` and ``engine/schema.py`` (standard library only). The installer and
+the tests call this; the repository keeps one source of truth.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parent.parent / "engine"
+VENDORED = ("client.py", "schema.py")
+
+
+def vendor_into(plugin_pkg: Path) -> Path:
+    """Write ``plugin_pkg/vendor/{__init__,client,schema}.py``; returns the vendor folder."""
+    dest = Path(plugin_pkg) / "vendor"
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "__init__.py").write_text('"""Copied from the inkhue engine by installer/vendor.py."""\n')
+    for name in VENDORED:
+        src = ENGINE / name
+        if src.is_file():
+            shutil.copyfile(src, dest / name)
+    return dest
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:]:
+        print(vendor_into(Path(arg)))
