@@ -140,7 +140,7 @@ def _floats_to_halves(floats: list[float]) -> bytes:
         try:
             parts.append(struct.pack(f"<{len(chunk)}e", *chunk))
         except OverflowError:  # values past 65504 (HDR highlights): clamp, they all end up white
-            parts.append(struct.pack(f"<{len(chunk)}e", *(min(f, 60000.0) for f in chunk)))
+            parts.append(struct.pack(f"<{len(chunk)}e", *(max(-6e4, min(f, 6e4)) for f in chunk)))
     return b"".join(parts)
 
 

@@ -85,6 +85,7 @@ class Session:
             config = client.load_plugin_config()
         except client.EngineError as e:
             raise PlanError(str(e)) from None
+
         def read(key: str, default: str) -> str:
             return self.app.readSetting(SETTINGS_GROUP, key, default)
 
