@@ -130,25 +130,44 @@ def _table_f16(transfer: str, unit: float) -> bytes:
     return bytes(_u8(_to_srgb(h / unit, transfer)) for h in halves)
 
 
-_CHUNK = 1 << 20  # floats packed at a time: bounds the temporary Python objects
+@cache
+def _table_bf16(transfer: str, unit: float) -> bytes:
+    """Every "bfloat16" pattern (the top 16 bits of a float32) -> 8-bit value.
+
+    A float32 cut to its top half still has 8 bits of precision; taking the middle of the range
+    each pattern stands for keeps the result within one 8-bit level (exact for values that came
+    from 8 bits), and turns float decoding into byte slicing plus one table lookup per sample.
+    """
+    words = bytearray(4 * 65537)
+    words[2::4] = bytes(range(256)) * 256 + b"\x00"
+    words[3::4] = bytes(i for i in range(256) for _ in range(256)) + b"\x00"
+    floats = struct.unpack("<65537f", bytes(words))
+    out = bytearray(65536)
+    for w in range(65536):
+        lo, hi = floats[w], floats[w + 1]
+        mid = (lo + hi) * 0.5 if w < 0x7F80 else lo  # positive finite: middle of the bucket
+        out[w] = _u8(_to_srgb(mid / unit, transfer))
+    return bytes(out)
 
 
-def _floats_to_halves(floats: list[float]) -> bytes:
-    parts = []
-    for i in range(0, len(floats), _CHUNK):
-        chunk = floats[i : i + _CHUNK]
-        try:
-            parts.append(struct.pack(f"<{len(chunk)}e", *chunk))
-        except OverflowError:  # values past 65504 (HDR highlights): clamp, they all end up white
-            parts.append(struct.pack(f"<{len(chunk)}e", *(max(-6e4, min(f, 6e4)) for f in chunk)))
-    return b"".join(parts)
+_LOOKUP_CHUNK = 1 << 18
+
+
+def _lookup(table: bytes, words) -> bytes:
+    """``table[w]`` for every 16-bit word. In chunks: a single long C call would hold the GIL and
+    starve the GUI thread's Python timers while the worker converts a big layer."""
+    get = table.__getitem__
+    return b"".join(
+        bytes(map(get, words[i : i + _LOOKUP_CHUNK])) for i in range(0, len(words), _LOOKUP_CHUNK)
+    )
 
 
 def channel_u8(data: bytes, fmt: PixelFormat, index: int, transfer: str = "srgb", unit: float = 1.0) -> bytes:
     """Channel ``index`` of every pixel as 8-bit values, ``unit`` being its full-scale value.
 
     ``transfer`` is the curve to undo (colour channels); "srgb" leaves values as they are.
-    16-bit sRGB samples keep their high byte, which is within one level of exact rounding.
+    16-bit sRGB samples keep their high byte, and float32 samples their top 16 bits: both are
+    within one level of exact rounding.
     """
     step = fmt.channels
     if fmt.depth == "U8":
@@ -158,13 +177,14 @@ def channel_u8(data: bytes, fmt: PixelFormat, index: int, transfer: str = "srgb"
         if transfer == "srgb" and unit == 1.0:
             return data[2 * index + 1 :: 2 * step]  # little-endian: the high byte
         words = memoryview(data).cast("H")[index::step]
-        return bytes(map(_table_u16(transfer, unit * 65535.0).__getitem__, words))
+        return _lookup(_table_u16(transfer, unit * 65535.0), words)
     if fmt.depth == "F16":
         words = memoryview(data).cast("H")[index::step]
-        return bytes(map(_table_f16(transfer, unit).__getitem__, words))
-    floats = memoryview(data).cast("f")[index::step].tolist()
-    halves = memoryview(_floats_to_halves(floats)).cast("H")
-    return bytes(map(_table_f16(transfer, unit).__getitem__, halves))
+        return _lookup(_table_f16(transfer, unit), words)
+    top = bytearray(len(data) // (2 * step))  # the high 2 bytes of each little-endian float
+    top[0::2] = data[4 * index + 2 :: 4 * step]
+    top[1::2] = data[4 * index + 3 :: 4 * step]
+    return _lookup(_table_bf16(transfer, unit), memoryview(top).cast("H"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -337,6 +357,9 @@ def darkness(rgba: bytes) -> bytes:
     return _multiply(_invert(luma), alpha_plane(rgba))
 
 
+_SCAN = 1 << 18  # pixels per chunk when looking for ink: line art usually has some early
+
+
 def has_ink(rgba: bytes, threshold: int = 128) -> bool:
     """True when some pixel would be a line for the engine (darker than mid-grey over white).
 
@@ -346,7 +369,10 @@ def has_ink(rgba: bytes, threshold: int = 128) -> bool:
         return False
     if min(min(rgba[0::4]), min(rgba[1::4]), min(rgba[2::4])) > 255 - threshold:
         return False  # only light colours anywhere
-    return max(darkness(rgba)) >= threshold
+    for start in range(0, len(rgba), 4 * _SCAN):
+        if max(darkness(rgba[start : start + 4 * _SCAN]), default=0) >= threshold:
+            return True
+    return False
 
 
 def is_opaque(rgba: bytes) -> bool:

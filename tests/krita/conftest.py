@@ -24,7 +24,6 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import fill_model  # noqa: E402
 import krita_scenario  # noqa: E402
 import kritarun  # noqa: E402
 
@@ -58,6 +57,8 @@ def krita_available():
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> tuple[Path, bool]:
     """(model folder, is_fixture): the shipped trained model when present, else the fill model."""
+    import fill_model  # onnx and the training package: only when Krita tests really run
+
     shipped = fill_model.shipped_model()
     if shipped is not None:
         return shipped, False
