@@ -17,28 +17,38 @@ REPO = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-0123456789"
 
 
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session", name="model_dir")
+def model_dir_fixture(tmp_path_factory) -> Path:
     """A random-weight model named like the default one, so ``inkhue serve`` finds it by default."""
     from training.export import random_model
 
     return random_model(tmp_path_factory.mktemp("models") / "inkhue-default", name="inkhue-default")
 
 
-@pytest.fixture(scope="session")
-def colorizer(model_dir):
+@pytest.fixture(scope="session", name="colorizer")
+def colorizer_fixture(model_dir):
     from engine.pipeline import Colorizer
 
     return Colorizer(model_dir)
 
 
-@pytest.fixture(scope="session")
-def server_url(colorizer):
+@pytest.fixture(scope="session", name="server_url")
+def server_url_fixture(colorizer):
     """Our server on a free loopback port, token required, for the whole session."""
     from engine.server import ServerConfig, create_app, serve_in_thread
 
     with serve_in_thread(create_app(colorizer, ServerConfig(token=TOKEN))) as url:
         yield url
+
+
+def test_client(app):
+    """starlette's in-process TestClient (no sockets): fast enough for thousands of fuzz cases."""
+    from starlette.testclient import TestClient
+
+    return TestClient(app)
+
+
+test_client.__test__ = False  # a helper, not a test
 
 
 def drawing(h: int = 96, w: int = 128, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +81,8 @@ def infer_body(
         head["parameters"] = parameters
     raw = json.dumps(head).encode()
     body = raw + b"".join(a.tobytes() for _, a in tensors)
-    return body, {"Inference-Header-Content-Length": str(len(raw)), "Content-Type": "application/octet-stream"}
+    headers = {"Inference-Header-Content-Length": str(len(raw)), "Content-Type": "application/octet-stream"}
+    return body, headers
 
 
 def color_from(response_body: bytes, header_length: str | None) -> np.ndarray:

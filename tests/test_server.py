@@ -13,16 +13,17 @@ import zlib
 
 import numpy as np
 import pytest
-from service_helpers import (  # noqa: F401 (fixtures)
+from service_helpers import (  # noqa: F401
     REPO,
     TOKEN,
     GatedColorizer,
     color_from,
-    colorizer,
+    colorizer_fixture,
     drawing,
     infer_body,
-    model_dir,
-    server_url,
+    model_dir_fixture,
+    server_url_fixture,
+    test_client,
 )
 
 from engine.server import ServeError, ServerConfig, create_app, serve_in_thread
@@ -34,9 +35,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def client(colorizer):
-    from starlette.testclient import TestClient
-
-    with TestClient(create_app(colorizer, ServerConfig(token=TOKEN, max_pixels=256 * 256))) as c:
+    with test_client(create_app(colorizer, ServerConfig(token=TOKEN, max_pixels=256 * 256))) as c:
         yield c
 
 
@@ -83,7 +82,9 @@ def test_infer_binary_json_and_compressed_bodies_agree_with_local(client, colori
     for encoding, pack in (("gzip", gzip.compress), ("deflate", zlib.compress)):
         r = client.post(INFER, content=pack(body), headers={**headers, **AUTH, "Content-Encoding": encoding})
         assert r.status_code == 200, (encoding, r.text)
-        np.testing.assert_array_equal(color_from(r.content, r.headers["inference-header-content-length"]), ref)
+        np.testing.assert_array_equal(
+            color_from(r.content, r.headers["inference-header-content-length"]), ref
+        )
 
     # binary output asked for with the request-level parameter, options next to it
     flat = colorizer.colorize(lineart, hints, compose_lines=False)
@@ -96,7 +97,12 @@ def test_infer_binary_json_and_compressed_bodies_agree_with_local(client, colori
 def test_auth(client):
     lineart, hints = drawing(32, 32)
     body, headers = infer_body(lineart, hints)
-    for bad in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": "Basic x"}):
+    for bad in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": TOKEN},
+        {"Authorization": "Basic x"},
+    ):
         for method, path in (("POST", INFER), ("GET", "/v2/models/inkhue"), ("GET", "/v2")):
             r = client.request(method, path, content=body, headers={**headers, **bad})
             assert r.status_code == 401, (bad, path)
