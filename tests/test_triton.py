@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 from service_helpers import colorizer_fixture, drawing, model_dir_fixture  # noqa: F401
@@ -48,3 +56,69 @@ def test_graph_matches_the_engine_below_tile_size(triton_dir, colorizer):
         else:  # the draft's box downscale is a float matmul here, PIL in the engine: rounding only
             diff = np.abs(out.astype(int) - ref)
             assert diff.max() <= 1 and (diff == 0).mean() > 0.999, f"{h}x{w}"
+
+
+KSERVE_PYTHON = os.environ.get("INKHUE_KSERVE_PYTHON", sys.executable)
+
+
+def _has_kserve() -> bool:
+    r = subprocess.run([KSERVE_PYTHON, "-c", "import kserve"], capture_output=True, timeout=120)
+    return r.returncode == 0
+
+
+@pytest.mark.skipif(
+    not _has_kserve(),
+    reason="interop: KServe is not installed (pip install -e '.[interop]', or point INKHUE_KSERVE_PYTHON "
+    "at a Python that has it)",
+)
+def test_engine_client_against_kserve_model_server(triton_dir, colorizer, tmp_path):
+    """An independent implementation of the protocol (KServe's Python model server, serving the
+    exported graph with ONNX Runtime) answers the engine's stdlib client and remote backend."""
+    from engine import client
+    from engine.backends.remote import RemoteColorizer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = Path(__file__).with_name("kserve_inkhue.py")
+    cmd = [
+        KSERVE_PYTHON,
+        str(script),
+        "--onnx",
+        str(triton_dir / "1" / "model.onnx"),
+        "--http_port",
+        str(port),
+    ]
+    log = open(tmp_path / "kserve.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while not client.health(url, timeout=1):
+            assert proc.poll() is None, (tmp_path / "kserve.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "KServe did not become ready"
+            time.sleep(0.2)
+        lineart, hints = drawing(120, 90, seed=7)
+        ref = colorizer.colorize(lineart, hints)
+        rgb = client.colorize(url, lineart.tobytes(), hints.tobytes(), 90, 120)
+        assert rgb == ref.tobytes()
+        assert RemoteColorizer(url).colorize(lineart, hints).tobytes() == ref.tobytes()
+        # a JSON-only answer (no binary output asked for) decodes the same
+        head, _ = client.encode_request(lineart.tobytes(), hints.tobytes(), 90, 120, {})
+        req = json.loads(head)
+        req["outputs"] = [{"name": "COLOR"}]
+        head = json.dumps(req).encode()
+        status, resp_headers, data = client._request(
+            "POST", url + "/v2/models/inkhue/infer", None, 60, head + lineart.tobytes() + hints.tobytes(),
+            {"Inference-Header-Content-Length": str(len(head)), "Content-Type": "application/octet-stream"},
+        )  # fmt: skip
+        assert status == 200 and "inference-header-content-length" not in resp_headers
+        assert client.decode_response(resp_headers, data, 90, 120) == ref.tobytes()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
