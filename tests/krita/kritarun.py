@@ -9,6 +9,7 @@ and quits Krita. The script writes ``result.json`` into its output folder.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -40,30 +41,25 @@ def _copytree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
 
 
+def load_installer():
+    """``krita_plugin/install.py`` as a module (it is a script, not in a package)."""
+    spec = importlib.util.spec_from_file_location("inkhue_krita_install", PLUGIN_SRC / "install.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def install_plugin(home: Path) -> Path:
-    """Install the plug-in and the harness into the Krita profile under ``home``; returns pykrita."""
-    sys.path.insert(0, str(REPO))
-    try:
-        from installer.vendor import vendor_into
-    finally:
-        sys.path.remove(str(REPO))
-    vendor_into(PLUGIN_SRC / PLUGIN_NAME)  # the plug-in imports the client from .vendor
-    data = home / ".local/share/krita"
-    pykrita = data / "pykrita"
-    shutil.rmtree(pykrita, ignore_errors=True)
-    pykrita.mkdir(parents=True)
-    for src, name in ((PLUGIN_SRC, PLUGIN_NAME), (HARNESS_SRC, HARNESS_NAME)):
-        _copytree(src / name, pykrita / name)
-        shutil.copy(src / f"{name}.desktop", pykrita)
-    actions = data / "actions"
-    actions.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PLUGIN_SRC / f"{PLUGIN_NAME}.action", actions)
-    config = home / ".config"
-    config.mkdir(parents=True, exist_ok=True)
-    # Python plug-ins are off until enabled in kritarc; nothing else is preset
-    (config / "kritarc").write_text(
-        f"[python]\nenable_{PLUGIN_NAME}=true\nenable_{HARNESS_NAME}=true\n", encoding="utf-8"
-    )
+    """Install the plug-in (``krita_plugin/install.py``, as users get it) and the test harness
+    into the Krita profile under ``home``; returns the pykrita folder."""
+    install = load_installer()
+    resources = home / ".local/share/krita"
+    kritarc = home / ".config/kritarc"
+    install.install(resources, kritarc)
+    pykrita = resources / "pykrita"
+    _copytree(HARNESS_SRC / HARNESS_NAME, pykrita / HARNESS_NAME)
+    shutil.copy(HARNESS_SRC / f"{HARNESS_NAME}.desktop", pykrita)
+    install.set_python_enabled(kritarc, HARNESS_NAME, True)
     return pykrita
 
 

@@ -130,6 +130,7 @@ def test_dialog_defaults_and_remembered_choices(e2e):
         ("empty_hints", 'hint layer "Empty" is empty'),
         ("same_layers", "two different layers"),
         ("too_large", "megapixels"),
+        ("engine_missing", "not installed"),
     ],
 )
 def test_errors_explained_in_a_message_box(e2e, case, words):

@@ -4,6 +4,8 @@ Documents come from ``scenario.json`` and raw RGBA files written by the test. Fa
 ``result.json`` and raw pixel files in the output folder; the test judges them with numpy.
 """
 
+import json
+import os
 import time
 
 from krita import Krita, Selection
@@ -149,12 +151,21 @@ def steps():
         ("same_layers", dict(remote, lineart="Hints", hints="Hints")),
         ("too_large", dict(remote, limit=0.01)),
         ("dialog_cancel", "reject"),
+        ("engine_missing", dict(remote, mode="local")),
     ]
+    config = os.path.expanduser("~/.config/inkhue/plugin.json")
+    with open(config, encoding="utf-8") as f:
+        saved_config = f.read()
     for name, plan in cases:
+        if name == "engine_missing":  # the installed engine was removed since the installer ran
+            with open(config, "w", encoding="utf-8") as f:
+                json.dump({"inkhue": "/nonexistent/inkhue", "mode": "local"}, f)
         n_messages = len(driver.messages())
         yield from colorize(driver, plan)
         yield 100
         errors[name] = {"outcome": outcome(), "messages": driver.messages()[n_messages:]}
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(saved_config)
     # a server that never answers: Krita must keep running its event loop, Cancel must work
     n_messages = len(driver.messages())
     driver.progress_seen = []
