@@ -7,6 +7,8 @@ Krita is required: without it these tests fail with the command that installs it
 
 from __future__ import annotations
 
+import http.client
+import http.server
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ import kritarun  # noqa: E402
 
 REPO = kritarun.REPO
 TOKEN = "krita-e2e-token"
+SLOW_S = 1.5  # how long the slow proxy holds a request
 
 
 def pytest_collection_modifyitems(config, items):
@@ -147,6 +151,42 @@ def stall_server():
     sock.close()
 
 
+@pytest.fixture(scope="session")
+def slow_server(engine_server):
+    """A proxy that holds every request for a while, then forwards it to the engine: time for the
+    test to close the image or delete the layer while the request runs."""
+    target = urllib.parse.urlsplit(engine_server.url)
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(SLOW_S)
+            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            skip = {"host", "content-length", "connection"}
+            conn.request(
+                "POST", self.path, body, {k: v for k, v in self.headers.items() if k.lower() not in skip}
+            )
+            resp = conn.getresponse()
+            data = resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
 def _dead_url() -> str:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -175,12 +215,14 @@ def _stop_local_engine(home: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def e2e(krita_available, engine_server, stall_server, model_dir, tmp_path_factory):
+def e2e(krita_available, engine_server, stall_server, slow_server, model_dir, tmp_path_factory):
     """One real-Krita run of scripts/e2e.py; returns (run, out_dir, scenario)."""
     base = tmp_path_factory.mktemp("krita-e2e")
     inputs, out, home = base / "in", base / "out", base / "home"
     sc = krita_scenario.write(inputs)
-    sc.update(url=engine_server.url, token=TOKEN, stall_url=stall_server, dead_url=_dead_url())
+    sc.update(
+        url=engine_server.url, token=TOKEN, stall_url=stall_server, slow_url=slow_server, dead_url=_dead_url()
+    )
     (inputs / "scenario.json").write_text(json.dumps(sc), encoding="utf-8")
     kritarun.make_home(home)
     wrapper = _write_inkhue_wrapper(base / "inkhue", model_dir[0])
