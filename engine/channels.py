@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from engine.arrays import hints_planes, line_from_rgba
 from engine.errors import InputError, unknown_name
-from engine.resample import box_resize, box_resize_hwc
+from engine.resample import box_resize
 
 # Channel name -> number of planes. Order inside a stage comes from its manifest.
 CHANNELS: dict[str, int] = {
