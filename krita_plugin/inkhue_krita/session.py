@@ -107,12 +107,15 @@ class Session:
         note = f"Only the selection ({area.width}x{area.height} pixels) is coloured." if selection else ""
 
         dialog = ColorizeDialog(self.qwindow, names, line_index, hint_index, settings, config.inkhue, note)
-        if dialog.exec_() != QDialog.Accepted:
-            return self._end("cancelled", "dialog closed")
-        settings = dialog.settings()
+        try:
+            if dialog.exec_() != QDialog.Accepted:
+                return self._end("cancelled", "dialog closed")
+            settings = dialog.settings()
+            line_i, hint_i = dialog.lineart_index(), dialog.hint_index()
+        finally:
+            dialog.deleteLater()  # parented to Krita's window: would pile up there otherwise
         settings.save(lambda key, value: self.app.writeSetting(SETTINGS_GROUP, key, value))
-        lineart = layers[dialog.lineart_index()]
-        hint_i = dialog.hint_index()
+        lineart = layers[line_i]
         hints = None if hint_i is None else layers[hint_i]
         if hints is not None and kritaio.same_node(hints, lineart):
             raise PlanError("The line art and the hints must be two different layers.")
@@ -171,6 +174,7 @@ class Session:
             return
         self.timer.stop()
         self.progress.close()
+        self.progress.deleteLater()
         state, value = job.outcome()
         if state == "cancelled":
             return self._end("cancelled", "cancelled while the engine worked; nothing was changed")
