@@ -65,6 +65,7 @@ def test_infer_binary_json_and_compressed_bodies_agree_with_local(client, colori
     r = client.post(INFER, content=body, headers={**headers, **AUTH})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/octet-stream"
+    assert float(r.headers["server-timing"].removeprefix("model;dur=")) > 0
     np.testing.assert_array_equal(color_from(r.content, r.headers["inference-header-content-length"]), ref)
 
     as_json = {  # the protocol's plain JSON form, both ways
