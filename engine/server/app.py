@@ -137,6 +137,7 @@ class InferenceService:
         except (InputError, schema.OptionsError) as e:
             return _error(400, str(e))
         except asyncio.TimeoutError:
+            wrapped.add_done_callback(_retrieve)  # its late result or error is nobody's: no warning
             future.cancel()  # only stops it if still queued; a running one finishes, then frees its slot
             return _error(
                 504, f"the request took longer than this server's limit of {self.config.timeout_s:g} s"
@@ -193,6 +194,11 @@ class InferenceService:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _retrieve(done: asyncio.Future) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
