@@ -13,7 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from service_helpers import (  # noqa: F401
+
+from engine import client
+from engine.server import ServerConfig, create_app, serve_in_thread
+
+from .service_helpers import (  # noqa: F401
     TOKEN,
     GatedColorizer,
     colorizer_fixture,
@@ -22,9 +26,6 @@ from service_helpers import (  # noqa: F401
     model_dir_fixture,
     server_url_fixture,
 )
-
-from engine import client
-from engine.server import ServerConfig, create_app, serve_in_thread
 
 
 def _rgb(data: bytes, h: int, w: int) -> np.ndarray:

@@ -13,7 +13,11 @@ import zlib
 
 import numpy as np
 import pytest
-from service_helpers import (  # noqa: F401
+
+from engine.server import ServeError, ServerConfig, create_app, serve_in_thread
+from engine.server.run import check_binding
+
+from .service_helpers import (  # noqa: F401
     REPO,
     TOKEN,
     GatedColorizer,
@@ -25,9 +29,6 @@ from service_helpers import (  # noqa: F401
     server_url_fixture,
     test_client,
 )
-
-from engine.server import ServeError, ServerConfig, create_app, serve_in_thread
-from engine.server.run import check_binding
 
 INFER = "/v2/models/inkhue/infer"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
