@@ -19,9 +19,7 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 def check_size(height: int, width: int, what: str, max_pixels: int) -> None:
     if height < MIN_SIDE or width < MIN_SIDE:
-        raise InputError(
-            f"{what} is {width}x{height} pixels; both sides must be at least {MIN_SIDE} pixels"
-        )
+        raise InputError(f"{what} is {width}x{height} pixels; both sides must be at least {MIN_SIDE} pixels")
     if height * width > max_pixels:
         raise InputError(
             f"{what} is {width}x{height} = {height * width:,} pixels, over the limit of "
@@ -47,9 +45,7 @@ def check_lineart(lineart: object, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.n
             rgba[..., :3] = lineart
             rgba[..., 3] = 255
     else:
-        raise InputError(
-            f"line art must be H×W, H×W×3 or H×W×4 uint8, got shape {tuple(lineart.shape)}"
-        )
+        raise InputError(f"line art must be H×W, H×W×3 or H×W×4 uint8, got shape {tuple(lineart.shape)}")
     check_size(rgba.shape[0], rgba.shape[1], "line art", max_pixels)
     return rgba
 
@@ -64,8 +60,7 @@ def check_hints(hints: object, shape: tuple[int, int]) -> np.ndarray | None:
         raise InputError(f"hints must be uint8, got dtype {hints.dtype}")
     if hints.ndim != 3 or hints.shape[2] != 4:
         raise InputError(
-            f"hints must be H×W×4 uint8 RGBA (alpha marks the hint pixels), "
-            f"got shape {tuple(hints.shape)}"
+            f"hints must be H×W×4 uint8 RGBA (alpha marks the hint pixels), got shape {tuple(hints.shape)}"
         )
     if hints.shape[:2] != shape:
         raise InputError(
