@@ -15,7 +15,8 @@ class LayerChoiceError(ValueError):
     """No sensible line-art / hint layer pair; the message says what to do."""
 
 
-_HINT_NAME = re.compile(r"\bhints?\b|^hints?|hints?$", re.IGNORECASE)
+# whole words only: GIMP's German default layer name "Hintergrund" (background) must not match
+_HINT_NAME = re.compile(r"\bhints?\b", re.IGNORECASE)
 _LINE_NAME = re.compile(r"line|lineart|\bink|inks\b|outline", re.IGNORECASE)
 
 
