@@ -249,7 +249,7 @@ def run(procedure, run_mode, image, drawables, config, _data):
 def add_arguments(procedure: Gimp.ImageProcedure) -> None:
     rw = GObject.ParamFlags.READWRITE
     procedure.add_layer_argument(
-        "lineart-layer", "_Line art", "Layer with the lines (none: the selected layer)", True, rw
+        "lineart-layer", "Line _art", "Layer with the lines (none: the selected layer)", True, rw
     )
     procedure.add_layer_argument(
         "hint-layer", "_Hints", 'Layer with colour dabs (none: the layer named like "Hints")', True, rw

@@ -125,7 +125,8 @@ def run_scenario(sc):
     rec = {"before": describe(image), "base_type": str(image.get_base_type())}
     proc = Gimp.get_pdb().lookup_procedure(PROC)
     cfg = proc.create_config()
-    cfg.set_property("run-mode", NI)
+    interactive = sc.get("run_mode") == "interactive"  # a dialog: the test answers it
+    cfg.set_property("run-mode", Gimp.RunMode.INTERACTIVE if interactive else NI)
     cfg.set_property("image", image)
     cfg.set_core_object_array("drawables", selected)
     for key, value in sc.get("args", {}).items():
