@@ -179,6 +179,14 @@ def test_has_ink(plug):
     assert not has_ink(_rgba((250, 250, 240, 255)))  # off-white is paper
 
 
+def test_has_ink_looks_at_every_chunk(plug, monkeypatch):
+    monkeypatch.setattr(plug.pixels, "INK_CHUNK", 64)
+    blank = bytearray(bytes((255, 255, 255, 255)) * 1000)
+    assert not plug.pixels.has_ink(blank)
+    blank[-4:] = bytes((0, 0, 0, 255))  # one dark pixel in the last, partial chunk
+    assert plug.pixels.has_ink(blank)
+
+
 def test_has_paint_and_is_all(plug):
     assert not plug.pixels.has_paint(_rgba())
     assert plug.pixels.has_paint(_rgba((10, 20, 30, 1)))

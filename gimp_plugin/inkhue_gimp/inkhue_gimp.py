@@ -48,6 +48,10 @@ _ENGINE_CHOICES = (
     ("local", "This computer"),
     ("remote", "Remote server"),
 )
+_MODE_NOTES = {  # the result is converted into the image's mode on write
+    Gimp.ImageBaseType.GRAY: "grayscale mode, so the colours were turned into greys",
+    Gimp.ImageBaseType.INDEXED: "indexed mode, so the colours were limited to its palette",
+}
 _LAYER_TYPES = {
     Gimp.ImageBaseType.RGB: Gimp.ImageType.RGBA_IMAGE,
     Gimp.ImageBaseType.GRAY: Gimp.ImageType.GRAYA_IMAGE,
@@ -71,7 +75,7 @@ def _rect(r: px.Rect) -> Gegl.Rectangle:
     return Gegl.Rectangle.new(r.x, r.y, r.width, r.height)
 
 
-def read_on_canvas(layer: Gimp.Layer, canvas_w: int, canvas_h: int) -> bytearray:
+def read_on_canvas(layer: Gimp.Layer, canvas_w: int, canvas_h: int) -> bytes | bytearray:
     """The layer's pixels as canvas-sized 8-bit RGBA; transparent where the layer does not reach.
 
     Gegl converts from any precision and mode (16/32-bit, linear, grayscale, indexed) on read.
@@ -206,8 +210,8 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     Gimp.progress_set_text("AI Colorize: the engine is colouring…")
     try:
         rgb = engine.colorize(
-            bytes(line_rgba),
-            bytes(hint_rgba),
+            line_rgba,
+            hint_rgba,
             width,
             height,
             options,
@@ -222,6 +226,10 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     Gimp.progress_update(1.0)
     Gimp.progress_end()
     Gimp.displays_flush()
+    mode = _MODE_NOTES.get(image.get_base_type())
+    if mode:
+        # GIMP titles the message with the procedure's name
+        Gimp.message(f"the image is in {mode}; Image → Mode → RGB first for full colour")
 
 
 def run(procedure, run_mode, image, drawables, config, _data):

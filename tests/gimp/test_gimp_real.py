@@ -165,6 +165,9 @@ def test_other_precisions_and_modes(run, name):
     if name == "grayscale":
         out = pixels(run, new_layer(rec))
         assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+        assert "AI Colorize-Warning: the image is in grayscale mode" in run["log"]
+    if name == "indexed":
+        assert "AI Colorize-Warning: the image is in indexed mode" in run["log"]
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))
