@@ -46,6 +46,7 @@ _STATUS_KINDS = {
     504: "timeout",
 }
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+_NO_GZIP: set[str] = set()  # servers that refused a gzip body but took a plain one
 
 
 class EngineError(Exception):
@@ -69,7 +70,7 @@ def _request(
     url: str,
     token: str | None,
     timeout: float,
-    body: bytes | None = None,
+    body: bytes | tuple[bytes, ...] | None = None,
     headers: dict | None = None,
 ) -> tuple[int, dict, bytes]:
     """One HTTP exchange; returns (status, lower-cased headers, body). HTTP errors are returned."""
@@ -156,8 +157,12 @@ def health(url: str, token: str | None = None, timeout: float = 5.0) -> bool:
 
 def encode_request(
     lineart_rgba: bytes, hints_rgba: bytes, width: int, height: int, options: dict
-) -> tuple[bytes, bytes]:
-    """(JSON header, body) of an infer request with both tensors as binary data."""
+) -> tuple[bytes, tuple[bytes, ...]]:
+    """JSON header and body parts (header, then both tensors as binary data) of an infer request.
+
+    The parts are sent one after the other, so the megabytes of pixels are never copied into
+    one buffer.
+    """
     inputs = []
     for name, data in ((schema.INPUT_LINEART, lineart_rgba), (schema.INPUT_HINTS, hints_rgba)):
         inputs.append(
@@ -175,7 +180,7 @@ def encode_request(
     if options:
         header["parameters"] = dict(options)
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    return head, b"".join((head, lineart_rgba, hints_rgba))
+    return head, (head, lineart_rgba, hints_rgba)
 
 
 def decode_response(headers: dict, body: bytes, width: int, height: int) -> bytes:
@@ -223,7 +228,8 @@ def colorize(
     """Colour ``width``×``height`` RGBA line art; returns width*height*3 RGB bytes, row-major.
 
     ``hints_rgba`` is RGBA of the same size (alpha marks hint pixels) or None. ``compress``: gzip
-    the request body; None gzips except on loopback, where it would only cost time.
+    the request body; None gzips except on loopback, where it would only cost time. A server that
+    refuses gzip bodies (the protocol leaves them optional) gets the plain body instead.
     """
     size = width * height * 4
     if width < 1 or height < 1:
@@ -245,17 +251,33 @@ def colorize(
     except (schema.OptionsError, TypeError) as e:
         raise EngineError(f"invalid option: {e}", "bad_request") from e
     opts = {k: v for k, v in opts.items() if k in (options or {})}  # send only what was asked
-    head, body = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
-    headers = {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(head))}
+    head, parts = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": str(sum(map(len, parts))),
+        HEADER_LENGTH: str(len(head)),
+    }
+    base = url.rstrip("/")
     if compress is None:
-        compress = not _is_loopback(url)
+        compress = not _is_loopback(url) and base not in _NO_GZIP
+    infer_url = f"{base}/v2/models/{schema.MODEL_NAME}/infer"
     if compress:
         packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # level 1: line art compresses well anyway
-        body = packer.compress(body) + packer.flush()
-        headers["Content-Encoding"] = "gzip"
-        headers["Accept-Encoding"] = "gzip"
-    infer_url = f"{url.rstrip('/')}/v2/models/{schema.MODEL_NAME}/infer"
-    status, resp_headers, resp = _request("POST", infer_url, token, timeout, body, headers)
+        packed = b"".join([*map(packer.compress, parts), packer.flush()])
+        gz = {
+            **headers,
+            "Content-Length": str(len(packed)),
+            "Content-Encoding": "gzip",
+            "Accept-Encoding": "gzip",
+        }
+        status, resp_headers, resp = _request("POST", infer_url, token, timeout, packed, gz)
+        if status in (400, 415, 422):  # servers without gzip request bodies (KServe's): plain retry
+            plain = _request("POST", infer_url, token, timeout, parts, headers)
+            if plain[0] == 200:
+                _NO_GZIP.add(base)
+            status, resp_headers, resp = plain
+    else:
+        status, resp_headers, resp = _request("POST", infer_url, token, timeout, parts, headers)
     if status != 200:
         raise _error_from(status, resp_headers, resp, url)
     return decode_response(resp_headers, resp, width, height)
