@@ -91,6 +91,8 @@ def _request(
     except urllib.error.URLError as e:
         if isinstance(e.reason, (socket.timeout, TimeoutError)):
             raise _timeout(url, timeout) from e
+        if isinstance(e.reason, (BrokenPipeError, ConnectionResetError)) and body is not None:
+            raise _cut_off(url, e.reason) from e
         raise EngineError(
             f"cannot reach the Inkhue engine at {url} ({e.reason}); check the server address in "
             "the plug-in settings, or that the engine is running",
@@ -99,11 +101,15 @@ def _request(
     except TimeoutError as e:
         raise _timeout(url, timeout) from e
     except (ConnectionError, http.client.HTTPException, OSError) as e:
-        raise EngineError(
-            f"the connection to the Inkhue engine at {url} failed ({e}); try again, and check the "
-            "server if it keeps happening",
-            "unreachable",
-        ) from e
+        raise _cut_off(url, e) from e
+
+
+def _cut_off(url: str, e: Exception) -> EngineError:
+    return EngineError(
+        f"the Inkhue engine at {url} closed the connection ({e}); it may be restarting, or refuse "
+        "images this large: try again, and check the server if it keeps happening",
+        "unreachable",
+    )
 
 
 def _timeout(url: str, timeout: float) -> EngineError:

@@ -229,3 +229,13 @@ def test_serve_command_port_file_token_env_and_idle_exit(model_dir, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_all_json_requests_are_capped(monkeypatch):
+    """Number lists cost ~30x their size to parse: big images must use the binary extension."""
+    from engine.server import codec
+
+    monkeypatch.setattr(codec, "MAX_JSON_BYTES", 1000)
+    with pytest.raises(codec.ProtocolError, match="binary tensor data extension") as info:
+        codec.decode_request(b'{"inputs": []}' + b" " * 1000, None, 10**6)
+    assert info.value.status == 413

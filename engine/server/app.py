@@ -22,7 +22,7 @@ from engine import schema
 from engine.errors import InkhueError, InputError
 from engine.server import codec
 from engine.server.codec import ProtocolError
-from engine.server.limits import Admission, ServerConfig, TokenAuth, error_body
+from engine.server.limits import DRAIN_LIMIT, Admission, ServerConfig, TokenAuth, drain, error_body
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,10 @@ class InferenceService:
                     413,
                 )
         except ProtocolError as e:
+            await drain(request.receive, DRAIN_LIMIT)
             return _error(e.status, str(e))
         if not self.admission.try_enter():
+            await drain(request.receive, DRAIN_LIMIT)
             retry = str(self.config.retry_after_s)
             return _error(
                 503,
@@ -137,6 +139,7 @@ class InferenceService:
         except (InputError, schema.OptionsError) as e:
             return _error(400, str(e))
         except asyncio.TimeoutError:
+            wrapped.add_done_callback(_retrieve)  # its late result or error is nobody's: no warning
             future.cancel()  # only stops it if still queued; a running one finishes, then frees its slot
             return _error(
                 504, f"the request took longer than this server's limit of {self.config.timeout_s:g} s"
@@ -193,6 +196,11 @@ class InferenceService:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _retrieve(done: asyncio.Future) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

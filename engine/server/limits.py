@@ -13,6 +13,9 @@ from engine.server.codec import MAX_HEADER_BYTES
 
 LOOPBACK_NAMES = ("localhost",)
 OPEN_PATHS = ("/v2/health/live", "/v2/health/ready")  # probes (Kubernetes, the plug-ins) need no token
+# A refused request's body is read and dropped up to this size before answering: a client still
+# sending would otherwise get a broken pipe instead of the answer (401, 503, 413)
+DRAIN_LIMIT = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class TokenAuth:
         if scope["path"] not in OPEN_PATHS:
             self.admission.touch()  # probes do not keep an idle local server alive
             if self.token is not None and not self._authorized(scope):
+                await drain(receive, DRAIN_LIMIT)
                 await _send(
                     send,
                     401,
@@ -115,6 +119,18 @@ class TokenAuth:
                 scheme, _, given = value.partition(b" ")
                 return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
         return False
+
+
+async def drain(receive, limit: int) -> None:
+    """Read and discard the request body, up to ``limit`` bytes (beyond, the connection closes)."""
+    total = 0
+    while total <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        total += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _send(send, status: int, message: str, headers: list | None = None) -> None:
