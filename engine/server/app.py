@@ -22,7 +22,7 @@ from engine import schema
 from engine.errors import InkhueError, InputError
 from engine.server import codec
 from engine.server.codec import ProtocolError
-from engine.server.limits import DRAIN_LIMIT, Admission, ServerConfig, TokenAuth, drain, error_body
+from engine.server.limits import Admission, Guard, ServerConfig, error_body
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,8 @@ class InferenceService:
                     413,
                 )
         except ProtocolError as e:
-            await drain(request.receive, DRAIN_LIMIT)
             return _error(e.status, str(e))
         if not self.admission.try_enter():
-            await drain(request.receive, DRAIN_LIMIT)
             retry = str(self.config.retry_after_s)
             return _error(
                 503,
@@ -229,5 +227,5 @@ def create_app(colorizer, config: ServerConfig | None = None, version: str | Non
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.service = svc
-    app.add_middleware(TokenAuth, token=config.token, admission=svc.admission)
+    app.add_middleware(Guard, token=config.token, admission=svc.admission)
     return app

@@ -89,8 +89,14 @@ def error_body(message: str) -> bytes:
     return json.dumps({"error": message}).encode()
 
 
-class TokenAuth:
-    """ASGI middleware: every path but the health probes needs ``Authorization: Bearer <token>``."""
+class Guard:
+    """Outermost ASGI middleware: bearer token check, activity for the idle exit, body draining.
+
+    Every path but the health probes needs ``Authorization: Bearer <token>`` when a token is set.
+    Any answer given before the request body was read (401, 404, 413, 503, ...) first reads and
+    drops the rest of the body: clients such as urllib send ``Connection: close``, so the server
+    closes after answering, and a client still uploading would see a broken pipe, not the answer.
+    """
 
     def __init__(self, app, token: str | None, admission: Admission) -> None:
         self.app, self.admission = app, admission
@@ -100,18 +106,27 @@ class TokenAuth:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body_done = False
+
+        async def tracked_receive():
+            nonlocal body_done
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        async def draining_send(message) -> None:
+            if message["type"] == "http.response.start" and not body_done:
+                await drain(tracked_receive, DRAIN_LIMIT)
+            await send(message)
+
         if scope["path"] not in OPEN_PATHS:
             self.admission.touch()  # probes do not keep an idle local server alive
             if self.token is not None and not self._authorized(scope):
-                await drain(receive, DRAIN_LIMIT)
-                await _send(
-                    send,
-                    401,
-                    "a valid 'Authorization: Bearer <token>' header is required",
-                    [(b"www-authenticate", b'Bearer realm="inkhue"')],
-                )
+                await _send(draining_send, 401, "a valid 'Authorization: Bearer <token>' header is required",
+                            [(b"www-authenticate", b'Bearer realm="inkhue"')])  # fmt: skip
                 return
-        await self.app(scope, receive, send)
+        await self.app(scope, tracked_receive, draining_send)
 
     def _authorized(self, scope) -> bool:
         for key, value in scope["headers"]:
