@@ -39,6 +39,9 @@ class OnnxBackend:
         providers = [CUDA_EP, CPU_EP] if want_cuda and CUDA_EP in available else [CPU_EP]
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        # idle worker threads would otherwise spin after each run, starving the server and the
+        # GUI that share the machine with us
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.sessions = {}
         for stage, spec in manifest.stages.items():
             path = str(manifest.path(spec.onnx))
