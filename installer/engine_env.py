@@ -19,6 +19,7 @@ from pathlib import Path
 TORCH_SPEC = "torch==2.13.0"  # exact: a range lets pip choose a build with GBs of CUDA wheels
 ORT_CPU = "onnxruntime>=1.17"
 ORT_GPU = "onnxruntime-gpu>=1.17"
+EXTRAS = ("service",)  # the plug-ins talk to 'inkhue serve', which needs the service extra
 MANIFEST = "manifest.json"
 PIP_TAIL = 40  # lines of pip's output shown when it fails
 
@@ -35,6 +36,9 @@ def clean_env() -> dict[str, str]:
     """The environment for the venv's programs: no PYTHONPATH/PYTHONHOME leaking other code in."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env["PYTHONNOUSERSITE"] = "1"
+    # ONNX Runtime >= 1.2x keeps a device id in ~/.cache/Microsoft/DeveloperTools unless told not to;
+    # the installer's own checks leave no such file behind
+    env["ORT_DISABLE_TELEMETRY"] = "1"
     env.pop("INKHUE_MODEL_PATH", None)  # the check is about the bundled model
     return env
 
@@ -66,7 +70,8 @@ def pip_steps(plan: EnginePlan) -> list[list[str]]:
     steps = []
     if plan.training:  # first, so the 'train' extra's pin is already met and nothing else is pulled
         steps.append(["install", TORCH_SPEC])
-    steps.append(["install", f"{plan.repo}[train]" if plan.training else str(plan.repo)])
+    extras = ",".join(EXTRAS + (("train",) if plan.training else ()))
+    steps.append(["install", f"{plan.repo}[{extras}]"])
     if plan.gpu:
         # onnxruntime and onnxruntime-gpu share the 'onnxruntime' package folder: the CPU build
         # (a dependency of inkhue) must go before the GPU build goes in
@@ -123,7 +128,8 @@ def apt_venv_command(version: tuple[int, int] | None = None) -> list[str] | None
     if sudo is None:
         return None
     major, minor = version or sys.version_info[:2]
-    return [*sudo, "apt-get", "install", "-y", f"python{major}.{minor}-venv", "python3-venv"]
+    # the versioned package: python3-venv is only right when this is the distribution's default python3
+    return [*sudo, "apt-get", "install", "-y", f"python{major}.{minor}-venv"]
 
 
 def apt_install_venv(cmd: list[str]) -> None:
@@ -239,22 +245,3 @@ def inspect_engine(python: Path, torch: bool = False, cwd: Path | None = None) -
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return {"models": [], "problems": [f"{python} failed: {(proc.stdout + proc.stderr).strip()[-2000:]}"]}
-
-
-def smoke_colorize(inkhue: Path, repo: Path, cwd: Path | None = None) -> str | None:
-    """Colour the bundled example with the installed ``inkhue``; None when it worked, else why not."""
-    line, hints = repo / "examples" / "lineart.png", repo / "examples" / "hints.png"
-    if not (line.is_file() and hints.is_file()):
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.png"
-        cmd = [str(inkhue), "colorize", str(line), "--hints", str(hints), "-o", str(out)]
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, env=clean_env(), cwd=str(cwd or tmp), timeout=600
-            )
-        except (OSError, subprocess.TimeoutExpired) as e:
-            return str(e)
-        if proc.returncode != 0 or not out.is_file():
-            return f"'inkhue colorize' failed (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}"
-    return None

@@ -23,7 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make this folder importable as ``installer``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from installer import engine_env, kritarc, locations, plugins  # noqa: E402
+from installer import engine_env, kritarc, locations, plugins, smoke  # noqa: E402
 from installer.checks import run_checks  # noqa: E402
 from installer.locations import KRITA_PLUGIN, Targets  # noqa: E402
 from installer.txn import Record, Transaction, remove_path  # noqa: E402
@@ -157,9 +157,12 @@ def install_engine(args: argparse.Namespace, t: Targets, txn: Transaction, recor
         raise InstallError("the installed engine does not work:\n  " + "\n  ".join(info["problems"]))
     inkhue = locations.venv_inkhue(venv)
     if info.get("models"):
-        failure = engine_env.smoke_colorize(inkhue, REPO, cwd=cwd)
+        failure = smoke.cli_colorize(inkhue, REPO, cwd=cwd)
         if failure:
             raise InstallError(f"the installed engine could not colour the bundled example: {failure}")
+        failure = smoke.serve_colorize(inkhue, cwd=cwd)
+        if failure:
+            raise InstallError(f"the installed engine's server (what the plug-ins use) failed: {failure}")
     return {"venv": str(venv), "inkhue": str(inkhue), **info}
 
 
@@ -268,9 +271,10 @@ def summary(
     lines += [f"  note: {s}" for s in skipped]
     lines += [
         "",
-        "Use it: open your line art in Krita or GIMP 3, add a layer above it and paint a few colour",
-        "dabs on it, select the line-art layer, then choose Filters > AI Colorize... (Krita: Filter menu).",
-        "The coloured result arrives as a new layer. (Restart Krita or GIMP if it was running.)",
+        'Use it: open your line art in Krita or GIMP 3, add a layer above it named "Hints", paint small',
+        "dabs of colour inside the areas to colour, select the line-art layer, and choose",
+        "Filter > AI Colorize... (Krita) or Filters > AI Colorize... (GIMP). The result is a new layer.",
+        "(Restart Krita or GIMP if it was running while you installed.)",
     ]
     if engine:
         lines.append(

@@ -19,6 +19,11 @@ def key_for(plugin: str) -> str:
     return f"enable_{plugin}"
 
 
+def _lines(text: str) -> list[str]:
+    """Lines with their ends; only \\n ends a line (str.splitlines also splits at \\x85, \\x0c...)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
 def _newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
@@ -46,7 +51,7 @@ def _value(line: str) -> str:
 
 
 def is_enabled(text: str, plugin: str) -> bool:
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     span = _section_span(lines)
     if span is None:
         return False
@@ -59,7 +64,7 @@ def enable(text: str, plugin: str) -> tuple[str, dict]:
     nl = _newline(text)
     key = key_for(plugin)
     wanted = f"{key}=true"
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     span = _section_span(lines)
     if span is None:
         # a new group at the end, after a blank line like KConfig writes its groups
@@ -72,20 +77,20 @@ def enable(text: str, plugin: str) -> tuple[str, dict]:
         return text + appended, {"created_section": True, "appended": appended, "previous": None}
     hits = _key_lines(lines, span, key)
     if hits:
-        previous = lines[hits[0]].rstrip("\r\n")
+        previous = [lines[i].rstrip("\r\n") for i in hits]
         for i in hits:
-            ending = lines[i][len(lines[i].rstrip("\r\n")) :] or nl
-            lines[i] = wanted + ending
+            lines[i] = wanted + lines[i][len(lines[i].rstrip("\r\n")) :]  # same line end, even none
         return "".join(lines), {"created_section": False, "appended": None, "previous": previous}
     # after the group's last non-blank line, so it stays inside the group
     at = span[0] + 1
     for i in range(span[0] + 1, span[1]):
         if lines[i].strip():
             at = i + 1
-    if at > 0 and not lines[at - 1].endswith(("\n", "\r")):
+    joined = not lines[at - 1].endswith(("\n", "\r"))  # the file's last line had no line end
+    if joined:
         lines[at - 1] += nl
     lines.insert(at, wanted + nl)
-    return "".join(lines), {"created_section": False, "appended": None, "previous": None}
+    return "".join(lines), {"created_section": False, "appended": None, "previous": None, "joined": joined}
 
 
 def disable(text: str, plugin: str, undo: dict) -> str:
@@ -93,7 +98,7 @@ def disable(text: str, plugin: str, undo: dict) -> str:
     appended = undo.get("appended")
     if undo.get("created_section") and appended and text.endswith(appended):
         return text[: -len(appended)]  # untouched since: byte-exact restore
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     span = _section_span(lines)
     if span is None:
         return text
@@ -102,11 +107,15 @@ def disable(text: str, plugin: str, undo: dict) -> str:
         return text
     previous = undo.get("previous")
     if previous is not None:
-        ending = lines[hits[0]][len(lines[hits[0]].rstrip("\r\n")) :]
-        lines[hits[0]] = previous + ending
+        # the line(s) as they were; a count that changed since means Krita rewrote them: first only
+        previous = previous if len(previous) == len(hits) else previous[:1]
+        for i, old in zip(hits, previous):
+            lines[i] = old + lines[i][len(lines[i].rstrip("\r\n")) :]
         return "".join(lines)
     for i in reversed(hits):
         del lines[i]
+    if undo.get("joined") and hits[0] == len(lines) and lines:
+        lines[-1] = lines[-1].rstrip("\r\n")  # ours was the last line: the line end was ours too
     span = _section_span(lines)
     if undo.get("created_section") and span and not any(x.strip() for x in lines[span[0] + 1 : span[1]]):
         start, end = span
