@@ -46,6 +46,7 @@ _STATUS_KINDS = {
     504: "timeout",
 }
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+_NO_GZIP: set[str] = set()  # servers that refused a gzip body but took a plain one
 
 
 class EngineError(Exception):
@@ -223,7 +224,8 @@ def colorize(
     """Colour ``width``×``height`` RGBA line art; returns width*height*3 RGB bytes, row-major.
 
     ``hints_rgba`` is RGBA of the same size (alpha marks hint pixels) or None. ``compress``: gzip
-    the request body; None gzips except on loopback, where it would only cost time.
+    the request body; None gzips except on loopback, where it would only cost time. A server that
+    refuses gzip bodies (the protocol leaves them optional) gets the plain body instead.
     """
     size = width * height * 4
     if width < 1 or height < 1:
@@ -247,15 +249,22 @@ def colorize(
     opts = {k: v for k, v in opts.items() if k in (options or {})}  # send only what was asked
     head, body = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
     headers = {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(head))}
+    base = url.rstrip("/")
     if compress is None:
-        compress = not _is_loopback(url)
+        compress = not _is_loopback(url) and base not in _NO_GZIP
+    infer_url = f"{base}/v2/models/{schema.MODEL_NAME}/infer"
     if compress:
         packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # level 1: line art compresses well anyway
-        body = packer.compress(body) + packer.flush()
-        headers["Content-Encoding"] = "gzip"
-        headers["Accept-Encoding"] = "gzip"
-    infer_url = f"{url.rstrip('/')}/v2/models/{schema.MODEL_NAME}/infer"
-    status, resp_headers, resp = _request("POST", infer_url, token, timeout, body, headers)
+        packed = packer.compress(body) + packer.flush()
+        gz = {**headers, "Content-Encoding": "gzip", "Accept-Encoding": "gzip"}
+        status, resp_headers, resp = _request("POST", infer_url, token, timeout, packed, gz)
+        if status in (400, 415, 422):  # servers without gzip request bodies (KServe's): plain retry
+            plain = _request("POST", infer_url, token, timeout, body, headers)
+            if plain[0] == 200:
+                _NO_GZIP.add(base)
+            status, resp_headers, resp = plain
+    else:
+        status, resp_headers, resp = _request("POST", infer_url, token, timeout, body, headers)
     if status != 200:
         raise _error_from(status, resp_headers, resp, url)
     return decode_response(resp_headers, resp, width, height)

@@ -42,7 +42,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from engine.triton import export_triton
 
-    print(export_triton(args.triton, args.model, max_batch_size=0))
+    print(export_triton(args.triton, args.model))
     return 0
 
 
