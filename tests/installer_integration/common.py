@@ -15,6 +15,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent.parent
 # the test venv's site-packages: the fast install path takes the engine's dependencies from it
 DEPS = Path(sysconfig.get_paths()["purelib"])
@@ -95,3 +97,37 @@ def snapshot(root: Path, skip: tuple[str, ...] = ()) -> dict[str, tuple]:
 
 def tree_paths(root: Path) -> set[str]:
     return {os.path.relpath(os.path.join(d, n), root) for d, ds, fs in os.walk(root) for n in ds + fs}
+
+
+# ---------------------------------------------------------------------------------------------
+# the two-layer picture both editor tests colour (with the flood-fill model: exact answer)
+
+W, H = 96, 64
+BOXES = {"A": (6, 6, 44, 58), "B": (52, 6, 90, 58)}  # x0, y0, x1, y1: two closed boxes
+HINTS = {"A": (230, 40, 40), "B": (40, 60, 220)}
+
+
+def two_layers() -> tuple[np.ndarray, np.ndarray]:
+    """(line art: two closed boxes in black on white, hints: one dab per box), RGBA u8."""
+    line = np.full((H, W, 4), 255, np.uint8)
+    for x0, y0, x1, y1 in BOXES.values():
+        line[y0 : y0 + 2, x0:x1, :3] = 0
+        line[y1 - 2 : y1, x0:x1, :3] = 0
+        line[y0:y1, x0 : x0 + 2, :3] = 0
+        line[y0:y1, x1 - 2 : x1, :3] = 0
+    hints = np.zeros((H, W, 4), np.uint8)
+    for box, rgb in HINTS.items():
+        x0, y0, x1, y1 = BOXES[box]
+        cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+        hints[cy - 3 : cy + 3, cx - 3 : cx + 3] = (*rgb, 255)
+    return line, hints
+
+
+def box_errors(rgb_u8: np.ndarray, margin: int = 6) -> dict[str, int]:
+    """Per box, the largest difference between its interior's pixels and its hint colour."""
+    out = {}
+    for box, want in HINTS.items():
+        x0, y0, x1, y1 = BOXES[box]
+        inside = rgb_u8[y0 + margin : y1 - margin, x0 + margin : x1 - margin, :3].astype(int)
+        out[box] = int(np.abs(inside - np.array(want)).max())
+    return out
