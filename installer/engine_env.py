@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -245,3 +246,27 @@ def inspect_engine(python: Path, torch: bool = False, cwd: Path | None = None) -
         return json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return {"models": [], "problems": [f"{python} failed: {(proc.stdout + proc.stderr).strip()[-2000:]}"]}
+
+
+def stop_managed_server(inkhue: Path, state_dir: Path) -> bool:
+    """Stop the plug-ins' managed ``inkhue serve`` if it runs from ``inkhue``: after a reinstall it
+    would go on serving the old engine until idle, after an uninstall from deleted files."""
+    try:
+        state = json.loads((state_dir / "server.json").read_text(encoding="utf-8"))
+        pid = int(state["pid"])
+        if Path(state["exe"]) != inkhue:
+            return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if sys.platform.startswith("linux"):  # the pid may have been reused since: check it is ours
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        if b"serve" not in args or not any(a.endswith(os.fsencode(inkhue.name)) for a in args):
+            return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return False
+    return True

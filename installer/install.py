@@ -241,6 +241,8 @@ def install(args: argparse.Namespace, t: Targets) -> int:
         )
         txn.write_file(t.record, record.to_json())
         txn.commit()
+        if engine and not args.dev:  # a server from the replaced venv would keep the old engine
+            engine_env.stop_managed_server(Path(engine["inkhue"]), locations.server_state_dir())
     except BaseException:
         problems = txn.rollback()
         say("installation failed; everything this run changed was rolled back")

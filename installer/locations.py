@@ -70,6 +70,16 @@ def plugin_config_path() -> Path:
     return _env_dir("XDG_CONFIG_HOME", _home() / ".config") / "inkhue" / "plugin.json"
 
 
+def server_state_dir() -> Path:
+    """Where the plug-ins' managed ``inkhue serve`` keeps its state: ``engine.client.default_state_dir``."""
+    plat = _platform()
+    if plat == "windows":
+        return _env_dir("LOCALAPPDATA", _home()) / "inkhue"
+    if plat == "macos":
+        return _home() / "Library" / "Application Support" / "inkhue"
+    return _env_dir("XDG_STATE_HOME", _home() / ".local" / "state") / "inkhue"
+
+
 def venv_bin(venv: Path) -> Path:
     return venv / ("Scripts" if _platform() == "windows" else "bin")
 

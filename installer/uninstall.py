@@ -2,7 +2,8 @@
 
 Owned paths (the venv, the plug-in folders, files the installer created) are deleted; files that
 existed before the first install get their old content back; kritarc gets its one line back;
-folders the installer created are removed only when nothing else is left in them.
+folders the installer created are removed only when nothing else is left in them. The plug-ins'
+managed ``inkhue serve`` is stopped and its state folder (url, token, log) removed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from installer import kritarc
+from installer import engine_env, kritarc, locations
 from installer.locations import KRITA_PLUGIN, Targets
 from installer.txn import Record, remove_path
 
@@ -41,6 +42,12 @@ def uninstall(t: Targets, say: Callable[[str], None]) -> int:
         except OSError as e:
             problems.append(f"{what}: {e}")
 
+    venv = record.info.get("venv")
+    if venv and not record.info.get("dev"):
+        engine_env.stop_managed_server(locations.venv_inkhue(Path(venv)), locations.server_state_dir())
+    state = locations.server_state_dir()
+    if state.is_dir():  # the managed server's runtime state (url, token, log), made by using the engine
+        attempt(f"removing {state}", lambda: remove_path(state))
     if record.kritarc:
         attempt(f"restoring {record.kritarc['path']}", lambda: _restore_kritarc(record.kritarc or {}))
     for p in reversed(record.owned):

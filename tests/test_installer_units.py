@@ -154,6 +154,16 @@ def test_config_path_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert str(locations.plugin_config_path()) == default_config_path()
 
 
+def test_server_state_dir_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from engine.client import default_state_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    assert str(locations.server_state_dir()) == default_state_dir()
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "st"))
+    assert str(locations.server_state_dir()) == default_state_dir()
+
+
 def test_default_locations_follow_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
