@@ -56,6 +56,27 @@ def nvidia_gpu_present() -> bool:
     return proc.returncode == 0 and "GPU" in proc.stdout
 
 
+# what the package is built from: pyproject.toml's readme and packages.find folders (a test keeps
+# this in step with pyproject.toml)
+PACKAGE_SOURCES = ("pyproject.toml", "README.md", "engine", "training")
+
+
+def stage_source(repo: Path, dest: Path) -> Path:
+    """Copy the files the package is built from into ``dest`` and return it.
+
+    pip builds a local folder in place: setuptools would leave build/ and *.egg-info in the
+    user's checkout, and package files from an old build/ that are gone from the source.
+    """
+    for name in PACKAGE_SOURCES:
+        src = repo / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif src.is_file():
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
 @dataclass(frozen=True)
 class EnginePlan:
     repo: Path

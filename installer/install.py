@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make this folder importable as ``installer``
@@ -130,7 +131,9 @@ def install_engine(args: argparse.Namespace, t: Targets, txn: Transaction, recor
         cwd = REPO
     else:
         gpu = engine_env.nvidia_gpu_present() if args.gpu is None else args.gpu
-        plan = engine_env.EnginePlan(REPO, gpu, args.with_training, args.deps_from)
+        staging = tempfile.TemporaryDirectory(prefix="inkhue-source-")
+        source = engine_env.stage_source(REPO, Path(staging.name) / "inkhue")
+        plan = engine_env.EnginePlan(source, gpu, args.with_training, args.deps_from)
         venv, cwd = t.venv, None
         runtime = "GPU (onnxruntime-gpu)" if gpu else "CPU (onnxruntime)"
         say(f"engine: creating {_short(venv)}; ONNX Runtime {runtime}" + (", torch" if plan.training else ""))
@@ -150,7 +153,10 @@ def install_engine(args: argparse.Namespace, t: Targets, txn: Transaction, recor
                     say("warning: onnxruntime-gpu could not be installed; using the CPU build")
                     engine_env.run_pip(py, ["install", engine_env.ORT_CPU])
 
-        txn.replace_tree(venv, build)
+        try:
+            txn.replace_tree(venv, build)
+        finally:
+            staging.cleanup()
         record.own(venv)
     info = engine_env.inspect_engine(locations.venv_python(venv), torch=args.with_training, cwd=cwd)
     if info.get("problems"):
@@ -262,7 +268,8 @@ def summary(
         gpu = "CUDAExecutionProvider" in engine.get("providers", [])
         lines.append(
             f"  engine    {_short(engine['venv'])} (ONNX Runtime {engine.get('onnxruntime', '?')}, "
-            f"{'GPU' if gpu else 'CPU'}); model sha256 verified: {models}"
+            f"{'GPU' if gpu else 'CPU'}{', torch ' + engine['torch'] if engine.get('torch') else ''}); "
+            f"model sha256 verified: {models}"
         )
     if "krita" in editors:
         lines.append(f"  Krita     {_short(t.pykrita / KRITA_PLUGIN)}, enabled in {_short(t.kritarc)}")

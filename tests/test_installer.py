@@ -74,6 +74,7 @@ def test_install_check_reinstall_uninstall(source: Path, tmp_path: Path) -> None
     ).stdout.strip()  # fmt: skip
     assert where.startswith(str(home / VENV)) and (Path(where) / "inkhue-default/manifest.json").is_file()
     assert os.access(home / VENV / "bin/inkhue", os.X_OK)
+    assert not (source / "build").exists() and not list(source.glob("*.egg-info"))  # checkout untouched
 
     # Krita: package with the vendored client, .desktop, .action, and exactly one kritarc line more
     pkg = home / PYKRITA / "inkhue_krita"

@@ -105,6 +105,18 @@ def test_pip_steps() -> None:
     assert not any("torch" in " ".join(s) for s in cpu + gpu)
 
 
+def test_staged_source_is_what_pyproject_builds_from(tmp_path: Path) -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    repo = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((repo / "pyproject.toml").read_text())
+    includes = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert {pattern.rstrip("*") for pattern in includes} <= set(engine_env.PACKAGE_SOURCES)
+    assert project["project"]["readme"] in engine_env.PACKAGE_SOURCES
+    staged = engine_env.stage_source(repo, tmp_path / "s")
+    assert (staged / "engine" / "client.py").read_bytes() == (repo / "engine" / "client.py").read_bytes()
+    assert not list(staged.rglob("__pycache__")) and not (staged / "tests").exists()
+
+
 @pytest.mark.parametrize(
     ("script", "expected"),
     [

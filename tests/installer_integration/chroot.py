@@ -71,9 +71,16 @@ def overlay(base: Path, work: Path, binds: dict[Path, str] | None = None) -> Ite
 
 
 def run_in(
-    root: Path, command: list[str], env: dict[str, str], timeout: float, stdin: bytes | None = None
+    root: Path,
+    command: list[str],
+    env: dict[str, str],
+    timeout: float,
+    stdin: bytes | None = None,
+    user: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """``command`` inside the chroot with exactly ``env`` (plus PATH and LANG)."""
+    """``command`` inside the chroot with exactly ``env`` (plus PATH and LANG), as root or ``user``
+    (``uid:gid``)."""
     variables = {"PATH": PATH, "LANG": "C.UTF-8", **env}
-    cmd = ["chroot", str(root), "env", "-i", *(f"{k}={v}" for k, v in variables.items()), *command]
+    cmd = ["chroot", *([f"--userspec={user}"] if user else []), str(root)]
+    cmd += ["env", "-i", *(f"{k}={v}" for k, v in variables.items()), *command]
     return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)

@@ -7,8 +7,12 @@ example), then start gimp-console-3.0 with nothing else set up and colour a two-
 through the plug-in's procedure (what Filters > AI Colorize... runs). The plug-in reads the
 installer's settings and starts the installed engine's server itself.
 
+Also: a user without root or sudo on that system gets the clear "install python3-venv" message
+and nothing left behind.
+
 Needs root (chroot, mounts) and network to Debian's mirror and the package index; about 2-3
-minutes (pip's downloads are cached in /var/cache/inkhue-installer-pip between runs).
+minutes. pip's cache is /var/cache/inkhue-installer-pip on the host (used where the index's
+answers may be cached).
 """
 
 from __future__ import annotations
@@ -64,17 +68,35 @@ def base() -> Path:
 def test_readme_quick_start_then_gimp3_colorizes(base: Path, tmp_path: Path) -> None:
     PIP_CACHE.mkdir(parents=True, exist_ok=True)
     with chroot.overlay(base, tmp_path / "ovl", binds={PIP_CACHE: "/var/cache/inkhue-pip"}) as root:
-        copy_checkout(root / "root" / "inkhue")  # the user's clone, with the known-answer model
+        copy_checkout(root / "srv" / "inkhue")  # the user's clone, with the known-answer model
+
+        # a user who cannot install python3-venv (no root, no sudo) is told what to do
+        nobody = root / "tmp" / "nobody"
+        nobody.mkdir()
+        os.chown(nobody, 65534, 65534)
+        proc = chroot.run_in(
+            root,
+            ["bash", "/srv/inkhue/installer/install.sh"],
+            {"HOME": "/tmp/nobody"},
+            120,
+            user="65534:65534",
+        )
+        out = proc.stdout.decode()
+        assert proc.returncode == 1 and "cannot create virtual environments" in out, (
+            out + proc.stderr.decode()
+        )
+        assert "sudo apt-get install python3-venv" in out
+        assert sorted(p.name for p in nobody.iterdir()) == []  # nothing left behind
         env = {"HOME": "/root", "PIP_CACHE_DIR": "/var/cache/inkhue-pip"}
         if HOST_CA.is_file():  # this network's TLS trust (e.g. an inspecting proxy), as the host's pip has
             shutil.copyfile(HOST_CA, root / "etc" / "inkhue-host-ca.crt")
             env["PIP_CERT"] = "/etc/inkhue-host-ca.crt"
-        proc = chroot.run_in(root, ["bash", "-c", f"cd /root/inkhue && {readme_command()}"], env, 1500)
+        proc = chroot.run_in(root, ["bash", "-c", f"cd /srv/inkhue && {readme_command()}"], env, 1500)
         log = (proc.stdout + proc.stderr).decode("utf-8", "replace")
         assert proc.returncode == 0, log[-6000:]
         assert "apt-get install -y python3.13-venv" in log  # the fresh system lacked venv support
         assert "GIMP 3    ~/.config/GIMP/3.0/plug-ins/inkhue_gimp" in log
-        assert (root / "root/inkhue/example-colorized.png").is_file()
+        assert (root / "srv/inkhue/example-colorized.png").is_file()
 
         data = root / "root" / "gimp-data"
         data.mkdir()
@@ -101,7 +123,7 @@ def test_readme_quick_start_then_gimp3_colorizes(base: Path, tmp_path: Path) -> 
         state = json.loads((root / "root/.local/state/inkhue/server.json").read_text())
         assert state["exe"] == "/root/.local/share/inkhue/venv/bin/inkhue"
 
-        proc = chroot.run_in(root, ["bash", "/root/inkhue/installer/install.sh", "--uninstall"], env, 120)
+        proc = chroot.run_in(root, ["bash", "/srv/inkhue/installer/install.sh", "--uninstall"], env, 120)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         for gone in (".local/share/inkhue", ".config/GIMP/3.0/plug-ins/inkhue_gimp", ".config/inkhue"):
             assert not (root / "root" / gone).exists(), gone
