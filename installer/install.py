@@ -296,7 +296,7 @@ def summary(
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="install", description="Install Inkhue: engine, model, Krita and GIMP 3 plug-ins."
+        prog="installer/install.sh", description="Install Inkhue: engine, model, Krita and GIMP 3 plug-ins."
     )
     act = p.add_mutually_exclusive_group()
     act.add_argument("--check", action="store_true", help="report each piece as ok/missing, with the fix")

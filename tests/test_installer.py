@@ -222,6 +222,27 @@ def test_rollback_when_the_package_index_is_unreachable(source: Path, tmp_path: 
     ok(run_installer(source, home_env(home), "--check"))
 
 
+def test_dev_mode_uses_the_repository_venv_and_leaves_it(tmp_path: Path) -> None:
+    """--dev on this checkout: the plug-ins are pointed at .venv (made by dev-setup.sh)."""
+    repo = Path(__file__).resolve().parent.parent
+    inkhue = repo / ".venv" / "bin" / "inkhue"
+    if not inkhue.exists():
+        pytest.skip("needs the checkout's .venv (bash installer/dev-setup.sh), as in CI")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = home_env(home)
+    ok(run_installer(repo, env, "--dev", "--no-krita", "--no-gimp"))
+    assert json.loads((home / ".config/inkhue/plugin.json").read_text())["inkhue"] == str(inkhue)
+    assert not (home / VENV).exists()
+    check = run_installer(repo, env, "--check")
+    if any((repo / "engine/models").glob("*/manifest.json")):
+        ok(check)
+    else:  # a checkout without the trained model: --dev installs with a warning, --check says so
+        assert check.returncode == 1 and "MISSING   engine: no bundled model" in check.stdout
+    ok(run_installer(repo, env, "--uninstall"))
+    assert inkhue.exists() and snapshot(home) == {}
+
+
 @pytest.mark.slow
 def test_real_install_then_readme_command(tmp_path: Path) -> None:
     """The README's quick start, as written, against a real download install (about a minute)."""
