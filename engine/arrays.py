@@ -76,11 +76,15 @@ def line_from_rgba(lineart_rgba_u8: np.ndarray) -> np.ndarray:
     Compositing over white handles both cases: opaque dark-on-white keeps its luma, and lines on a
     transparent layer (alpha carries the strokes) become dark where alpha is high.
     """
-    rgb = lineart_rgba_u8[..., :3]
-    alpha = lineart_rgba_u8[..., 3].astype(np.float32) * (1.0 / 255.0)
-    luma = (rgb.astype(np.float32) @ _LUMA) * (1.0 / 255.0)
-    line_hw_f32 = 1.0 - alpha * (1.0 - luma)
-    return line_hw_f32.astype(np.float32, copy=False)
+    h = lineart_rgba_u8.shape[0]
+    line_hw_f32 = np.empty(lineart_rgba_u8.shape[:2], np.float32)
+    step = max(1, (1 << 22) // max(1, lineart_rgba_u8.shape[1]))  # ~4 M pixels of temporaries
+    for y in range(0, h, step):
+        strip = lineart_rgba_u8[y : y + step]
+        alpha = strip[..., 3].astype(np.float32) * (1.0 / 255.0)
+        luma = (strip[..., :3].astype(np.float32) @ _LUMA) * (1.0 / 255.0)
+        line_hw_f32[y : y + step] = 1.0 - alpha * (1.0 - luma)
+    return line_hw_f32
 
 
 def hints_planes(hints_rgba_u8: np.ndarray | None, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -94,4 +98,8 @@ def hints_planes(hints_rgba_u8: np.ndarray | None, shape: tuple[int, int]) -> tu
 
 
 def to_rgb_u8(rgb_hwc_f32: np.ndarray) -> np.ndarray:
-    return np.clip(rgb_hwc_f32 * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """Quantise in place (the float buffer is consumed) so large canvases need no temporaries."""
+    rgb_hwc_f32 *= 255.0
+    rgb_hwc_f32 += 0.5
+    np.clip(rgb_hwc_f32, 0, 255, out=rgb_hwc_f32)
+    return rgb_hwc_f32.astype(np.uint8)
