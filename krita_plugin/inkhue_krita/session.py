@@ -45,7 +45,9 @@ class Session:
         self.app = app
         self.qwindow = qwindow
         self.on_end = on_end
+        self.client = None  # the vendored engine client module, once imported
         self.job: Job | None = None
+        self._pending: tuple | None = None  # (doc, line-art id, native format?, request)
         self.timer: QTimer | None = None
         self.progress: QProgressDialog | None = None
         self._t0 = time.monotonic()
@@ -73,7 +75,7 @@ class Session:
             self._end("error", f"AI Colorize failed unexpectedly: {e}")
 
     def _start(self) -> None:
-        client = _client()
+        self.client = client = _client()
         doc = self.app.activeDocument()
         if doc is None:
             raise PlanError("Open an image first: AI Colorize works on the active document.")
@@ -131,11 +133,14 @@ class Session:
             out_fmt=out_fmt,
             options=settings.engine_options(),
         )
-        self._launch(client, config, settings, req, doc, lineart.uniqueId(), native)
+        self._pending = (doc, lineart.uniqueId(), native, req)
+        self._launch(config, settings, req)
 
     # -- step 2: the request (worker thread), polled
 
-    def _launch(self, client, config, settings, req, doc, lineart_id, native) -> None:
+    def _launch(self, config, settings: Settings, req: request.Request) -> None:
+        client = self.client
+
         def endpoint(report):
             if settings.mode == "remote":
                 report(f"Connecting to {settings.url}…")
@@ -144,7 +149,6 @@ class Session:
             return client.endpoint_for(client.PluginConfig(inkhue=config.inkhue, mode="local"))
 
         self.job = Job(lambda report: request.run(req, endpoint, client.colorize, report)).start()
-        self._finish_args = (client, doc, lineart_id, native, req)
         self.progress = QProgressDialog("Colorizing…", "Cancel", 0, 0, self.qwindow)
         self.progress.setObjectName("inkhue_progress")
         self.progress.setWindowTitle(TITLE)
@@ -176,7 +180,7 @@ class Session:
             self._finish(value)
         except (PlanError, FormatError) as e:
             self._end("error", str(e))
-        except self._finish_args[0].EngineError as e:
+        except self.client.EngineError as e:
             self._end("error", f"{e}\n\nNothing was changed.")
         except Exception as e:
             log.exception("AI Colorize failed")
@@ -185,7 +189,7 @@ class Session:
     # -- step 3: the new layer (GUI thread)
 
     def _finish(self, result: request.Result) -> None:
-        _client_mod, doc, lineart_id, native, req = self._finish_args
+        doc, lineart_id, native, req = self._pending
         if doc.rootNode() is None:  # the document wrapper outlives a closed image
             raise PlanError("The image was closed while the engine worked; nothing was added.")
         lineart = kritaio.find_node(doc, lineart_id)

@@ -4,6 +4,8 @@ Documents come from ``scenario.json`` and raw RGBA files written by the test. Fa
 ``result.json`` and raw pixel files in the output folder; the test judges them with numpy.
 """
 
+import json
+import os
 import time
 
 from krita import Krita, Selection
@@ -21,6 +23,7 @@ from kritahelp import (
     save_bytes,
     save_result,
     scenario,
+    wait_outcome,
 )
 
 FORMATS = [
@@ -149,12 +152,21 @@ def steps():
         ("same_layers", dict(remote, lineart="Hints", hints="Hints")),
         ("too_large", dict(remote, limit=0.01)),
         ("dialog_cancel", "reject"),
+        ("engine_missing", dict(remote, mode="local")),
     ]
+    config = os.path.expanduser("~/.config/inkhue/plugin.json")
+    with open(config, encoding="utf-8") as f:
+        saved_config = f.read()
     for name, plan in cases:
+        if name == "engine_missing":  # the installed engine was removed since the installer ran
+            with open(config, "w", encoding="utf-8") as f:
+                json.dump({"inkhue": "/nonexistent/inkhue", "mode": "local"}, f)
         n_messages = len(driver.messages())
         yield from colorize(driver, plan)
         yield 100
         errors[name] = {"outcome": outcome(), "messages": driver.messages()[n_messages:]}
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(saved_config)
     # a server that never answers: Krita must keep running its event loop, Cancel must work
     n_messages = len(driver.messages())
     driver.progress_seen = []
@@ -167,9 +179,7 @@ def steps():
     stalled = {"ticks_per_s": (driver.ticks - ticks) / (time.monotonic() - t0), "running": not outcome()}
     stalled["progress_labels"] = sorted(set(driver.progress_seen))
     driver.cancel_progress = True
-    deadline = time.monotonic() + 10
-    while not outcome() and time.monotonic() < deadline:
-        yield 50
+    yield from wait_outcome(10)
     driver.cancel_progress = False
     stalled["outcome"] = outcome()
     stalled["messages"] = driver.messages()[n_messages:]
@@ -177,6 +187,31 @@ def steps():
     errors["unchanged"] = doc_state(doc) == before
     errors["dialog_defaults_after_first_run"] = driver.dialogs()[1]
     res["errors"] = errors
+    save_result(res)
+
+    # ---- the image closed, or the line art deleted, while the engine works: nothing is added
+    vanish = {}
+    for what in ("close_image", "delete_lineart"):
+        tmp = new_doc(sc, "Vanish", sc["layers"])
+        yield from show(tmp, "Ink")
+        reset_outcome()
+        n_messages = len(driver.messages())
+        driver.plan = dict(remote, url=sc["slow_url"])
+        filter_menu_action().trigger()
+        yield 200  # the request is on its way (the slow proxy holds it)
+        if what == "close_image":
+            tmp.setModified(False)
+            tmp.close()
+        else:
+            tmp.nodeByName("Ink").remove()
+        yield from wait_outcome(30)
+        vanish[what] = {"outcome": outcome(), "messages": driver.messages()[n_messages:]}
+        if what == "delete_lineart":
+            vanish[what]["names"] = layer_names(tmp)
+            tmp.setModified(False)
+            tmp.close()
+        yield 200
+    res["vanish"] = vanish
     save_result(res)
 
     # ---- no hint layer: the dialog says how to make one
