@@ -9,6 +9,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import time
 import traceback
 
 import gi
@@ -125,12 +126,15 @@ def run_scenario(sc):
     rec = {"before": describe(image), "base_type": str(image.get_base_type())}
     proc = Gimp.get_pdb().lookup_procedure(PROC)
     cfg = proc.create_config()
-    cfg.set_property("run-mode", NI)
+    interactive = sc.get("run_mode") == "interactive"  # a dialog: the test answers it
+    cfg.set_property("run-mode", Gimp.RunMode.INTERACTIVE if interactive else NI)
     cfg.set_property("image", image)
     cfg.set_core_object_array("drawables", selected)
     for key, value in sc.get("args", {}).items():
         cfg.set_property(key, made[value] if key.endswith("-layer") else value)
+    t0 = time.monotonic()
     result = proc.run(cfg)
+    rec["seconds"] = time.monotonic() - t0
     status = result.index(0)
     rec["status"] = status.value_nick if hasattr(status, "value_nick") else str(status)
     message = ""

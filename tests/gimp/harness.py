@@ -15,10 +15,11 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,9 +78,16 @@ def _profile_lock(root: Path) -> Iterator[None]:
 
 
 def run_batch(
-    root: Path, script: Path, env: dict[str, str], timeout: int = 300
+    root: Path,
+    script: Path,
+    env: dict[str, str],
+    timeout: int = 300,
+    during: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Install the plug-in, then run ``script`` in python-fu-eval; a raised exception there exits 64."""
+    """Install the plug-in, then run ``script`` in python-fu-eval; a raised exception there exits 64.
+
+    ``during`` is called while GIMP runs (e.g. to answer a dialog); if it raises, GIMP is stopped.
+    """
     variables = {
         "PATH": "/usr/bin:/bin",
         "HOME": f"/{PROFILE}/home",
@@ -94,8 +102,20 @@ def run_batch(
     with _profile_lock(root):
         install_plugin(root)
         (root / PROFILE / "home").mkdir(exist_ok=True)
-        with open(script, "rb") as stdin:
-            return subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=timeout + 30)
+        # files, not pipes: nobody drains a pipe while ``during`` runs
+        with open(script, "rb") as stdin, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdin=stdin, stdout=out, stderr=err, start_new_session=True)
+            try:
+                if during is not None:
+                    during()
+                proc.wait(timeout + 30)
+            finally:
+                if proc.poll() is None:  # GIMP and its plug-ins are in this session's group
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read())
 
 
 def main(argv: list[str]) -> int:
