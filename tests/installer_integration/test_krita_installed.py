@@ -8,7 +8,8 @@ engine's ``inkhue serve`` itself. The engine's venv comes from the fast path (``
 inkhue installed from the repository, dependencies from the test venv); the full download
 install is covered by test_installer.py and test_gimp_installed.py.
 
-Needs krita, xvfb-run and xauth (``bash tests/krita/setup.sh``); INKHUE_SKIP_KRITA=1 skips.
+Needs krita, xvfb-run and xauth (``bash tests/krita/setup.sh``); INKHUE_SKIP_KRITA=1 skips;
+INKHUE_KRITA_ROOT=<chroot> runs the Krita of tests/krita/setup-chroot.sh (e.g. 5.2) instead.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def _alive(pid: int) -> bool:
 
 def test_krita_colorizes_through_the_installed_plugin(tmp_path: Path) -> None:
     kritarun = _kritarun()
-    missing = kritarun.missing_tools()
+    root = Path(os.environ["INKHUE_KRITA_ROOT"]) if os.environ.get("INKHUE_KRITA_ROOT") else None
+    missing = kritarun.missing_tools() if root is None else []
     if missing:
         pytest.fail(f"needs {', '.join(missing)}: run 'bash tests/krita/setup.sh' (or INKHUE_SKIP_KRITA=1)")
     src = copy_checkout(tmp_path / "src")  # the known-answer flood-fill model as the bundled one
@@ -97,7 +99,9 @@ def test_krita_colorizes_through_the_installed_plugin(tmp_path: Path) -> None:
     for d in (home / "run", home / "tmp"):  # Krita's runtime and temporary folders (kritarun)
         d.mkdir(parents=True, mode=0o700)
     env = home_env(home, path=SYSTEM_PATH)
-    proc = run_installer(src, env, "--deps-from", str(DEPS), "--no-gimp")
+    # Krita in another root (tests/krita/setup-chroot.sh) is not on this PATH: name its folder
+    where = [] if root is None else ["--krita-dir", str(home / ".local/share/krita")]
+    proc = run_installer(src, env, "--deps-from", str(DEPS), "--no-gimp", *where)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Krita     ~/.local/share/krita/pykrita/inkhue_krita, enabled in ~/.config/kritarc" in proc.stdout
     _add_test_harness(home)
@@ -109,9 +113,10 @@ def test_krita_colorizes_through_the_installed_plugin(tmp_path: Path) -> None:
     (inputs / "hints.rgba").write_bytes(hints.tobytes())
     (inputs / "scenario.json").write_text(json.dumps({"width": W, "height": H}))
     try:
-        run = kritarun.run_script(SCRIPT, tmp_path / "out", home, env={"INKHUE_KRITA_INPUT": str(inputs)})
+        kenv = {"INKHUE_KRITA_INPUT": str(inputs)}
+        run = kritarun.run_script(SCRIPT, tmp_path / "out", home, env=kenv, root=root)
         if not run.harness and "could not connect to display" in run.log:  # Xvfb lost a start-up race
-            run = kritarun.run_script(SCRIPT, tmp_path / "out", home, env={"INKHUE_KRITA_INPUT": str(inputs)})
+            run = kritarun.run_script(SCRIPT, tmp_path / "out", home, env=kenv, root=root)
     finally:
         _stop_managed_server(home)
     assert run.ok, run.explain()
