@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,8 @@ def install_engine(args: argparse.Namespace, t: Targets, txn: Transaction, recor
     if args.dev:
         venv = REPO / ".venv"
         if not locations.venv_inkhue(venv).exists():
+            if shutil.which("bash") is None:
+                raise InstallError(f"--dev needs {venv}: create it with installer/dev-setup.sh (bash) first")
             say(f"--dev: creating {venv} with installer/dev-setup.sh (editable install, CPU torch)")
             if subprocess.run(["bash", str(REPO / "installer" / "dev-setup.sh")]).returncode != 0:
                 raise InstallError("installer/dev-setup.sh failed; see its output above")
