@@ -1,0 +1,137 @@
+"""Krita pixel data <-> 8-bit sRGB RGBA, the engine's format (standard library only: Krita's Python
+has no numpy). Native layouts and tone curves are decoded in ``samples``, CMYK and Lab in
+``colorspaces``; this module assembles whole pixels and checks what a layer holds.
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import cache, lru_cache
+from operator import add
+
+from .colorspaces import cmyk_to_rgb, lab_to_rgb
+from .samples import (
+    SAMPLE_BYTES,
+    FormatError,
+    PixelFormat,
+    channel_u8,
+    from_srgb,
+    interleave,
+    invert,
+    multiply,
+    to_u8,
+)
+
+__all__ = ["FormatError", "PixelFormat", "from_rgba8", "has_ink", "rgb_to_rgba", "to_rgba8"]
+
+
+def to_rgba8(data: bytes, fmt: PixelFormat) -> bytes:
+    """Native Krita pixel bytes -> 8-bit sRGB RGBA bytes (row-major, like the input)."""
+    data = bytes(data)
+    if len(data) % fmt.pixel_size:
+        raise FormatError(f"{len(data)} bytes is not a whole number of {fmt.model}/{fmt.depth} pixels")
+    tr = fmt.transfer
+    alpha = channel_u8(data, fmt, fmt.channels - 1)
+    if fmt.model == "RGBA":
+        r, g, b = (channel_u8(data, fmt, i, tr) for i in ((2, 1, 0) if fmt.bgr else (0, 1, 2)))
+    elif fmt.model == "GRAYA":
+        r = g = b = channel_u8(data, fmt, 0, tr)
+    elif fmt.model == "CMYKA":
+        r, g, b = cmyk_to_rgb(data, fmt)
+    else:
+        r, g, b = lab_to_rgb(data, fmt)
+    return interleave(r, g, b, alpha)
+
+
+# ------------------------------------------------------------------------------------------------
+# encoding the result (RGBA documents only; others get an 8-bit RGBA layer, see kritaio)
+
+
+@cache
+def _encode_tables(depth: str, transfer: str) -> tuple[bytes, ...]:
+    """One translate table per byte of a sample: 8-bit value -> that byte of the native sample."""
+    values = [from_srgb(i / 255.0, transfer) for i in range(256)]
+    if depth == "U8":
+        samples = [struct.pack("<B", to_u8(v)) for v in values]
+    elif depth == "U16":
+        samples = [struct.pack("<H", int(v * 65535.0 + 0.5)) for v in values]
+    elif depth == "F16":
+        samples = [struct.pack("<e", v) for v in values]
+    else:
+        samples = [struct.pack("<f", v) for v in values]
+    return tuple(bytes(s[j] for s in samples) for j in range(len(samples[0])))
+
+
+def from_rgba8(rgba: bytes, fmt: PixelFormat) -> bytes:
+    """8-bit sRGB RGBA -> native bytes of an RGBA layer of ``fmt``'s depth and tone curve."""
+    if fmt.model != "RGBA":
+        raise FormatError(f"cannot encode into {fmt.model}; only RGBA layers are written natively")
+    size = SAMPLE_BYTES[fmt.depth]
+    order = (2, 1, 0, 3) if fmt.bgr else (0, 1, 2, 3)
+    colour = _encode_tables(fmt.depth, fmt.transfer)
+    alpha = _encode_tables(fmt.depth, "srgb")
+    out = bytearray(len(rgba) * size)
+    stride = 4 * size
+    for slot, src in enumerate(order):
+        plane = rgba[src::4]
+        tables = alpha if src == 3 else colour
+        for j, table in enumerate(tables):
+            out[slot * size + j :: stride] = plane.translate(table)
+    return bytes(out)
+
+
+def rgb_to_rgba(rgb: bytes, alpha: bytes | None = None) -> bytes:
+    """Engine output (RGB) plus an alpha plane (None: opaque) -> RGBA."""
+    n = len(rgb) // 3
+    return interleave(rgb[0::3], rgb[1::3], rgb[2::3], alpha if alpha is not None else b"\xff" * n)
+
+
+# ------------------------------------------------------------------------------------------------
+# quick facts about a layer's content
+
+
+def alpha_plane(rgba: bytes) -> bytes:
+    return rgba[3::4]
+
+
+def is_blank(rgba: bytes) -> bool:
+    """True when nothing is painted: fully transparent everywhere."""
+    alpha = alpha_plane(rgba)
+    return alpha.count(0) == len(alpha)
+
+
+@lru_cache(maxsize=1)
+def _luma_tables() -> tuple[bytes, bytes, bytes]:
+    # Rec. 601 weights (as the engine's line plane); the parts of white sum to exactly 255
+    return tuple(bytes(round(v * w) for v in range(256)) for w in (0.299, 0.587, 0.114))  # type: ignore[return-value]
+
+
+def darkness(rgba: bytes) -> bytes:
+    """Per pixel, how dark it looks over white paper: alpha * (255 - luma) / 255."""
+    tr, tg, tb = _luma_tables()
+    luma = bytes(
+        map(add, map(add, rgba[0::4].translate(tr), rgba[1::4].translate(tg)), rgba[2::4].translate(tb))
+    )
+    return multiply(invert(luma), alpha_plane(rgba))
+
+
+_SCAN = 1 << 18  # pixels per chunk when looking for ink: line art usually has some early
+
+
+def has_ink(rgba: bytes, threshold: int = 128) -> bool:
+    """True when some pixel would be a line for the engine (darker than mid-grey over white).
+
+    Works for dark lines on white and for lines on a transparent layer alike.
+    """
+    if is_blank(rgba):
+        return False
+    if min(min(rgba[0::4]), min(rgba[1::4]), min(rgba[2::4])) > 255 - threshold:
+        return False  # only light colours anywhere
+    for start in range(0, len(rgba), 4 * _SCAN):
+        if max(darkness(rgba[start : start + 4 * _SCAN]), default=0) >= threshold:
+            return True
+    return False
+
+
+def is_opaque(rgba: bytes) -> bool:
+    return min(alpha_plane(rgba), default=255) == 255
