@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 
@@ -16,6 +17,8 @@ CPU_EP = "CPUExecutionProvider"
 
 
 def _import_ort():
+    # ORT otherwise writes a device database under the user's home on every machine it runs on
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     try:
         import onnxruntime as ort
     except ImportError as e:  # pragma: no cover - onnxruntime is a core dependency
