@@ -152,16 +152,12 @@ def eval_hints(
     edge[1:] |= labels[:-1] != labels[1:]
     edge[:, :-1] |= labels[:, :-1] != labels[:, 1:]
     edge[:, 1:] |= labels[:, :-1] != labels[:, 1:]
-    depth = ndimage.distance_transform_edt(~edge)
-    score = np.minimum(depth, radius + 1.5) + 0.5 * rng.random(labels.shape)
-    flat = labels.ravel()
-    order = np.lexsort((score.ravel(), flat))
-    last = np.flatnonzero(np.r_[flat[order][1:] != flat[order][:-1], True])
-    centre = order[last]  # best-scored pixel per label, labels ascending (0 first)
-    centre_of = dict(zip(flat[centre].tolist(), centre.tolist(), strict=True))
+    depth = ndimage.distance_transform_cdt(~edge, metric="chessboard").astype(np.float32)
+    score = np.minimum(depth, radius + 1) + 0.5 * rng.random(labels.shape, dtype=np.float32)
+    centres = ndimage.maximum_position(score, labels, chosen)
     seeds = np.zeros(labels.shape, np.int32)
-    idx = np.array([centre_of[c] for c in chosen.tolist()])
-    seeds.ravel()[idx] = flat[idx]
+    ys, xs = np.array(centres, np.intp).reshape(-1, 2).T
+    seeds[ys, xs] = labels[ys, xs]
     grown = ndimage.grey_dilation(seeds, footprint=_disk(radius))
     dots = (grown == labels) & (grown > 0)
     out[dots, :3] = rgb_u8[dots]
