@@ -20,6 +20,7 @@ from engine.arrays import line_from_rgba
 from engine.channels import INK_THRESHOLD
 
 DENSITIES: dict[str, float] = {"none": 0.0, "sparse": 0.4, "full": 1.0}
+NEAR_BLACK = 64  # max RGB and chroma below this: an outline of the true image, not a colour area
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,15 @@ def colour_areas(rgb_u8: np.ndarray, lineart_rgba_u8: np.ndarray, min_area: int 
     """Label (H×W int32, 0 = none) every connected area of one colour, lines and tiny areas excluded.
 
     Colours are quantised to 16 levels per channel first, so anti-aliasing and faint noise do not
-    split an area; ink pixels (line plane below the engine's barrier threshold) belong to no area.
+    split an area. Lines belong to no area: the line art's ink (line plane below the engine's
+    barrier threshold) and the true image's own near-black outlines, which an opened line art leaves
+    uncovered in places and no artist would hint.
     """
-    q = ((rgb_u8.astype(np.int32) + 8) // 16).clip(0, 15)
+    x = rgb_u8.astype(np.int32)
+    q = ((x + 8) // 16).clip(0, 15)
     code = (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
+    hi, lo = x.max(axis=2), x.min(axis=2)
+    code[(hi < NEAR_BLACK) & (hi - lo < NEAR_BLACK)] = -1
     code[line_from_rgba(lineart_rgba_u8) < INK_THRESHOLD] = -1
     labels = label_equal(code, background=-1, connectivity=1).astype(np.int32)
     sizes = np.bincount(labels.ravel())
