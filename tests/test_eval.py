@@ -13,7 +13,7 @@ from scipy import ndimage
 from training import metrics
 from training.baselines import BASELINES, flood_fill, get_baseline, lineart, watershed
 from training.corpus import build_corpus
-from training.evaluate import evaluate, format_table, write_json
+from training.evaluate import baseline_methods, evaluate, format_table, write_json
 from training.hints import eval_hints
 
 
@@ -135,7 +135,7 @@ def tiny_corpus(tmp_path_factory):
 
 
 def test_evaluate_rows_per_method_and_density(tiny_corpus, tmp_path):
-    rows = evaluate(BASELINES, tiny_corpus, split="val", seed=0)
+    rows = evaluate(baseline_methods(), tiny_corpus, split="val", seed=0)
     assert {(r["method"], r["density"]) for r in rows} == {
         (m, d) for m in BASELINES for d in ("none", "sparse", "full")
     }

@@ -108,6 +108,13 @@ def evaluate(
     return out
 
 
+def baseline_methods() -> dict[str, Method]:
+    """The classical baselines (``training.baselines.BASELINES``) as evaluation methods."""
+    from training.baselines import BASELINES
+
+    return dict(BASELINES)
+
+
 def inkhue_method(model_dir: str | Path | None = None, backend: str = "onnx", device: str = "auto") -> Method:
     """The engine's colorizer as an evaluation method (lines composed on top, like the baselines)."""
     from engine.pipeline import Colorizer
