@@ -73,7 +73,10 @@ def load_rgba(path: str | Path, render_px: int = 512) -> np.ndarray:
         png = cairosvg.svg2png(url=str(path), output_width=render_px)
         img = Image.open(io.BytesIO(png))
     else:
-        img = Image.open(path)
+        try:
+            img = Image.open(path)
+        except Image.DecompressionBombError as e:  # PIL's own limit, far above ours
+            raise TooLarge(str(e)) from e
         if img.width * img.height > MAX_SOURCE_PIXELS:
             raise TooLarge(f"{img.width}x{img.height} is too large to be worth decoding")
         img.seek(0)
