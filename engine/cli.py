@@ -13,12 +13,12 @@ from engine.schema import OptionsError
 
 log = logging.getLogger("inkhue")
 
-EXIT_CODES = {"input": 2, "image_read": 2, "model": 3, "backend": 4}
+EXIT_CODES = {"input": 2, "image_read": 2, "model": 3, "backend": 4, "serve": 5}
 
 
 def _cmd_colorize(args: argparse.Namespace) -> int:
     from engine.imageio import read_image, write_image
-    from engine.pipeline import Colorizer
+    from engine.pipeline import make_colorizer
     from engine.schema import ColorizeOptions
 
     opts = ColorizeOptions(
@@ -39,7 +39,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
                 "layer and save it as PNG, WebP or TIFF with transparency"
             )
     out = Path(args.output or Path(args.lineart).with_name(Path(args.lineart).stem + "-colorized.png"))
-    col = Colorizer(args.model, backend=args.backend, device=args.device)
+    col = make_colorizer(args.model, args.backend, args.device, args.url, args.token)
     t0 = time.perf_counter()
     rgb = col.colorize(lineart, hints, opts)
     write_image(out, rgb)
@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--hints", help="RGBA image of the same size; opaque pixels are colour hints")
     c.add_argument("-o", "--output", help="output file (.png .jpg .webp .tif); default LINEART-colorized.png")
     c.add_argument("--model", help="installed model name or model folder (default: inkhue-default)")
-    c.add_argument("--backend", default="onnx", help="onnx (default) or torch")
+    c.add_argument("--backend", default="onnx", help="onnx (default), torch, or remote (with --url)")
+    c.add_argument("--url", help="remote backend: the server, e.g. http://gpu-box:8000")
+    c.add_argument("--token", help="remote backend: the server's bearer token")
     c.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     c.add_argument("--flat", action="store_true", help="flat colours only, without the lines multiplied on")
     c.add_argument("--working-size", type=int, default=0, help="draft stage's longest side (0: model's)")
@@ -97,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="list installed models and verify their checksums")
     m.set_defaults(func=_cmd_models)
+
+    from engine.server.command import add_commands
+
+    add_commands(sub)  # serve, export --triton
     return p
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from engine import channels
 from engine.arrays import check_hints, check_lineart, to_rgb_u8
 from engine.backends import StageBackend, make_backend
-from engine.errors import InputError
+from engine.errors import BackendError, InputError
 from engine.modelspec import ModelManifest
 from engine.schema import ColorizeOptions, OptionsError
 from engine.tiling import pad_to_multiple, plan
@@ -108,6 +108,27 @@ class Colorizer:
         return to_rgb_u8(out_hwc_f32)
 
 
+def make_colorizer(
+    model: str | os.PathLike | None = None,
+    backend: str = "onnx",
+    device: str = "auto",
+    url: str | None = None,
+    token: str | None = None,
+):
+    """A ``Colorizer``, or for ``backend="remote"`` a ``RemoteColorizer`` for the server at ``url``."""
+    if backend == "remote":
+        from engine.backends.remote import RemoteColorizer
+
+        if model is not None:
+            raise BackendError("the remote backend runs the server's own model (see 'inkhue serve --model')")
+        if not url:
+            raise BackendError("the remote backend needs the server's address: --url http://HOST:PORT")
+        return RemoteColorizer(url, token)
+    if url:
+        raise BackendError(f"--url is for the remote backend; use --backend remote, not {backend!r}")
+    return Colorizer(model, backend, device)
+
+
 _default: dict[tuple, Colorizer] = {}
 _default_lock = threading.Lock()
 
@@ -119,15 +140,18 @@ def colorize(
     model: str | None = None,
     backend: str = "onnx",
     device: str = "auto",
+    url: str | None = None,
+    token: str | None = None,
     **options: object,
 ) -> np.ndarray:
     """Stateless entry point: ``colorize(lineart, hints) -> H×W×3 uint8 RGB``.
 
-    The model is loaded on first use and cached per (model, backend, device).
+    The model is loaded on first use and cached per (model, backend, device); ``backend="remote"``
+    with ``url`` (and ``token``) sends the request to an ``inkhue serve`` instead.
     """
-    key = (model, backend, device)
+    key = (model, backend, device, url, token)
     with _default_lock:
         if key not in _default:
-            _default[key] = Colorizer(model, backend, device)
+            _default[key] = make_colorizer(model, backend, device, url, token)
         col = _default[key]
     return col.colorize(lineart, hints, **options)

@@ -1,0 +1,500 @@
+"""Talk to an Inkhue engine over the KServe v2 / Open Inference Protocol REST API.
+
+STANDARD LIBRARY ONLY: the Krita and GIMP plug-ins carry a copy of this file and ``schema.py`` (see
+``installer/vendor.py``) into Python interpreters that have no numpy. Images travel as raw bytes
+with the protocol's binary tensor data extension, never as JSON number lists.
+
+    url, token = endpoint_for(load_plugin_config())
+    rgb = colorize(url, lineart_rgba, hints_rgba, width, height, token=token)
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from dataclasses import dataclass
+
+from . import schema
+
+log = logging.getLogger(__name__)
+
+HEADER_LENGTH = "Inference-Header-Content-Length"  # the binary tensor data extension's header
+TOKEN_ENV = "INKHUE_TOKEN"  # how the managed server gets its token (argv is visible to other users)
+KINDS = ("unreachable", "auth", "too_large", "busy", "bad_request", "timeout", "server", "not_installed")
+_STATUS_KINDS = {
+    400: "bad_request",
+    401: "auth",
+    403: "auth",
+    408: "timeout",
+    413: "too_large",
+    422: "bad_request",
+    429: "busy",
+    503: "busy",
+    504: "timeout",
+}
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+_NO_GZIP: set[str] = set()  # servers that refused a gzip body but took a plain one
+
+
+class EngineError(Exception):
+    """The engine could not colour the image; ``str(e)`` tells the artist what to do."""
+
+    def __init__(self, message: str, kind: str = "server") -> None:
+        super().__init__(message)
+        self.kind = kind if kind in KINDS else "server"
+
+
+# ----------------------------------------------------------------------------------------------
+# HTTP
+
+
+def _is_loopback(url: str) -> bool:
+    return (urllib.parse.urlsplit(url).hostname or "") in _LOOPBACK
+
+
+def _request(
+    method: str,
+    url: str,
+    token: str | None,
+    timeout: float,
+    body: bytes | None = None,
+    headers: dict | None = None,
+) -> tuple[int, dict, bytes]:
+    """One HTTP exchange; returns (status, lower-cased headers, body). HTTP errors are returned."""
+    req = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        # no proxies: a loopback engine must not be sent through an HTTP(S)_PROXY of the system
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(req, timeout=timeout) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as e:
+        try:
+            data = e.read()
+        except OSError:
+            data = b""
+        return e.code, {k.lower(): v for k, v in (e.headers or {}).items()}, data
+    except urllib.error.URLError as e:
+        if isinstance(e.reason, (socket.timeout, TimeoutError)):
+            raise _timeout(url, timeout) from e
+        raise EngineError(
+            f"cannot reach the Inkhue engine at {url} ({e.reason}); check the server address in "
+            "the plug-in settings, or that the engine is running",
+            "unreachable",
+        ) from e
+    except TimeoutError as e:
+        raise _timeout(url, timeout) from e
+    except (ConnectionError, http.client.HTTPException, OSError) as e:
+        raise EngineError(
+            f"the connection to the Inkhue engine at {url} failed ({e}); try again, and check the "
+            "server if it keeps happening",
+            "unreachable",
+        ) from e
+
+
+def _timeout(url: str, timeout: float) -> EngineError:
+    return EngineError(
+        f"the Inkhue engine at {url} did not answer within {timeout:g} s; try a smaller image, "
+        "or a faster server (GPU)",
+        "timeout",
+    )
+
+
+def _error_from(status: int, headers: dict, body: bytes, url: str) -> EngineError:
+    """An EngineError from a non-200 answer, using the protocol's ``{"error": message}`` body."""
+    detail = ""
+    try:
+        detail = str(json.loads(body.decode("utf-8")).get("error", ""))
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        detail = body[:200].decode("utf-8", "replace").strip()
+    kind = _STATUS_KINDS.get(status, "server")
+    if kind == "auth":
+        msg = "the Inkhue engine refused the access token; check the token in the plug-in settings"
+    elif kind == "busy":
+        retry = headers.get("retry-after")
+        msg = "the Inkhue engine is busy with other images; try again" + (
+            f" in {retry} s" if retry else " in a moment"
+        )
+    elif kind == "too_large":
+        msg = "the image is too large for this Inkhue engine; crop or downscale it"
+    elif kind == "timeout":
+        msg = "the Inkhue engine took too long on this image; try a smaller image or a faster server"
+    elif status == 404:
+        msg = f"no Inkhue model is served at {url}; check the server address in the plug-in settings"
+    elif kind == "bad_request":
+        msg = "the Inkhue engine rejected the request"
+    else:
+        msg = f"the Inkhue engine failed (HTTP {status}); see the server's log"
+    return EngineError(f"{msg}: {detail}" if detail else msg, kind)
+
+
+def health(url: str, token: str | None = None, timeout: float = 5.0) -> bool:
+    """True when the server at ``url`` answers ready (``GET /v2/health/ready``)."""
+    try:
+        status, _, _ = _request("GET", url.rstrip("/") + "/v2/health/ready", token, timeout)
+    except EngineError:
+        return False
+    return status == 200
+
+
+# ----------------------------------------------------------------------------------------------
+# the inference request
+
+
+def encode_request(
+    lineart_rgba: bytes, hints_rgba: bytes, width: int, height: int, options: dict
+) -> tuple[bytes, bytes]:
+    """(JSON header, body) of an infer request with both tensors as binary data."""
+    inputs = []
+    for name, data in ((schema.INPUT_LINEART, lineart_rgba), (schema.INPUT_HINTS, hints_rgba)):
+        inputs.append(
+            {
+                "name": name,
+                "shape": [height, width, 4],
+                "datatype": "UINT8",
+                "parameters": {"binary_data_size": len(data)},
+            }
+        )
+    header = {
+        "inputs": inputs,
+        "outputs": [{"name": schema.OUTPUT_COLOR, "parameters": {"binary_data": True}}],
+    }
+    if options:
+        header["parameters"] = dict(options)
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    return head, b"".join((head, lineart_rgba, hints_rgba))
+
+
+def decode_response(headers: dict, body: bytes, width: int, height: int) -> bytes:
+    """The COLOR tensor's bytes from an infer response, binary or JSON."""
+    if headers.get("content-encoding", "").lower() in ("gzip", "deflate"):
+        body = zlib.decompress(body, 47)  # 47: accept a zlib or a gzip stream
+    try:
+        n = int(headers.get(HEADER_LENGTH.lower(), len(body)))
+        answer = json.loads(body[:n].decode("utf-8"))
+        outputs = answer["outputs"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise EngineError(f"the Inkhue engine sent an unreadable answer ({e})", "server") from e
+    expected = width * height * 3
+    offset = n
+    for out in outputs:
+        size = int((out.get("parameters") or {}).get("binary_data_size", -1))
+        if out.get("name") != schema.OUTPUT_COLOR:
+            offset += max(size, 0)
+            continue
+        if out.get("datatype") != "UINT8" or list(out.get("shape", [])) != [height, width, 3]:
+            raise EngineError(
+                f"the Inkhue engine answered {out.get('datatype')} {out.get('shape')}, "
+                f"expected UINT8 {[height, width, 3]}",
+                "server",
+            )
+        data = body[offset : offset + size] if size >= 0 else bytes(out.get("data") or [])
+        if len(data) != expected:
+            raise EngineError(f"the Inkhue engine answered {len(data)} bytes, expected {expected}", "server")
+        return data
+    raise EngineError(f"the Inkhue engine's answer has no {schema.OUTPUT_COLOR} output", "server")
+
+
+def colorize(
+    url: str,
+    lineart_rgba: bytes,
+    hints_rgba: bytes | None,
+    width: int,
+    height: int,
+    options: dict | None = None,
+    token: str | None = None,
+    timeout: float = 300.0,
+    *,
+    compress: bool | None = None,
+) -> bytes:
+    """Colour ``width``×``height`` RGBA line art; returns width*height*3 RGB bytes, row-major.
+
+    ``hints_rgba`` is RGBA of the same size (alpha marks hint pixels) or None. ``compress``: gzip
+    the request body; None gzips except on loopback, where it would only cost time. A server that
+    refuses gzip bodies (the protocol leaves them optional) gets the plain body instead.
+    """
+    size = width * height * 4
+    if width < 1 or height < 1:
+        raise EngineError(f"the image is {width}x{height} pixels; it must not be empty", "bad_request")
+    if len(lineart_rgba) != size:
+        raise EngineError(
+            f"line art has {len(lineart_rgba)} bytes, expected {size} for {width}x{height} RGBA",
+            "bad_request",
+        )
+    if hints_rgba is None:
+        hints_rgba = bytes(size)
+    elif len(hints_rgba) != size:
+        raise EngineError(
+            f"hints have {len(hints_rgba)} bytes, expected {size} for {width}x{height} RGBA",
+            "bad_request",
+        )
+    try:
+        opts = schema.ColorizeOptions.from_mapping(options).to_mapping() if options else {}
+    except (schema.OptionsError, TypeError) as e:
+        raise EngineError(f"invalid option: {e}", "bad_request") from e
+    opts = {k: v for k, v in opts.items() if k in (options or {})}  # send only what was asked
+    head, body = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
+    headers = {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(head))}
+    base = url.rstrip("/")
+    if compress is None:
+        compress = not _is_loopback(url) and base not in _NO_GZIP
+    infer_url = f"{base}/v2/models/{schema.MODEL_NAME}/infer"
+    if compress:
+        packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # level 1: line art compresses well anyway
+        packed = packer.compress(body) + packer.flush()
+        gz = {**headers, "Content-Encoding": "gzip", "Accept-Encoding": "gzip"}
+        status, resp_headers, resp = _request("POST", infer_url, token, timeout, packed, gz)
+        if status in (400, 415, 422):  # servers without gzip request bodies (KServe's): plain retry
+            plain = _request("POST", infer_url, token, timeout, body, headers)
+            if plain[0] == 200:
+                _NO_GZIP.add(base)
+            status, resp_headers, resp = plain
+    else:
+        status, resp_headers, resp = _request("POST", infer_url, token, timeout, body, headers)
+    if status != 200:
+        raise _error_from(status, resp_headers, resp, url)
+    return decode_response(resp_headers, resp, width, height)
+
+
+# ----------------------------------------------------------------------------------------------
+# plug-in settings
+
+
+@dataclass
+class PluginConfig:
+    inkhue: str | None = None  # the installed ``inkhue`` executable (local mode)
+    mode: str = "local"  # "local": managed server on this machine; "remote": ``url`` + ``token``
+    url: str | None = None
+    token: str | None = None
+
+
+def default_config_path() -> str:
+    env = os.environ.get("INKHUE_CONFIG")
+    if env:
+        return env
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or os.path.expanduser("~")
+        return os.path.join(base, "inkhue", "plugin.json")
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "inkhue", "plugin.json")
+
+
+def load_plugin_config(path: str | None = None) -> PluginConfig:
+    """The plug-ins' settings; a missing file gives defaults (local mode, ``inkhue`` from PATH)."""
+    path = path or default_config_path()
+    values: dict = {}
+    if os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                values = json.load(f)
+        except (OSError, ValueError) as e:
+            raise EngineError(f"cannot read the Inkhue settings file {path}: {e}", "bad_request") from e
+        if not isinstance(values, dict):
+            raise EngineError(f"the Inkhue settings file {path} must hold a JSON object", "bad_request")
+    known = {"inkhue", "mode", "url", "token"}
+    for key in sorted(set(values) - known):
+        log.warning("ignoring unknown setting %r in %s", key, path)
+    cfg = PluginConfig(**{k: values[k] for k in known if values.get(k) not in (None, "")})
+    if cfg.mode not in ("local", "remote"):
+        raise EngineError(
+            f'setting \'mode\' in {path} is {cfg.mode!r}; use "local" or "remote"', "bad_request"
+        )
+    if cfg.mode == "remote" and not cfg.url:
+        raise EngineError(f"remote mode needs a server 'url' in {path}", "bad_request")
+    if cfg.inkhue is None:
+        cfg.inkhue = shutil.which("inkhue")
+    return cfg
+
+
+def endpoint_for(config: PluginConfig) -> tuple[str, str | None]:
+    """(url, token) to send requests to: the remote server, or the managed local one."""
+    if config.mode == "remote":
+        return str(config.url).rstrip("/"), config.token
+    if not config.inkhue:
+        raise EngineError(
+            "the Inkhue engine is not installed (no 'inkhue' program found); run the installer, "
+            "or set its path in the plug-in settings",
+            "not_installed",
+        )
+    return ensure_local_server(config.inkhue)
+
+
+# ----------------------------------------------------------------------------------------------
+# managed local server
+
+
+def default_state_dir() -> str:
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+    elif sys.platform == "darwin":
+        base = os.path.join(os.path.expanduser("~"), "Library", "Application Support")
+    else:
+        base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "inkhue")
+
+
+def _authorized(url: str, token: str, timeout: float = 5.0) -> bool:
+    """Health check that also proves the token (health endpoints are open, model ready is not)."""
+    try:
+        status, _, _ = _request("GET", f"{url}/v2/models/{schema.MODEL_NAME}/ready", token, timeout)
+    except EngineError:
+        return False
+    return status == 200
+
+
+def _read_state(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+        return state if isinstance(state, dict) and state.get("url") and state.get("token") else None
+    except (OSError, ValueError):
+        return None
+
+
+class _Lock:
+    """Cross-process lock file (O_EXCL) so two plug-ins starting at once share one server."""
+
+    def __init__(self, path: str, stale_after: float = 120.0) -> None:
+        self.path, self.stale_after = path, stale_after
+
+    def __enter__(self) -> _Lock:
+        deadline = time.monotonic() + self.stale_after
+        while True:
+            try:
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                return self
+            except FileExistsError:
+                try:
+                    if time.time() - os.path.getmtime(self.path) > self.stale_after:
+                        os.unlink(self.path)  # left by a crashed process
+                        continue
+                except OSError:
+                    continue
+                if time.monotonic() > deadline:
+                    raise EngineError(f"the lock file {self.path} is stuck; delete it", "server") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def _start_server(inkhue_exe: str, state_dir: str, idle_timeout: float, start_timeout: float) -> dict:
+    token = secrets.token_urlsafe(32)
+    port_file = os.path.join(state_dir, f"port-{secrets.token_hex(4)}")
+    log_path = os.path.join(state_dir, "server.log")
+    cmd = [
+        inkhue_exe,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--idle-timeout",
+        f"{idle_timeout:g}",
+        "--port-file",
+        port_file,
+    ]
+    env = {**os.environ, TOKEN_ENV: token}
+    kwargs: dict = {}
+    if sys.platform == "win32":  # detached, no console window: the server outlives this call
+        kwargs["creationflags"] = 0x00000008 | 0x00000200 | 0x08000000
+    else:
+        kwargs["start_new_session"] = True
+    with open(log_path, "ab") as log_file:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, env=env, close_fds=True, **kwargs
+        )
+    deadline = time.monotonic() + start_timeout
+    try:
+        while True:
+            port = None
+            try:
+                with open(port_file, encoding="utf-8") as f:
+                    port = int(f.read().strip() or 0) or None
+            except (OSError, ValueError):
+                pass
+            if port:
+                url = f"http://127.0.0.1:{port}"
+                if _authorized(url, token):
+                    return {"pid": proc.pid, "url": url, "token": token, "exe": inkhue_exe}
+            if proc.poll() is not None:
+                raise EngineError(
+                    f"the Inkhue engine stopped while starting (exit code {proc.returncode}): "
+                    f"{_tail(log_path)}; see {log_path}",
+                    "server",
+                )
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise EngineError(
+                    f"the Inkhue engine did not start within {start_timeout:g} s; see {log_path}", "timeout"
+                )
+            time.sleep(0.1)
+    finally:
+        try:
+            os.unlink(port_file)
+        except OSError:
+            pass
+
+
+def _tail(path: str, n: int = 300) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - n))
+            return f.read().decode("utf-8", "replace").strip().replace("\n", " | ")
+    except OSError:
+        return "(no log)"
+
+
+def ensure_local_server(
+    inkhue_exe: str,
+    state_dir: str | None = None,
+    idle_timeout: float = 900,
+    *,
+    start_timeout: float = 120.0,
+) -> tuple[str, str]:
+    """(url, token) of a loopback ``inkhue serve`` started on first use and reused afterwards.
+
+    The server exits by itself after ``idle_timeout`` seconds without requests; the next call
+    starts a new one. The state file (pid, url, token) is readable only by this user.
+    """
+    exe = inkhue_exe if os.path.isfile(inkhue_exe) else shutil.which(inkhue_exe)
+    if not exe:
+        raise EngineError(
+            f"the Inkhue engine is not installed ({inkhue_exe} not found); run the installer, or "
+            "set the path of the 'inkhue' program in the plug-in settings",
+            "not_installed",
+        )
+    state_dir = state_dir or default_state_dir()
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    state_path = os.path.join(state_dir, "server.json")
+    state = _read_state(state_path)
+    if state and _authorized(state["url"], state["token"]):
+        return state["url"], state["token"]
+    with _Lock(os.path.join(state_dir, "server.lock")):
+        state = _read_state(state_path)  # another process may have started one meanwhile
+        if state and _authorized(state["url"], state["token"]):
+            return state["url"], state["token"]
+        state = _start_server(exe, state_dir, idle_timeout, start_timeout)
+        fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".server-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600, the token is secret
+            json.dump(state, f)
+        os.replace(tmp, state_path)
+        log.info("started the Inkhue engine at %s (pid %s)", state["url"], state["pid"])
+        return state["url"], state["token"]

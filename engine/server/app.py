@@ -1,0 +1,209 @@
+"""The ASGI app: the Open Inference Protocol (KServe v2) REST endpoints around one colorizer.
+
+The model runs in a bounded thread pool, never on the event loop, so health checks and 503s stay
+instant while images are being coloured. Every request either succeeds or gets a JSON
+``{"error": ...}`` with a 4xx/5xx status; nothing a client sends can stop the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from engine import schema
+from engine.errors import InkhueError, InputError
+from engine.server import codec
+from engine.server.codec import ProtocolError
+from engine.server.limits import Admission, ServerConfig, TokenAuth, error_body
+
+log = logging.getLogger(__name__)
+
+DTYPE = "UINT8"
+
+
+def _error(status: int, message: str, headers: dict | None = None) -> Response:
+    return Response(error_body(message), status, headers=headers, media_type="application/json")
+
+
+class InferenceService:
+    """The endpoints' state: the colorizer, the limits, the thread pool."""
+
+    def __init__(self, colorizer, config: ServerConfig, version: str | None = None) -> None:
+        self.colorizer, self.config = colorizer, config
+        manifest = getattr(colorizer, "manifest", None)
+        self.version = version or str(getattr(manifest, "version", "1"))
+        self.platform = f"inkhue_{getattr(getattr(colorizer, 'backend', None), 'name', 'python')}"
+        self.admission = Admission(config.workers + config.queue)
+        self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="inkhue-infer")
+
+    # -- metadata -----------------------------------------------------------------------------
+
+    async def server_metadata(self, request: Request) -> Response:
+        from engine import __version__
+
+        return JSONResponse({"name": "inkhue", "version": __version__, "extensions": ["binary_tensor_data"]})
+
+    async def live(self, request: Request) -> Response:
+        return JSONResponse({"live": True})
+
+    async def ready(self, request: Request) -> Response:
+        return JSONResponse({"ready": True})
+
+    def _check_model(self, request: Request) -> None:
+        name = request.path_params["model"]
+        version = request.path_params.get("version")
+        if name != schema.MODEL_NAME:
+            raise ProtocolError(f"unknown model {name!r}; this server has {schema.MODEL_NAME!r}", 404)
+        if version is not None and version != self.version:
+            raise ProtocolError(
+                f"unknown version {version!r} of {name!r}; this server has {self.version!r}", 404
+            )
+
+    async def model_metadata(self, request: Request) -> Response:
+        try:
+            self._check_model(request)
+        except ProtocolError as e:
+            return _error(e.status, str(e))
+        rgba, rgb = [-1, -1, 4], [-1, -1, 3]
+        return JSONResponse(
+            {
+                "name": schema.MODEL_NAME,
+                "versions": [self.version],
+                "platform": self.platform,
+                "inputs": [
+                    {"name": schema.INPUT_LINEART, "datatype": DTYPE, "shape": rgba},
+                    {"name": schema.INPUT_HINTS, "datatype": DTYPE, "shape": rgba},
+                ],
+                "outputs": [{"name": schema.OUTPUT_COLOR, "datatype": DTYPE, "shape": rgb}],
+                "parameters": {
+                    "options": schema.ColorizeOptions().to_mapping(),
+                    "max_pixels": self.config.max_pixels,
+                },
+            }
+        )
+
+    async def model_ready(self, request: Request) -> Response:
+        try:
+            self._check_model(request)
+        except ProtocolError as e:
+            return _error(e.status, str(e))
+        return JSONResponse({"name": schema.MODEL_NAME, "ready": True})
+
+    # -- inference ----------------------------------------------------------------------------
+
+    async def infer(self, request: Request) -> Response:
+        try:
+            self._check_model(request)
+            length = request.headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.config.max_body_bytes):
+                raise ProtocolError(
+                    f"the request is larger than this server's limit of "
+                    f"{self.config.max_body_bytes:,} bytes: crop or downscale the image",
+                    413,
+                )
+        except ProtocolError as e:
+            return _error(e.status, str(e))
+        if not self.admission.try_enter():
+            retry = str(self.config.retry_after_s)
+            return _error(
+                503,
+                f"the server is busy with {self.admission.capacity} requests; retry in {retry} s",
+                {"Retry-After": retry},
+            )
+        future = None
+        try:
+            body = await self._read_body(request)
+            future = self.pool.submit(
+                self._compute,
+                body,
+                request.headers.get("content-encoding"),
+                request.headers.get(codec.HEADER_LENGTH),
+                "gzip" in request.headers.get("accept-encoding", ""),
+            )
+            future.add_done_callback(lambda _: self.admission.leave())
+            wrapped = asyncio.wrap_future(future)
+            data, headers = await asyncio.wait_for(asyncio.shield(wrapped), self.config.timeout_s)
+            return Response(data, 200, headers=headers)
+        except ProtocolError as e:
+            return _error(e.status, str(e))
+        except (InputError, schema.OptionsError) as e:
+            return _error(400, str(e))
+        except asyncio.TimeoutError:
+            future.cancel()  # only stops it if still queued; a running one finishes, then frees its slot
+            return _error(
+                504, f"the request took longer than this server's limit of {self.config.timeout_s:g} s"
+            )
+        except ClientDisconnect:
+            return _error(400, "the client disconnected before sending the whole request")
+        except InkhueError as e:
+            log.error("inference failed: %s", e)
+            return _error(500, f"the engine failed: {e}")
+        except Exception:
+            log.exception("unexpected error while colouring an image")
+            return _error(500, "unexpected error in the engine; see the server log")
+        finally:
+            if future is None:
+                self.admission.leave()
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit, chunks, total = self.config.max_body_bytes, [], 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > limit:
+                raise ProtocolError(f"the request is larger than this server's limit of {limit:,} bytes", 413)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _compute(
+        self, body: bytes, encoding: str | None, header_length: str | None, gzip_ok: bool
+    ) -> tuple[bytes, dict]:
+        """In a worker thread: decode, colour, encode (all CPU-bound)."""
+        body = codec.decompress(body, encoding, self.config.max_body_bytes)
+        req = codec.decode_request(body, header_length, self.config.max_pixels)
+        opts = codec.options_from(req.parameters)
+        lineart = req.inputs[schema.INPUT_LINEART]
+        rgb_u8 = self.colorizer.colorize(lineart, req.inputs.get(schema.INPUT_HINTS), opts)
+        data, headers = codec.encode_response(req, rgb_u8, self.version)
+        if gzip_ok and len(data) > 4096:
+            data, headers = codec.gzip_bytes(data), {**headers, "content-encoding": "gzip"}
+        return data, headers
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    detail = getattr(exc, "detail", "") or "error"
+    if status == 404:
+        detail = f"no such endpoint {request.url.path}; see GET /v2/models/{schema.MODEL_NAME}"
+    return _error(status, str(detail), getattr(exc, "headers", None))
+
+
+def create_app(colorizer, config: ServerConfig | None = None, version: str | None = None) -> Starlette:
+    """The ASGI app serving ``colorizer`` (anything with ``colorize(lineart, hints, options)``)."""
+    config = config or ServerConfig()
+    svc = InferenceService(colorizer, config, version)
+    model = "/v2/models/{model}"
+    routes = [
+        Route("/v2", svc.server_metadata),
+        Route("/v2/health/live", svc.live),
+        Route("/v2/health/ready", svc.ready),
+        Route(model, svc.model_metadata),
+        Route(model + "/ready", svc.model_ready),
+        Route(model + "/infer", svc.infer, methods=["POST"]),
+        Route(model + "/versions/{version}", svc.model_metadata),
+        Route(model + "/versions/{version}/ready", svc.model_ready),
+        Route(model + "/versions/{version}/infer", svc.infer, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app.state.service = svc
+    app.add_middleware(TokenAuth, token=config.token, admission=svc.admission)
+    return app

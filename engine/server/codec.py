@@ -1,0 +1,238 @@
+"""Tensor codec for the Open Inference Protocol (KServe v2) REST API and its binary data extension.
+
+Pure functions, no I/O: the request body in, numpy arrays out, and back. Tensors travel as raw
+bytes (``numpy.frombuffer`` / ``tobytes``) so a 1024² canvas costs a few copies, not a JSON list.
+Every malformed request raises ``ProtocolError`` with the HTTP status and a message naming the
+field at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import schema
+
+HEADER_LENGTH = "inference-header-content-length"
+DTYPES = {
+    "BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32, "UINT64": np.uint64,
+    "INT8": np.int8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64,
+    "FP16": np.float16, "FP32": np.float32, "FP64": np.float64,
+}  # fmt: skip
+MAX_HEADER_BYTES = 1 << 20  # the JSON part of a binary request: a few hundred bytes in practice
+_DIGITS = np.array([str(i) for i in range(256)], dtype=object)  # uint8 -> JSON text, no Python loop
+
+
+class ProtocolError(Exception):
+    """A request the server refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class InferRequest:
+    inputs: dict[str, np.ndarray]
+    parameters: dict = field(default_factory=dict)  # the request's options, protocol keys removed
+    binary_outputs: bool = False
+    outputs: list[str] | None = None  # names asked for; None = all
+    request_id: str | None = None
+
+
+def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+    """Undo a gzip/deflate Content-Encoding, refusing output over ``limit`` bytes (zip bombs)."""
+    encoding = (encoding or "identity").strip().lower()
+    if encoding == "identity":
+        return body
+    if encoding not in ("gzip", "deflate", "x-gzip"):
+        raise ProtocolError(f"unsupported Content-Encoding {encoding!r}; use gzip, deflate or none", 415)
+    # 47 accepts gzip and zlib streams; "deflate" in the wild is sometimes raw deflate (-15)
+    for wbits in (47, -15) if encoding == "deflate" else (47,):
+        unpacker = zlib.decompressobj(wbits)
+        try:
+            out = unpacker.decompress(body, limit + 1)
+        except zlib.error as e:
+            err = e
+            continue
+        if len(out) > limit or unpacker.unconsumed_tail:
+            raise ProtocolError(f"the request body inflates to more than {limit:,} bytes", 413)
+        if not unpacker.eof:
+            raise ProtocolError(f"the {encoding} request body is truncated")
+        return out
+    raise ProtocolError(f"the request body is not valid {encoding} data ({err})")
+
+
+def _object(value: object, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _shape(value: object, name: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(type(d) is int and d >= 0 for d in value):
+        raise ProtocolError(f"input {name!r}: 'shape' must be a list of non-negative integers, got {value!r}")
+    if len(value) > 8:
+        raise ProtocolError(f"input {name!r}: 'shape' has {len(value)} dimensions")
+    return tuple(value)
+
+
+def _from_json(data: object, shape: tuple[int, ...], dtype: np.dtype, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError) as e:
+        raise ProtocolError(f"input {name!r}: 'data' is not a regular list of numbers ({e})") from e
+    if arr.dtype.kind not in "iub" or (arr.dtype.kind == "b") != (dtype == np.bool_):
+        raise ProtocolError(f"input {name!r}: 'data' must hold {np.dtype(dtype).name} numbers")
+    if (
+        arr.size
+        and (dtype != np.bool_)
+        and (arr.min() < np.iinfo(dtype).min or arr.max() > np.iinfo(dtype).max)
+    ):
+        raise ProtocolError(f"input {name!r}: 'data' has values outside the {np.dtype(dtype).name} range")
+    if arr.size != int(np.prod(shape)):
+        raise ProtocolError(
+            f"input {name!r}: 'data' has {arr.size} values but shape {list(shape)} needs "
+            f"{int(np.prod(shape))}"
+        )
+    return arr.astype(dtype).reshape(shape)
+
+
+def decode_request(body: bytes, header_length: str | None, max_pixels: int) -> InferRequest:
+    """Parse an infer request body (JSON, or JSON header + binary tensors)."""
+    if header_length is None:
+        n = len(body)
+    else:
+        try:
+            n = int(header_length)
+        except ValueError:
+            raise ProtocolError(
+                f"Inference-Header-Content-Length {header_length!r} is not a number"
+            ) from None
+        if not 0 < n <= len(body):
+            raise ProtocolError(f"Inference-Header-Content-Length is {n} but the body has {len(body)} bytes")
+        if n > MAX_HEADER_BYTES:
+            raise ProtocolError(f"the JSON header is {n:,} bytes; the limit is {MAX_HEADER_BYTES:,}", 413)
+    try:
+        head = _object(json.loads(bytes(body[:n])), "the request")
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        raise ProtocolError(f"the request is not valid JSON ({e})") from None
+
+    params = dict(_object(head.get("parameters") or {}, "'parameters'"))
+    binary_outputs = params.pop("binary_data_output", False) is True
+    params.pop("binary_data_size", None)
+    outputs = None
+    if head.get("outputs") is not None:
+        if not isinstance(head["outputs"], list):
+            raise ProtocolError("'outputs' must be a list")
+        outputs = []
+        for out in head["outputs"]:
+            out = _object(out, "an entry of 'outputs'")
+            if out.get("name") != schema.OUTPUT_COLOR:
+                raise ProtocolError(
+                    f"unknown output {out.get('name')!r}; this model has {schema.OUTPUT_COLOR!r}"
+                )
+            if _object(out.get("parameters") or {}, "output 'parameters'").get("binary_data") is True:
+                binary_outputs = True
+            outputs.append(out["name"])
+    request_id = head.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise ProtocolError("'id' must be a string")
+
+    raw = head.get("inputs")
+    if not isinstance(raw, list) or not raw:
+        raise ProtocolError("'inputs' must be a non-empty list of tensors")
+    inputs: dict[str, np.ndarray] = {}
+    offset = n
+    for item in raw:
+        item = _object(item, "an entry of 'inputs'")
+        name = item.get("name")
+        if name not in (schema.INPUT_LINEART, schema.INPUT_HINTS):
+            raise ProtocolError(
+                f"unknown input {name!r}; this model takes {schema.INPUT_LINEART!r} "
+                f"and {schema.INPUT_HINTS!r}"
+            )
+        if name in inputs:
+            raise ProtocolError(f"input {name!r} is given twice")
+        if item.get("datatype") != "UINT8":
+            raise ProtocolError(f"input {name!r} must have datatype UINT8, got {item.get('datatype')!r}")
+        shape = _shape(item.get("shape"), name)
+        if len(shape) != 3 or shape[2] != 4:
+            raise ProtocolError(
+                f"input {name!r} must have shape [height, width, 4] (RGBA), got {list(shape)}"
+            )
+        if shape[0] * shape[1] > max_pixels:
+            raise ProtocolError(
+                f"input {name!r} is {shape[1]}x{shape[0]} = {shape[0] * shape[1]:,} pixels; this server "
+                f"accepts at most {max_pixels:,}: crop or downscale the image",
+                413,
+            )
+        size = int(np.prod(shape))
+        iparams = _object(item.get("parameters") or {}, f"input {name!r} 'parameters'")
+        if "binary_data_size" in iparams:
+            bsize = iparams["binary_data_size"]
+            if type(bsize) is not int or bsize != size:
+                raise ProtocolError(
+                    f"input {name!r}: binary_data_size is {bsize!r} but shape {list(shape)} "
+                    f"of UINT8 needs {size}"
+                )
+            if header_length is None:
+                raise ProtocolError("binary tensor data needs the Inference-Header-Content-Length header")
+            if offset + size > len(body):
+                raise ProtocolError(f"input {name!r}: the body ends before its {size:,} bytes of binary data")
+            arr = np.frombuffer(body, np.uint8, size, offset).reshape(shape)
+            offset += size
+        elif "data" in item:
+            arr = _from_json(item["data"], shape, np.uint8, name)
+        else:
+            raise ProtocolError(f"input {name!r} has neither 'data' nor parameters.binary_data_size")
+        inputs[name] = arr
+    if offset != len(body):
+        raise ProtocolError(f"the body has {len(body) - offset:,} bytes after the last binary tensor")
+    if schema.INPUT_LINEART not in inputs:
+        raise ProtocolError(f"input {schema.INPUT_LINEART!r} (the line art, UINT8 [H, W, 4]) is missing")
+    hints = inputs.get(schema.INPUT_HINTS)
+    if hints is not None and hints.shape != inputs[schema.INPUT_LINEART].shape:
+        raise ProtocolError(
+            f"input {schema.INPUT_HINTS!r} has shape {list(hints.shape)} but "
+            f"{schema.INPUT_LINEART!r} has {list(inputs[schema.INPUT_LINEART].shape)}"
+        )
+    return InferRequest(inputs, params, binary_outputs, outputs, request_id)
+
+
+def options_from(params: dict) -> schema.ColorizeOptions:
+    try:
+        return schema.ColorizeOptions.from_mapping(params)
+    except (schema.OptionsError, TypeError) as e:
+        raise ProtocolError(f"bad 'parameters': {e}") from None
+
+
+def encode_response(
+    req: InferRequest, color_hwc_u8: np.ndarray, model_version: str
+) -> tuple[bytes, dict[str, str]]:
+    """Body and extra headers of the infer response: binary when asked for, JSON otherwise."""
+    out: dict = {"name": schema.OUTPUT_COLOR, "datatype": "UINT8", "shape": list(color_hwc_u8.shape)}
+    answer: dict = {"model_name": schema.MODEL_NAME, "model_version": model_version}
+    if req.request_id is not None:
+        answer["id"] = req.request_id
+    if req.binary_outputs:
+        data = np.ascontiguousarray(color_hwc_u8).tobytes()
+        out["parameters"] = {"binary_data_size": len(data)}
+        answer["outputs"] = [out]
+        head = json.dumps(answer, separators=(",", ":")).encode()
+        headers = {"content-type": "application/octet-stream", HEADER_LENGTH: str(len(head))}
+        return head + data, headers
+    # JSON: the flat row-major list the protocol allows, built by str.join over a lookup table
+    # (a Python loop or json.dumps of a 3-million-item list takes seconds)
+    digits = ",".join(_DIGITS[color_hwc_u8.ravel()])
+    outputs = json.dumps(out, separators=(",", ":"))[:-1] + ',"data":[' + digits + "]}"
+    text = json.dumps(answer, separators=(",", ":"))[:-1] + ',"outputs":[' + outputs + "]}"
+    return text.encode(), {"content-type": "application/json"}
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    return packer.compress(data) + packer.flush()

@@ -1,0 +1,118 @@
+"""The pictures the real-Krita test paints into its documents, and what the result must show.
+
+Line art: a frame split into three regions (left, right-top, right-bottom) plus the paper around
+it, drawn on a transparent layer that reaches past the canvas on every side (with ink out there
+that must be ignored). Hints: one dab per inner region on a layer smaller than the canvas.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+WIDTH, HEIGHT = 160, 120
+MARGIN = 8  # the ink layer extends this far past every canvas edge
+HINT_BOX = (30, 25, 100, 70)  # x, y, w, h of the hint layer's pixels
+SELECTION = (20, 30, 60, 60)  # x, y, w, h used in document B
+DABS = {  # name: (x, y, rgb), 6x6 each
+    "left": (40, 55, (230, 40, 40)),
+    "right_top": (110, 30, (40, 80, 220)),
+    "right_bottom": (110, 80, (40, 180, 60)),
+}
+# colours Krita converts into every model/depth for the format check: RGBA 8-bit
+PROBE_COLORS = [
+    (0, 0, 0, 255),
+    (255, 255, 255, 255),
+    (255, 0, 0, 255),
+    (0, 128, 255, 255),
+    (10, 200, 30, 128),
+    (0, 0, 0, 0),
+    (128, 128, 128, 255),
+    (50, 100, 150, 255),
+]
+
+
+def ink_mask() -> np.ndarray:
+    """H×W bool, True on the lines (canvas coordinates)."""
+    m = np.zeros((HEIGHT, WIDTH), bool)
+    m[10:13, 10:150] = m[107:110, 10:150] = True  # frame top, bottom
+    m[10:110, 10:13] = m[10:110, 147:150] = True  # frame left, right
+    m[10:110, 79:82] = True  # divider
+    m[59:62, 80:150] = True  # right half split
+    return m
+
+
+def regions() -> tuple[np.ndarray, dict[str, int]]:
+    """Labels of the line-enclosed regions and the label holding each dab."""
+    labels, _ = ndimage.label(~ink_mask())
+    return labels, {name: int(labels[y + 2, x + 2]) for name, (x, y, _) in DABS.items()}
+
+
+def interior(labels: np.ndarray, label: int, erode: int = 3) -> np.ndarray:
+    return ndimage.binary_erosion(labels == label, iterations=erode)
+
+
+def lineart_rgba(transparent: bool) -> np.ndarray:
+    """Black lines on a transparent layer (with MARGIN, plus ink outside the canvas), or on white
+    paper (canvas size) when not ``transparent``."""
+    if not transparent:
+        rgba = np.full((HEIGHT, WIDTH, 4), 255, np.uint8)
+        rgba[ink_mask(), :3] = 0
+        return rgba
+    rgba = np.zeros((HEIGHT + 2 * MARGIN, WIDTH + 2 * MARGIN, 4), np.uint8)
+    inner = rgba[MARGIN:-MARGIN, MARGIN:-MARGIN]
+    inner[ink_mask()] = (0, 0, 0, 255)
+    rgba[2:5, :] = (0, 0, 0, 255)  # off-canvas ink above, and to the right
+    rgba[:, -4:-2] = (0, 0, 0, 255)
+    return rgba
+
+
+def hints_rgba() -> np.ndarray:
+    x0, y0, w, h = HINT_BOX
+    rgba = np.zeros((h, w, 4), np.uint8)
+    for x, y, rgb in DABS.values():
+        rgba[y - y0 : y - y0 + 6, x - x0 : x - x0 + 6] = (*rgb, 255)
+    return rgba
+
+
+def sketch_rgba() -> np.ndarray:
+    rng = np.random.default_rng(5)
+    rgba = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
+    rgba[..., :3] = 200
+    rgba[..., 3] = (rng.random((HEIGHT, WIDTH)) < 0.05) * 255
+    return rgba
+
+
+def _layer(folder: Path, name: str, rgba: np.ndarray, x: int, y: int, **extra) -> dict:
+    fname = f"{name.lower()}.rgba"
+    (folder / fname).write_bytes(np.ascontiguousarray(rgba).tobytes())
+    return {"name": name, "file": fname, "x": x, "y": y, "w": rgba.shape[1], "h": rgba.shape[0], **extra}
+
+
+def write(folder: Path) -> dict:
+    """Write the layer files into ``folder``; returns the scenario (without server addresses)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    hx, hy, _, _ = HINT_BOX
+    layers = [
+        _layer(folder, "Sketch", sketch_rgba(), 0, 0, opacity=128, visible=False),
+        _layer(folder, "Empty", np.zeros((HEIGHT, WIDTH, 4), np.uint8), 0, 0),
+        _layer(folder, "Ink", lineart_rgba(True), -MARGIN, -MARGIN),
+        _layer(folder, "Hints", hints_rgba(), hx, hy),
+    ]
+    layers_c = [_layer(folder, "Background", lineart_rgba(False), 0, 0), layers[-1]]
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "layers": layers,
+        "layers_c": layers_c,
+        "selection": list(SELECTION),
+        "probe_colors": PROBE_COLORS,
+    }
+
+
+def srgb_from_linear(lin: np.ndarray) -> np.ndarray:
+    lin = np.clip(lin, 0.0, 1.0)
+    v = np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * np.power(lin, 1 / 2.4) - 0.055)
+    return np.clip(v * 255.0 + 0.5, 0, 255).astype(np.uint8)

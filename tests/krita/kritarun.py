@@ -1,0 +1,158 @@
+"""Run a script inside real Krita (Debian's ``krita`` under Xvfb) with the Inkhue plug-in installed.
+
+Every run gets an isolated Krita profile (``HOME``) holding the plug-in (with its vendored client),
+its ``.action`` file and the test harness plug-in; the harness runs the script in the live window
+and quits Krita. The script writes ``result.json`` into its output folder.
+
+    python tests/krita/kritarun.py tests/krita/scripts/SCRIPT.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+PLUGIN_SRC = REPO / "krita_plugin"
+PLUGIN_NAME = "inkhue_krita"
+HARNESS_SRC = HERE / "harness"
+HARNESS_NAME = "inkhue_test_harness"
+SCRIPTS = HERE / "scripts"
+# Krita's embedded Python finds PyQt5 only as the system's python3: a virtualenv's bin/ first on
+# PATH makes it adopt the venv's prefix, so Krita runs with system directories only.
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+NEEDED = ("krita", "xvfb-run", "xauth")
+
+
+def missing_tools() -> list[str]:
+    return [t for t in NEEDED if not shutil.which(t, path=SYSTEM_PATH)]
+
+
+def _copytree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+
+
+def load_installer():
+    """``krita_plugin/install.py`` as a module (it is a script, not in a package)."""
+    spec = importlib.util.spec_from_file_location("inkhue_krita_install", PLUGIN_SRC / "install.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def install_plugin(home: Path) -> Path:
+    """Install the plug-in (``krita_plugin/install.py``, as users get it) and the test harness
+    into the Krita profile under ``home``; returns the pykrita folder."""
+    install = load_installer()
+    resources = home / ".local/share/krita"
+    kritarc = home / ".config/kritarc"
+    install.install(resources, kritarc)
+    pykrita = resources / "pykrita"
+    _copytree(HARNESS_SRC / HARNESS_NAME, pykrita / HARNESS_NAME)
+    shutil.copy(HARNESS_SRC / f"{HARNESS_NAME}.desktop", pykrita)
+    install.set_python_enabled(kritarc, HARNESS_NAME, True)
+    return pykrita
+
+
+def make_home(home: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "run").mkdir(mode=0o700, exist_ok=True)
+    (home / "tmp").mkdir(exist_ok=True)
+    install_plugin(home)
+    return home
+
+
+@dataclass
+class KritaRun:
+    returncode: int
+    harness: str
+    result: dict = field(default_factory=dict)
+    log: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and "HARNESS-RC 0" in self.harness
+
+    def explain(self) -> str:
+        head = f"krita rc={self.returncode} after {self.seconds:.1f} s"
+        return f"{head}\n{self.harness}\n--- log tail\n{self.log[-4000:]}"
+
+
+def run_script(
+    script: Path | str,
+    out_dir: Path,
+    home: Path,
+    env: dict | None = None,
+    timeout: float = 240.0,
+) -> KritaRun:
+    """Start Krita in ``home`` (see ``make_home``), run ``script`` in it, wait for Krita to quit."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("harness.txt", "result.json"):
+        (out_dir / stale).unlink(missing_ok=True)
+    e = {
+        "PATH": SYSTEM_PATH,
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(home / "run"),
+        "TMPDIR": str(home / "tmp"),  # Krita's swap and single-instance files
+        "LANG": "C.UTF-8",
+        "INKHUE_KRITA_SCRIPT": str(Path(script).resolve()),
+        "INKHUE_KRITA_OUT": str(out_dir.resolve()),
+        "INKHUE_KRITA_TIMEOUT_S": str(int(timeout) - 30),
+    }
+    e.update(env or {})
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "krita", "--nosplash"]
+    t0 = time.monotonic()
+    # own session: a hung Krita and its Xvfb are killed together
+    proc = subprocess.Popen(
+        cmd,
+        env=e,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        log, _ = proc.communicate()
+        log += f"\n[kritarun] killed after {timeout:g} s"
+    harness_file = out_dir / "harness.txt"
+    result_file = out_dir / "result.json"
+    run = KritaRun(
+        returncode=proc.returncode,
+        harness=harness_file.read_text(encoding="utf-8") if harness_file.exists() else "",
+        result=json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else {},
+        log=log or "",
+        seconds=time.monotonic() - t0,
+    )
+    (out_dir / "krita.log").write_text(run.log, encoding="utf-8")
+    return run
+
+
+def main(argv: list[str]) -> int:
+    import tempfile
+
+    script = Path(argv[0])
+    out = Path(argv[1]) if len(argv) > 1 else Path(tempfile.mkdtemp(prefix="krita-out-"))
+    home = make_home(Path(tempfile.mkdtemp(prefix="krita-home-")))
+    run = run_script(script, out, home)
+    print(run.explain())
+    print(json.dumps(run.result, indent=1)[:6000])
+    print("output in", out)
+    return 0 if run.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,256 @@
+"""End-to-end run of Filter > AI Colorize… in real Krita (see test_krita_e2e.py for the checks).
+
+Documents come from ``scenario.json`` and raw RGBA files written by the test. Facts go to
+``result.json`` and raw pixel files in the output folder; the test judges them with numpy.
+"""
+
+import json
+import os
+import time
+
+from krita import Krita, Selection
+from kritahelp import (
+    ModalDriver,
+    add_layer,
+    colorize,
+    doc_state,
+    filter_menu_action,
+    layer_names,
+    load_input,
+    outcome,
+    reset_outcome,
+    rgba_to_bgra,
+    save_bytes,
+    save_result,
+    scenario,
+)
+
+FORMATS = [
+    ("RGBA", "U8"), ("RGBA", "U16"), ("RGBA", "F16"), ("RGBA", "F32"),
+    ("GRAYA", "U8"), ("GRAYA", "U16"), ("GRAYA", "F16"), ("GRAYA", "F32"),
+    ("CMYKA", "U8"), ("CMYKA", "U16"), ("CMYKA", "F32"),
+    ("LABA", "U8"), ("LABA", "U16"), ("LABA", "F32"),
+]  # fmt: skip
+
+res = {}
+app = Krita.instance()
+
+
+def undo():
+    app.action("edit_undo").trigger()
+
+
+def new_doc(sc, name, layers):
+    """An RGBA/U8 document: Krita's white "Background" plus ``layers`` (bottom to top); a layer
+    named "Background" is painted onto the existing one."""
+    doc = app.createDocument(sc["width"], sc["height"], name, "RGBA", "U8", "", 72.0)
+    doc.setBatchmode(True)
+    for spec in layers:
+        pixels = load_input(spec["file"])
+        if spec["name"] == "Background":
+            node = doc.nodeByName("Background")
+            node.setPixelData(rgba_to_bgra(pixels), spec["x"], spec["y"], spec["w"], spec["h"])
+            continue
+        node = add_layer(doc, spec["name"], pixels, spec["x"], spec["y"], spec["w"], spec["h"])
+        for key, setter in (("opacity", node.setOpacity), ("visible", node.setVisible)):
+            if key in spec:
+                setter(spec[key])
+    return doc
+
+
+def show(doc, active_name):
+    app.activeWindow().addView(doc)
+    yield 300
+    doc.setActiveNode(doc.nodeByName(active_name))
+    yield 300
+
+
+def result_layer_facts(doc, prefix):
+    node = doc.nodeByName("AI Colorize")
+    if node is None:
+        return {"present": False}
+    return {
+        "present": True,
+        "format": [node.colorModel(), node.colorDepth(), node.colorProfile()],
+        "pixels": save_bytes(prefix + ".raw", node.pixelData(0, 0, doc.width(), doc.height())),
+        "bounds": [node.bounds().x(), node.bounds().y(), node.bounds().width(), node.bounds().height()],
+    }
+
+
+def formats_phase():
+    """Krita converts known colours into each model/depth; the plug-in must read them back."""
+    colors = scenario()["probe_colors"]
+    out = {}
+    for model, depth in FORMATS:
+        doc = app.createDocument(len(colors), 1, "fmt", "RGBA", "U8", "", 72.0)
+        doc.setBatchmode(True)
+        px = b"".join(bytes([b, g, r, a]) for r, g, b, a in colors)
+        node = doc.createNode("l", "paintlayer")
+        doc.rootNode().addChildNode(node, None)
+        node.setPixelData(px, 0, 0, len(colors), 1)
+        doc.setColorSpace(model, depth, "")
+        doc.waitForDone()
+        node = doc.nodeByName("l")
+        from inkhue_krita import kritaio, pixels, planning
+
+        raw, fmt = kritaio.read_raw(node, planning.Rect(0, 0, len(colors), 1))
+        out[model + "/" + depth] = {
+            "profile": node.colorProfile(),
+            "rgba": pixels.to_rgba8(raw, fmt).hex(),
+        }
+        doc.close()
+    res["formats"] = out
+
+
+def steps():
+    sc = scenario()
+    driver = ModalDriver()
+    action = filter_menu_action()
+    res["action"] = {"text": action.text(), "shortcut": action.shortcut().toString()}
+    formats_phase()
+    save_result(res)
+
+    # ---- A: RGBA/U8, remote engine, the normal case
+    doc = new_doc(sc, "A", sc["layers"])
+    yield from show(doc, "Hints")
+    marker = doc.createNode("Marker", "paintlayer")
+    doc.rootNode().addChildNode(marker, None)  # an earlier undo step, to count ours
+    doc.waitForDone()
+    yield 200
+    doc.setActiveNode(doc.nodeByName("Ink"))  # the line art is the active layer
+    yield 300
+    before = doc_state(doc)
+    remote = {"mode": "remote", "url": sc["url"], "token": sc["token"]}
+    t0 = time.monotonic()
+    yield from colorize(driver, remote)  # the dialog's own defaults for the layers
+    a = {"outcome": outcome(), "seconds": time.monotonic() - t0, "dialog": driver.dialogs()[-1]}
+    a["size"] = [doc.width(), doc.height()]
+    a["names"] = layer_names(doc)
+    a["result"] = result_layer_facts(doc, "A")
+    after = doc_state(doc)
+    a["others_unchanged"] = [s for s in after if s["name"] != "AI Colorize"] == before
+    undo()
+    yield 300
+    a["names_undo1"] = layer_names(doc)
+    a["state_undo1_equal"] = doc_state(doc) == before
+    undo()
+    yield 300
+    a["names_undo2"] = layer_names(doc)
+    res["A"] = a
+    save_result(res)
+
+    # ---- errors and cancels on the same document: each must leave it exactly as it was
+    before = doc_state(doc)
+    errors = {}
+    remote = dict(remote, lineart="Ink", hints="Hints", limit=50.0)
+    cases = [
+        ("bad_token", dict(remote, token="wrong-token")),
+        ("unreachable", dict(remote, url=sc["dead_url"])),
+        ("empty_lineart", dict(remote, lineart="Empty")),
+        ("empty_hints", dict(remote, hints="Empty")),
+        ("same_layers", dict(remote, lineart="Hints", hints="Hints")),
+        ("too_large", dict(remote, limit=0.01)),
+        ("dialog_cancel", "reject"),
+        ("engine_missing", dict(remote, mode="local")),
+    ]
+    config = os.path.expanduser("~/.config/inkhue/plugin.json")
+    with open(config, encoding="utf-8") as f:
+        saved_config = f.read()
+    for name, plan in cases:
+        if name == "engine_missing":  # the installed engine was removed since the installer ran
+            with open(config, "w", encoding="utf-8") as f:
+                json.dump({"inkhue": "/nonexistent/inkhue", "mode": "local"}, f)
+        n_messages = len(driver.messages())
+        yield from colorize(driver, plan)
+        yield 100
+        errors[name] = {"outcome": outcome(), "messages": driver.messages()[n_messages:]}
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(saved_config)
+    # a server that never answers: Krita must keep running its event loop, Cancel must work
+    n_messages = len(driver.messages())
+    driver.progress_seen = []
+    ticks = driver.ticks
+    driver.plan = dict(remote, url=sc["stall_url"])
+    reset_outcome()
+    filter_menu_action().trigger()
+    t0 = time.monotonic()
+    yield 1500
+    stalled = {"ticks_per_s": (driver.ticks - ticks) / (time.monotonic() - t0), "running": not outcome()}
+    stalled["progress_labels"] = sorted(set(driver.progress_seen))
+    driver.cancel_progress = True
+    deadline = time.monotonic() + 10
+    while not outcome() and time.monotonic() < deadline:
+        yield 50
+    driver.cancel_progress = False
+    stalled["outcome"] = outcome()
+    stalled["messages"] = driver.messages()[n_messages:]
+    errors["stalled_cancel"] = stalled
+    errors["unchanged"] = doc_state(doc) == before
+    errors["dialog_defaults_after_first_run"] = driver.dialogs()[1]
+    res["errors"] = errors
+    save_result(res)
+
+    # ---- no hint layer: the dialog says how to make one
+    nohints = new_doc(sc, "NoHints", [s for s in sc["layers"] if s["name"] != "Hints"])
+    yield from show(nohints, "Ink")
+    yield from colorize(driver, "reject")
+    res["nohints_dialog"] = driver.dialogs()[-1]
+    nohints.setModified(False)
+    nohints.close()
+    yield 200
+
+    # ---- B: 32-bit float linear document, a selection, the local engine started by the plug-in
+    docb = new_doc(sc, "B", sc["layers"])
+    docb.setColorSpace("RGBA", "F32", "")
+    docb.waitForDone()
+    yield from show(docb, "Ink")
+    sel = Selection()
+    x, y, w, h = sc["selection"]
+    sel.select(x, y, w, h, 255)
+    docb.setSelection(sel)
+    yield 200
+    before = doc_state(docb)
+    n_messages = len(driver.messages())
+    t0 = time.monotonic()
+    local = {"mode": "local", "lineart": "Ink", "hints": "Hints", "limit": 50.0}
+    yield from colorize(driver, local, timeout=150)
+    b = {"outcome": outcome(), "seconds": time.monotonic() - t0, "names": layer_names(docb)}
+    b["doc_format"] = [docb.colorModel(), docb.colorDepth(), docb.colorProfile()]
+    b["result"] = result_layer_facts(docb, "B")
+    b["others_unchanged"] = [s for s in doc_state(docb) if s["name"] != "AI Colorize"] == before
+    t0 = time.monotonic()
+    yield from colorize(driver, local)  # the engine is running now: reused
+    b["second_seconds"] = time.monotonic() - t0
+    b["second_outcome"] = outcome()
+    undo()
+    yield 300
+    b["names_undo1"] = layer_names(docb)
+    undo()
+    yield 300
+    b["names_undo2"] = layer_names(docb)
+    b["state_undo2_equal"] = doc_state(docb) == before
+    b["messages"] = driver.messages()[n_messages:]
+    res["B"] = b
+    save_result(res)
+
+    # ---- C: grayscale document whose line art is the opaque bottom layer
+    docc = new_doc(sc, "C", sc["layers_c"])
+    docc.setColorSpace("GRAYA", "U8", "")
+    docc.waitForDone()
+    yield from show(docc, "Background")
+    before = doc_state(docc)
+    n_messages = len(driver.messages())
+    yield from colorize(driver, dict(remote, lineart="Background", hints="Hints"))
+    c = {"outcome": outcome(), "names": layer_names(docc)}
+    c["result"] = result_layer_facts(docc, "C")
+    c["hints_gray"] = save_bytes(
+        "C_hints.raw", docc.nodeByName("Hints").pixelData(0, 0, docc.width(), docc.height())
+    )
+    c["others_unchanged"] = [s for s in doc_state(docc) if s["name"] != "AI Colorize"] == before
+    undo()
+    yield 300
+    c["names_undo1"] = layer_names(docc)
+    c["state_undo1_equal"] = doc_state(docc) == before
+    c["messages"] = driver.messages()[n_messages:]
+    res["C"] = c
+    save_result(res)

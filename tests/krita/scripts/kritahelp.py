@@ -1,0 +1,186 @@
+"""Helpers for scripts that run inside Krita under the test harness (no pytest here).
+
+``ModalDriver`` answers modal windows the way a user would: it fills in and accepts the AI Colorize
+dialog from a plan, reads and closes message boxes, and presses Cancel on the progress dialog when
+told to. It runs on a repeating timer, which Qt also fires inside a modal dialog's event loop.
+"""
+
+import json
+import os
+import time
+
+from krita import Krita
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QApplication, QMessageBox
+
+OUT = os.environ.get("INKHUE_KRITA_OUT", ".")
+INPUT = os.environ.get("INKHUE_KRITA_INPUT", ".")
+ACTION_ID = "inkhue_ai_colorize"
+
+
+def save_result(res):
+    with open(os.path.join(OUT, "result.json"), "w", encoding="utf-8") as f:
+        json.dump(res, f, indent=1, default=str)
+
+
+def save_bytes(name, data):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(bytes(data))
+    return name
+
+
+def load_input(name):
+    with open(os.path.join(INPUT, name), "rb") as f:
+        return f.read()
+
+
+def scenario():
+    with open(os.path.join(INPUT, "scenario.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def rgba_to_bgra(rgba):
+    out = bytearray(rgba)
+    out[0::4], out[2::4] = rgba[2::4], rgba[0::4]
+    return bytes(out)
+
+
+def filter_menu_action():
+    """The plug-in's QAction as it sits in the menu bar's Filter menu."""
+    menubar = Krita.instance().activeWindow().qwindow().menuBar()
+    menus = [a.menu() for a in menubar.actions() if a.objectName().lower() == "filter" and a.menu()]
+    if not menus:
+        raise AssertionError("no Filter menu in the menu bar")
+    for action in menus[0].actions():
+        if action.objectName() == ACTION_ID:
+            return action
+    raise AssertionError(
+        "AI Colorize is not in the Filter menu: %r" % [a.objectName() for a in menus[0].actions()]
+    )
+
+
+def add_layer(doc, name, rgba, x=0, y=0, width=None, height=None, above=None):
+    """A paint layer holding 8-bit RGBA ``rgba`` (RGBA U8 documents) at (x, y)."""
+    node = doc.createNode(name, "paintlayer")
+    node.setPixelData(rgba_to_bgra(rgba), x, y, width or doc.width(), height or doc.height())
+    doc.rootNode().addChildNode(node, above)
+    doc.waitForDone()
+    return node
+
+
+def layer_state(node, margin=16):
+    """Everything about a layer that must survive AI Colorize untouched."""
+    b = node.bounds()
+    x, y, w, h = b.x() - margin, b.y() - margin, b.width() + 2 * margin, b.height() + 2 * margin
+    return {
+        "name": node.name(),
+        "type": node.type(),
+        "rect": [x, y, w, h],
+        "pixels": bytes(node.pixelData(x, y, w, h)).hex() if node.type() == "paintlayer" else "",
+        "opacity": node.opacity(),
+        "visible": node.visible(),
+        "blending": node.blendingMode(),
+        "locked": node.locked(),
+        "position": [node.position().x(), node.position().y()],
+        "format": [node.colorModel(), node.colorDepth(), node.colorProfile()],
+    }
+
+
+def doc_state(doc):
+    return [layer_state(n) for n in doc.rootNode().childNodes()]
+
+
+def layer_names(doc):
+    """Top-level layers, bottom to top (the global selection's mask is not a layer)."""
+    return [n.name() for n in doc.rootNode().childNodes() if n.type() != "selectionmask"]
+
+
+def outcome():
+    import inkhue_krita.session as session  # the installed plug-in's own module
+
+    return dict(session.LAST_OUTCOME)
+
+
+def reset_outcome():
+    import inkhue_krita.session as session
+
+    session.LAST_OUTCOME.clear()
+
+
+class ModalDriver:
+    """Answers modal windows from a plan; records what it saw."""
+
+    def __init__(self):
+        self.plan = None  # dict for the next AI Colorize dialog, or "reject"
+        self.cancel_progress = False
+        self.seen = []  # (kind, details) in order
+        self.ticks = 0
+        self.progress_seen = []  # label texts while a request was running
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(40)
+
+    def _tick(self):
+        self.ticks += 1
+        w = QApplication.activeModalWidget()
+        if w is None:
+            return
+        name = w.objectName()
+        if name == "inkhue_colorize_dialog":
+            self._answer_dialog(w)
+        elif isinstance(w, QMessageBox):
+            self.seen.append(("message", w.text()))
+            w.accept()
+        elif name == "inkhue_progress":
+            self.progress_seen.append(w.labelText())
+            if self.cancel_progress:
+                self.cancel_progress = False
+                w.cancel()
+
+    def _answer_dialog(self, dlg):
+        defaults = {
+            "lineart": dlg.lineart_combo.currentText(),
+            "hints": dlg.hints_combo.currentText(),
+            "hint_help_visible": dlg.hint_help.isVisibleTo(dlg),
+            "mode": "remote" if dlg.remote_radio.isChecked() else "local",
+            "url": dlg.url_edit.text(),
+            "compose": dlg.compose_check.isChecked(),
+            "limit": dlg.limit_spin.value(),
+        }
+        self.seen.append(("dialog", defaults))
+        plan, self.plan = self.plan, None
+        if plan is None or plan == "reject":
+            dlg.reject()
+            return
+        if "lineart" in plan:
+            dlg.lineart_combo.setCurrentIndex(dlg.lineart_combo.findText(plan["lineart"]))
+        if "hints" in plan:
+            dlg.hints_combo.setCurrentIndex(dlg.hints_combo.findText(plan["hints"]))
+        if plan.get("mode") == "remote":
+            dlg.remote_radio.setChecked(True)
+            dlg.url_edit.setText(plan["url"])
+            dlg.token_edit.setText(plan.get("token", ""))
+        elif plan.get("mode") == "local":
+            dlg.local_radio.setChecked(True)
+        if "limit" in plan:
+            dlg.limit_spin.setValue(plan["limit"])
+        dlg.accept()
+
+    def messages(self):
+        return [d for kind, d in self.seen if kind == "message"]
+
+    def dialogs(self):
+        return [d for kind, d in self.seen if kind == "dialog"]
+
+
+def colorize(driver, plan, timeout=90.0):
+    """Pick Filter > AI Colorize… with the dialog answered by ``plan``; a generator for steps():
+    yields to the event loop until the run ended, then the outcome is in ``outcome()``."""
+    reset_outcome()
+    driver.plan = plan
+    filter_menu_action().trigger()  # returns once the dialog is answered; the request runs on
+    deadline = time.monotonic() + timeout
+    while not outcome() and time.monotonic() < deadline:
+        yield 50
+    if not outcome():
+        raise AssertionError(f"AI Colorize did not finish within {timeout:g} s")

@@ -1,0 +1,423 @@
+"""Unit tests of the Krita plug-in's pure-Python parts (no Krita needed).
+
+Layer bytes are built with ``struct``/numpy from the layouts Krita documents (and that
+tests/krita checks against real Krita): 8/16-bit RGBA as B,G,R,A, float RGBA as R,G,B,A.
+"""
+
+from __future__ import annotations
+
+import ast
+import struct
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = ROOT / "krita_plugin"
+PKG = PLUGIN / "inkhue_krita"
+sys.path.insert(0, str(PLUGIN))
+
+from inkhue_krita import job, pixels, planning, request  # noqa: E402
+from inkhue_krita.pixels import PixelFormat  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    v = v / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def random_rgba(n: int) -> np.ndarray:
+    return RNG.integers(0, 256, (n, 4), dtype=np.uint8)
+
+
+# ------------------------------------------------------------------------------------------------
+# decoding
+
+
+def test_u8_bgra_becomes_rgba():
+    rgba = random_rgba(500)
+    bgra = rgba[:, [2, 1, 0, 3]].tobytes()
+    assert pixels.to_rgba8(bgra, PixelFormat("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc")) == rgba.tobytes()
+
+
+@pytest.mark.parametrize("profile", ["sRGB-elle-V2-srgbtrc.icc", "sRGB-elle-V2-g10.icc"])
+def test_u16_both_tone_curves(profile):
+    rgba = random_rgba(400)
+    rgb = rgba[:, :3].astype(np.float64)
+    if "g10" in profile:  # linear profile: store linear light, as Krita does
+        rgb = srgb_to_linear(rgb) * 255.0
+    native = np.empty((400, 4), np.uint16)
+    native[:, :3] = np.round(rgb[:, [2, 1, 0]] * 257.0)
+    native[:, 3] = rgba[:, 3].astype(np.uint16) * 257
+    got = np.frombuffer(
+        pixels.to_rgba8(native.astype("<u2").tobytes(), PixelFormat("RGBA", "U16", profile)), np.uint8
+    )
+    assert np.abs(got.reshape(-1, 4).astype(int) - rgba).max() <= 1
+
+
+@pytest.mark.parametrize("depth, dtype", [("F16", "<f2"), ("F32", "<f4")])
+def test_float_linear_rgba(depth, dtype):
+    rgba = random_rgba(600)
+    native = np.empty((600, 4), np.float64)
+    native[:, :3] = srgb_to_linear(rgba[:, :3].astype(np.float64))
+    native[:, 3] = rgba[:, 3] / 255.0
+    data = native.astype(dtype).tobytes()
+    got = pixels.to_rgba8(data, PixelFormat("RGBA", depth, "sRGB-elle-V2-g10.icc"))
+    assert np.array_equal(np.frombuffer(got, np.uint8).reshape(-1, 4), rgba)
+
+
+def test_float_out_of_range_values_clamp():
+    values = [-1.0, float("nan"), 2.0, float("inf"), 1e9, -1e9, 0.5, 1.0]
+    data = struct.pack("<32f", *[v for x in values for v in (x, x, x, 1.0)])
+    got = pixels.to_rgba8(data, PixelFormat("RGBA", "F32", "sRGB-elle-V2-srgbtrc.icc"))
+    assert list(got[0::4]) == [0, 0, 255, 255, 255, 0, 128, 255]
+    assert set(got[3::4]) == {255}
+
+
+def test_gamma_22_profile():
+    lin = 0.2
+    data = struct.pack("<4f", lin ** (1 / 2.2), 0.0, 0.0, 1.0)
+    got = pixels.to_rgba8(data, PixelFormat("RGBA", "F32", "sRGB-elle-V2-g22.icc"))
+    want = round(255 * (1.055 * lin ** (1 / 2.4) - 0.055))
+    assert abs(got[0] - want) <= 1
+
+
+@pytest.mark.parametrize("depth, pack", [("U8", "<2B"), ("U16", "<2H"), ("F32", "<2f")])
+def test_gray_becomes_equal_rgb(depth, pack):
+    full = {"U8": 255, "U16": 65535, "F32": 1.0}[depth]
+    data = struct.pack(pack, full, full) + struct.pack(pack, 0, full)
+    got = pixels.to_rgba8(data, PixelFormat("GRAYA", depth, "Gray-D50-elle-V2-srgbtrc.icc"))
+    assert got == bytes([255, 255, 255, 255, 0, 0, 0, 255])
+
+
+def test_cmyk_ink_and_paper():
+    # C, M, Y, K, A: full black ink, no ink, and magenta+yellow (red)
+    u8 = bytes([0, 0, 0, 255, 255, 0, 0, 0, 0, 255, 0, 255, 255, 0, 128])
+    got = pixels.to_rgba8(u8, PixelFormat("CMYKA", "U8"))
+    assert got == bytes([0, 0, 0, 255, 255, 255, 255, 255, 255, 0, 0, 128])
+    f32 = struct.pack("<10f", 0.0, 0.0, 0.0, 100.0, 1.0, 0.0, 100.0, 100.0, 0.0, 1.0)  # ink 0..100
+    assert pixels.to_rgba8(f32, PixelFormat("CMYKA", "F32")) == bytes([0, 0, 0, 255, 255, 0, 0, 255])
+
+
+def test_lab_known_colours():
+    assert pixels.lab_to_srgb8(100.0, 0.0, 0.0) == (255, 255, 255)
+    assert pixels.lab_to_srgb8(0.0, 0.0, 0.0) == (0, 0, 0)
+    r, g, b = pixels.lab_to_srgb8(54.29, 80.8, 69.9)  # sRGB red in D50 Lab
+    assert r >= 250 and g <= 8 and b <= 8
+    u8 = bytes([255, 128, 128, 255, 0, 128, 128, 77])
+    assert pixels.to_rgba8(u8, PixelFormat("LABA", "U8")) == bytes([255, 255, 255, 255, 0, 0, 0, 77])
+    f32 = struct.pack("<4f", 100.0, 0.0, 0.0, 1.0)
+    assert pixels.to_rgba8(f32, PixelFormat("LABA", "F32")) == bytes([255, 255, 255, 255])
+
+
+def test_unsupported_formats_say_what_to_do():
+    with pytest.raises(pixels.FormatError, match="Convert Layer Color Space"):
+        PixelFormat("XYZA", "F32")
+    with pytest.raises(pixels.FormatError, match="depth"):
+        PixelFormat("RGBA", "U32")
+    with pytest.raises(pixels.FormatError, match="whole number"):
+        pixels.to_rgba8(b"\x00" * 5, PixelFormat("RGBA", "U8"))
+
+
+def test_transfer_guessed_from_profile_names():
+    assert pixels.transfer_of("sRGB-elle-V2-g10.icc") == "linear"
+    assert pixels.transfer_of("Gray-D50-elle-V2-g10.icc") == "linear"
+    assert pixels.transfer_of("sRGB-elle-V2-srgbtrc.icc") == "srgb"
+    assert pixels.transfer_of("sRGB built-in") == "srgb"
+    assert pixels.transfer_of("ClayRGB-elle-V2-g22.icc") == "g22"
+
+
+# ------------------------------------------------------------------------------------------------
+# encoding the result
+
+
+@pytest.mark.parametrize("depth", ["U8", "U16", "F16", "F32"])
+@pytest.mark.parametrize("profile", ["sRGB-elle-V2-srgbtrc.icc", "sRGB-elle-V2-g10.icc"])
+def test_encode_then_decode_is_exact(depth, profile):
+    rgba = random_rgba(1000).tobytes()
+    fmt = PixelFormat("RGBA", depth, profile)
+    native = pixels.from_rgba8(rgba, fmt)
+    assert len(native) == 1000 * fmt.pixel_size
+    back = pixels.to_rgba8(native, fmt)
+    if depth == "U8" and fmt.transfer == "linear":  # 8-bit linear light cannot hold dark tones
+        assert np.abs(np.frombuffer(back, np.uint8).astype(int) - np.frombuffer(rgba, np.uint8)).max() <= 13
+    else:
+        assert back == rgba
+
+
+def test_encode_layouts_match_krita():
+    px = bytes([255, 128, 0, 255])
+    assert pixels.from_rgba8(px, PixelFormat("RGBA", "U8")) == bytes([0, 128, 255, 255])
+    assert struct.unpack("<4H", pixels.from_rgba8(px, PixelFormat("RGBA", "U16"))) == (
+        0,
+        128 * 257,
+        65535,
+        65535,
+    )
+    f = struct.unpack("<4f", pixels.from_rgba8(px, PixelFormat("RGBA", "F32", "sRGB-elle-V2-g10.icc")))
+    assert f[0] == 1.0 and abs(f[1] - 0.2158605) < 1e-5 and f[2] == 0.0 and f[3] == 1.0
+    with pytest.raises(pixels.FormatError):
+        pixels.from_rgba8(px, PixelFormat("GRAYA", "U8"))
+
+
+def test_rgb_to_rgba_with_and_without_alpha():
+    rgb = bytes([1, 2, 3, 4, 5, 6])
+    assert pixels.rgb_to_rgba(rgb) == bytes([1, 2, 3, 255, 4, 5, 6, 255])
+    assert pixels.rgb_to_rgba(rgb, bytes([0, 9])) == bytes([1, 2, 3, 0, 4, 5, 6, 9])
+
+
+# ------------------------------------------------------------------------------------------------
+# content checks
+
+
+def _layer(ink_rgba=None, n=256, base=(255, 255, 255, 0)) -> bytes:
+    a = np.tile(np.array(base, np.uint8), (n, 1))
+    if ink_rgba is not None:
+        a[n // 2] = ink_rgba
+    return a.tobytes()
+
+
+def test_has_ink():
+    assert not pixels.has_ink(_layer())  # transparent
+    assert not pixels.has_ink(_layer(base=(0, 0, 0, 0)))  # transparent, black colour values
+    assert not pixels.has_ink(_layer(base=(255, 255, 255, 255)))  # white paper
+    assert not pixels.has_ink(_layer((200, 200, 200, 255)))  # too light to be a line
+    assert not pixels.has_ink(_layer((0, 0, 0, 40)))  # nearly transparent ink
+    assert pixels.has_ink(_layer((0, 0, 0, 255)))  # black line on a transparent layer
+    assert pixels.has_ink(_layer((0, 0, 255, 255), base=(255, 255, 255, 255)))  # blue line on paper
+    assert pixels.is_blank(_layer()) and not pixels.is_blank(_layer((0, 0, 0, 1)))
+    assert pixels.is_opaque(_layer(base=(9, 9, 9, 255))) and not pixels.is_opaque(_layer((0, 0, 0, 255)))
+
+
+# ------------------------------------------------------------------------------------------------
+# planning
+
+
+def test_find_hint_layer_prefers_clear_names_and_the_top():
+    assert planning.find_hint_layer(["Background", "Lines", "Hints"]) == 2
+    assert planning.find_hint_layer(["hints", "Lines", "old hint sketch"]) == 0
+    assert planning.find_hint_layer(["Colour hints", "HINTS"]) == 1
+    assert planning.find_hint_layer(["Background", "Lines"]) is None
+
+
+def test_work_area_and_size_checks():
+    canvas = planning.Rect(0, 0, 4000, 3000)
+    assert planning.work_area(canvas, None) == canvas
+    assert planning.work_area(canvas, planning.Rect(-10, 2900, 100, 500)) == planning.Rect(0, 2900, 90, 100)
+    with pytest.raises(planning.PlanError, match="outside the canvas"):
+        planning.work_area(canvas, planning.Rect(5000, 0, 10, 10))
+    planning.check_area(canvas, 12, selected=False)
+    with pytest.raises(planning.PlanError, match=r"4000x3000 = 12 megapixels.*limit of 10"):
+        planning.check_area(canvas, 10, selected=False)
+    with pytest.raises(planning.PlanError, match="The selection is 10x300"):
+        planning.check_area(planning.Rect(0, 0, 10, 300), 10, selected=True)
+
+
+def test_placement():
+    assert planning.placement(3, lineart_opaque=False) == "below"
+    assert planning.placement(0, lineart_opaque=False) == "above"  # lowest layer
+    assert planning.placement(3, lineart_opaque=True) == "above"  # would hide the result
+
+
+def test_settings_round_trip_and_bad_values():
+    store: dict[str, str] = {}
+    s = planning.Settings.load(lambda k, d: store.get(k, d), mode="remote", url="http://h:1")
+    assert (s.mode, s.url, s.compose_lines, s.max_megapixels) == ("remote", "http://h:1", True, 50)
+    s.mode, s.compose_lines, s.working_size, s.hint_layer = "local", False, 768, "Hints"
+    s.save(store.__setitem__)
+    assert store["compose_lines"] == "false" and store["working_size"] == "768"
+    assert planning.Settings.load(lambda k, d: store.get(k, d)) == s
+    assert s.engine_options() == {"compose_lines": False, "working_size": 768}
+    store.update(mode="cloud", working_size="big", max_megapixels="-3")
+    bad = planning.Settings.load(lambda k, d: store.get(k, d), mode="local")
+    assert (bad.mode, bad.working_size, bad.max_megapixels) == ("local", 0, 50)
+
+
+# ------------------------------------------------------------------------------------------------
+# the worker: job thread and request
+
+
+def test_job_result_error_and_cancel():
+    ok = job.Job(lambda report: (report("working"), b"done")[1]).start()
+    assert ok.wait(5) and ok.outcome() == ("ok", b"done") and ok.status == "working"
+
+    def fail(report):
+        raise ValueError("broken")
+
+    bad = job.Job(fail).start()
+    assert bad.wait(5)
+    state, err = bad.outcome()
+    assert state == "error" and isinstance(err, ValueError)
+
+    gate = threading.Event()
+    slow = job.Job(lambda report: gate.wait(5) and b"late").start()
+    assert not slow.done() and slow.outcome() == ("running", None)
+    slow.cancel()  # the GUI stops waiting at once; the late result is dropped
+    assert slow.done() and slow.outcome() == ("cancelled", None)
+    gate.set()
+    assert slow.wait(5) and slow.outcome() == ("cancelled", None)
+
+
+U8 = PixelFormat("RGBA", "U8")
+
+
+def _req(line_rgba: np.ndarray, hints_rgba, out_fmt=U8, alpha=None, selected=False):
+    h, w = line_rgba.shape[:2]
+    fmt = U8
+    to_bgra = lambda a: a[..., [2, 1, 0, 3]].tobytes()  # noqa: E731
+    hints = None if hints_rgba is None else request.Layer("Hints", to_bgra(hints_rgba), fmt)
+    return request.Request(
+        lineart=request.Layer("Ink", to_bgra(line_rgba), fmt),
+        hints=hints,
+        area=planning.Rect(5, 7, w, h),
+        selected=selected,
+        selection_alpha=alpha,
+        out_fmt=out_fmt,
+        options={"compose_lines": True},
+    )
+
+
+def _scene(h=20, w=30):
+    line = np.zeros((h, w, 4), np.uint8)
+    line[:, w // 2] = (0, 0, 0, 255)
+    hints = np.zeros((h, w, 4), np.uint8)
+    hints[3:5, 3:5] = (200, 10, 10, 255)
+    return line, hints
+
+
+def test_request_sends_rgba_and_encodes_the_answer():
+    line, hints = _scene()
+    calls = []
+
+    def colorize(url, lineart, hints_bytes, width, height, options=None, token=None):
+        calls.append((url, lineart, hints_bytes, width, height, options, token))
+        return bytes([10, 20, 30]) * (width * height)
+
+    alpha = bytes(range(0, 255, 255 // 600 + 1))[:600].ljust(600, b"\xff")
+    req = _req(line, hints, PixelFormat("RGBA", "F32", "sRGB-elle-V2-g10.icc"), alpha, selected=True)
+    res = request.run(req, lambda report: ("http://e", "tok"), colorize, lambda text: None)
+    url, sent_line, sent_hints, width, height, options, token = calls[0]
+    assert (url, width, height, options, token) == ("http://e", 30, 20, {"compose_lines": True}, "tok")
+    assert sent_line == line.tobytes() and sent_hints == hints.tobytes()  # RGBA, not Krita's BGRA
+    back = np.frombuffer(pixels.to_rgba8(res.data, req.out_fmt), np.uint8).reshape(-1, 4)
+    assert (back[:, :3] == (10, 20, 30)).all() and back[:, 3].tobytes() == alpha
+    assert res.lineart_opaque is False
+
+
+def test_request_refuses_empty_layers_before_contacting_the_engine():
+    line, hints = _scene()
+    never = lambda *a, **k: pytest.fail("the engine must not be contacted")  # noqa: E731
+    with pytest.raises(planning.PlanError, match='line-art layer "Ink" is empty on the canvas'):
+        request.run(_req(np.zeros_like(line), hints), never, never, lambda t: None)
+    with pytest.raises(planning.PlanError, match='hint layer "Hints" is empty inside the selection'):
+        request.run(_req(line, np.zeros_like(hints), selected=True), never, never, lambda t: None)
+    white = np.full_like(line, 255)
+    with pytest.raises(planning.PlanError, match="has no dark lines"):
+        request.run(_req(white, hints), never, never, lambda t: None)
+
+
+def test_request_without_hints_sends_none():
+    line, _ = _scene()
+    sent = {}
+
+    def colorize(url, lineart, hints_bytes, width, height, **kw):
+        sent["hints"] = hints_bytes
+        return bytes(width * height * 3)
+
+    request.run(_req(line, None), lambda r: ("u", None), colorize, lambda t: None)
+    assert sent["hints"] is None
+
+
+# ------------------------------------------------------------------------------------------------
+# packaging: Krita's Python has no numpy, the files agree with each other
+
+
+ALLOWED_TOP = {"krita", "PyQt5"}
+
+
+def test_plugin_imports_only_stdlib_pyqt5_and_krita():
+    for path in PKG.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top in ALLOWED_TOP, f"{path.name} imports {name}"
+
+
+def test_pure_modules_import_with_numpy_and_torch_blocked():
+    code = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('numpy', 'torch', 'scipy', 'onnxruntime', 'PIL'):
+            raise ImportError('blocked: ' + name)
+sys.meta_path.insert(0, Block())
+sys.path.insert(0, sys.argv[1])
+import inkhue_krita
+from inkhue_krita import job, kritaio, pixels, planning, request
+assert inkhue_krita.Krita is None
+rgba = pixels.to_rgba8(bytes([0, 0, 255, 255]), pixels.PixelFormat('RGBA', 'U8'))
+assert rgba == bytes([255, 0, 0, 255]), rgba
+print('ok')
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(PLUGIN)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_desktop_action_and_extension_agree():
+    desktop = (PLUGIN / "inkhue_krita.desktop").read_text(encoding="utf-8")
+    assert "ServiceTypes=Krita/PythonPlugin" in desktop and "X-KDE-Library=inkhue_krita" in desktop
+    manual = next(
+        line.split("=", 1)[1] for line in desktop.splitlines() if line.startswith("X-Krita-Manual=")
+    )
+    assert (PKG / manual).is_file()
+    actions = ET.parse(PLUGIN / "inkhue_krita.action").getroot().iter("Action")
+    names = {a.get("name"): a for a in actions}
+    tree = ast.parse((PKG / "extension.py").read_text(encoding="utf-8"))
+    consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets}
+    assert set(names) == {consts["ACTION_ID"]} and consts["MENU"] == "filter"
+    action = names[consts["ACTION_ID"]]
+    assert action.findtext("text") == "AI Colorize…"
+    assert action.findtext("activationFlags") == "1"  # enabled when an image is open
+
+
+def _installer():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("inkhue_krita_install", PLUGIN / "install.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_install_layout_and_kritarc(tmp_path):
+    inst = _installer()
+    rc = tmp_path / "kritarc"
+    rc.write_text("[General]\nfoo[$e]=bar\n\n[python]\nenable_other=true\n\n[MainWindow]\nState=AAA=\n")
+    pkg = inst.install(tmp_path / "res", rc)
+    assert (pkg / "vendor" / "client.py").is_file() and (pkg / "session.py").is_file()
+    assert (tmp_path / "res/pykrita/inkhue_krita.desktop").is_file()
+    assert (tmp_path / "res/actions/inkhue_krita.action").is_file()
+    assert not list(pkg.rglob("__pycache__"))
+    text = rc.read_text()
+    assert "[python]\nenable_other=true\nenable_inkhue_krita=true\n\n[MainWindow]\nState=AAA=\n" in text
+    assert text.startswith("[General]\nfoo[$e]=bar\n")
+    inst.uninstall(tmp_path / "res", rc)
+    assert "enable_inkhue_krita=false" in rc.read_text() and not pkg.exists()
+    fresh = tmp_path / "new" / "kritarc"
+    inst.set_python_enabled(fresh, "inkhue_krita")
+    assert fresh.read_text() == "[python]\nenable_inkhue_krita=true\n"
