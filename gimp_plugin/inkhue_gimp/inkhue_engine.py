@@ -1,0 +1,116 @@
+"""From the plug-in's choices to the engine's answer: settings, endpoint, options and waiting.
+
+Uses the engine's own client (``vendor/client.py``, copied in by ``installer/vendor.py``), which
+speaks the KServe v2 protocol with nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from vendor import client, schema
+
+MODES = ("settings", "local", "remote")  # "settings": whatever the installer wrote (plugin.json)
+MIN_SIDE = 16  # the engine refuses smaller images (engine/arrays.py)
+TICK_SECONDS = 0.1  # how often the progress bar moves while the engine works
+
+
+class PluginError(Exception):
+    """The colorization cannot go ahead; ``str(e)`` tells the artist what to do."""
+
+
+def build_options(compose_lines: bool = True, working_size: int = 0, tile: int = 0) -> dict:
+    """Request options, checked by the same schema the server uses."""
+    values = {"compose_lines": bool(compose_lines), "working_size": int(working_size), "tile": int(tile)}
+    try:
+        schema.ColorizeOptions.from_mapping(values)
+        return values
+    except schema.OptionsError as e:
+        raise PluginError(f"invalid option: {e}") from e
+
+
+def check_size(width: int, height: int, max_pixels: int = schema.DEFAULT_MAX_PIXELS) -> None:
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise PluginError(
+            f"the image is {width}x{height} pixels; AI Colorize needs at least {MIN_SIDE}x{MIN_SIDE}"
+        )
+    if width * height > max_pixels:
+        raise PluginError(
+            f"the image is {width}x{height} = {width * height:,} pixels, over the engine's limit of "
+            f"{max_pixels:,}; scale it down (Image → Scale Image) or colour a cropped copy"
+        )
+
+
+def endpoint(mode: str = "settings", url: str = "", config_path: str | None = None) -> tuple[str, str | None]:
+    """(url, token) to send the request to; may start the managed local server (slow: run in a thread).
+
+    ``mode`` "settings" follows the installed settings file; "local" and "remote" override its
+    mode, and a non-empty ``url`` overrides its server address.
+    """
+    if mode not in MODES:
+        raise PluginError(f"unknown engine mode {mode!r}; valid: {', '.join(MODES)}")
+    cfg = client.load_plugin_config(config_path)
+    url = url.strip()
+    if mode == "local":
+        cfg.mode = "local"
+    elif mode == "remote" or url:
+        if url and url.rstrip("/") != (cfg.url or "").rstrip("/"):
+            # the token in the settings belongs to the configured server: never send it elsewhere
+            cfg.url, cfg.token = url, None
+        cfg.mode = "remote"
+        if not cfg.url:
+            raise PluginError(
+                "remote mode needs a server address: enter the engine's URL (e.g. "
+                "http://studio-gpu:8000) or set it in the Inkhue settings"
+            )
+    return client.endpoint_for(cfg)
+
+
+def wait_for(work: Callable[[], object], tick: Callable[[], None], interval: float = TICK_SECONDS):
+    """Run ``work`` in a worker thread and call ``tick`` on this thread until it ends.
+
+    GIMP's progress calls must come from the plug-in's main thread, while the request blocks for
+    up to minutes; the result (or the exception) of ``work`` is handed back here.
+    """
+    box: dict = {}
+
+    def runner() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as e:  # re-raised on the caller's thread below
+            box["error"] = e
+
+    worker = threading.Thread(target=runner, name="inkhue-request", daemon=True)
+    worker.start()
+    while True:
+        worker.join(interval)
+        if not worker.is_alive():
+            break
+        tick()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def colorize(
+    lineart_rgba: bytes,
+    hints_rgba: bytes | None,
+    width: int,
+    height: int,
+    options: dict,
+    tick: Callable[[], None] = lambda: None,
+    mode: str = "settings",
+    url: str = "",
+) -> bytes:
+    """width*height*3 RGB bytes from the engine; every failure becomes a PluginError."""
+    check_size(width, height, int(options.get("max_pixels", schema.DEFAULT_MAX_PIXELS)))
+
+    def work() -> bytes:
+        target, token = endpoint(mode, url)
+        return client.colorize(target, lineart_rgba, hints_rgba, width, height, options, token=token)
+
+    try:
+        return wait_for(work, tick)
+    except client.EngineError as e:
+        raise PluginError(str(e)) from e

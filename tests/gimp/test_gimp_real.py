@@ -1,0 +1,178 @@
+"""The GIMP plug-in in real GIMP 3, headless, against a running ``inkhue serve``.
+
+One GIMP start runs every scenario (drive_colorize.py records, scenes.py reads, this file
+asserts). Needs root (chroot) and, the first time, Debian's mirror for the chroot (~50 s).
+Skipped only with INKHUE_SKIP_GIMP=1.
+
+The model is the shipped ``engine/models/inkhue-default`` when it exists, else the test-only
+flood-fill model (tests/fixtures_models.py), whose answer is known exactly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.gimp.scenes import (
+    BOXES,
+    H,
+    W,
+    assert_follows_hints,
+    assert_originals_unchanged,
+    closed_port_url,
+    hints,
+    layer,
+    lineart,
+    new_layer,
+    pixels,
+    remote_settings,
+    run_in_gimp,
+    scenario,
+    standard_layers,
+    white,
+    window,
+)
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("INKHUE_SKIP_GIMP") == "1", reason="INKHUE_SKIP_GIMP=1: real-GIMP tests skipped"
+)
+
+
+def scenarios(url: str, dead_url: str) -> list[dict]:
+    ok = remote_settings(url)
+    std = standard_layers()
+
+    def sc(name, layers, selected=("Hints",), settings=ok, **extra):
+        return {"name": name, "layers": layers, "selected": list(selected), "settings": settings, **extra}
+
+    offset_layers = [
+        ("dabs", window(hints(), (20, -10), (80, 50)), (20, -10)),  # smaller, partly off-canvas
+        ("Layer 1", window(lineart(on_white=False), (-16, -12), (160, 120)), (-16, -12)),  # larger
+    ]
+    return [
+        sc("basic", std, export=True),
+        sc("offsets", offset_layers, selected=(), args={"lineart-layer": "Layer 1", "hint-layer": "dabs"}),
+        sc("selection", std, selection=[0, 0, 60, 60]),
+        sc(
+            "group",
+            [
+                {"name": "Drawing", "group": True},
+                ("Hints", hints(), None, "Drawing"),
+                ("Line art", lineart(), None, "Drawing"),
+                ("Paper", white()),
+            ],
+            selected=("Line art",),
+        ),  # fmt: skip
+        sc("u16-linear", std, convert="u16-linear"),
+        sc("float-linear", std, convert="float-linear"),
+        sc("grayscale", std, convert="grayscale"),
+        sc("indexed", std, convert="indexed"),
+        sc("no-lines", [("Hints", hints()), ("Line art", np.zeros((H, W, 4), np.uint8))]),
+        sc("no-hint-layer", [("Line art", lineart()), ("Paper", white())], selected=("Line art",)),
+        sc("bad-token", std, settings={**ok, "token": "wrong"}),
+        sc("unreachable", std, settings={**ok, "url": dead_url}),
+        sc("not-installed", std, settings={"mode": "local", "inkhue": "/nonexistent/bin/inkhue"}),
+        sc("too-large", [("Hints", hints()), ("Line art", lineart())], canvas=[12000, 9000]),
+        sc("bad-option", std, args={"working-size": 10}),
+    ]
+
+
+ERRORS = {
+    "no-lines": "'Line art' is empty",
+    "no-hint-layer": "no hint layer found",
+    "bad-token": "token",
+    "unreachable": "cannot reach",
+    "not-installed": "not installed",
+    "too-large": "over the engine's limit",
+    "bad-option": "working_size",
+}
+SUCCESSES = ["basic", "offsets", "selection", "group", "u16-linear", "float-linear", "grayscale", "indexed"]
+
+
+@pytest.fixture(scope="module")
+def run(gimp_root: Path, server: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("gimp-out")
+    record = run_in_gimp(gimp_root, scenarios(server["url"], closed_port_url()), out)
+    return {**record, "kind": server["kind"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# tests
+
+
+def test_plugin_registered_in_gimp_without_numpy(run):
+    assert run["result"]["proc_found"], run["log"][-3000:]
+    assert run["result"]["gimp_version"].startswith("3.")
+    assert not run["result"]["numpy_in_gimp_python"]  # the plug-in ran where numpy cannot be had
+
+
+@pytest.mark.parametrize("name", SUCCESSES)
+def test_success_adds_one_layer_and_changes_nothing_else(run, name):
+    rec = scenario(run, name)
+    assert rec["status"] == "success", rec["message"]
+    new = new_layer(rec)
+    assert new["size"] == [W, H] and new["offsets"] == [0, 0]
+    assert len(rec["after"]) == len(rec["before"]) + 1
+    assert_originals_unchanged(rec)
+
+
+def test_basic_defaults_find_layers_by_name_and_follow_hints(run):
+    rec = scenario(run, "basic")  # the hint layer is selected: the line art is found by its name
+    new, line = new_layer(rec), layer(rec, "Line art")
+    assert (new["parent"], new["position"]) == (line["parent"], line["position"] + 1)
+    assert [i["name"] for i in rec["after"]] == ["Hints", "Line art", "AI Colorize", "Paper"]
+    out = assert_follows_hints(run, rec)
+    if run["kind"] == "fill":
+        x0, y0, x1, y1 = BOXES["C"]
+        assert (out[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4, :3] == 255).all()  # unhinted: white
+        assert (out[BOXES["A"][1], 20:40, :3] == 0).all()  # lines composed onto the colours
+    from PIL import Image
+
+    exported = np.asarray(Image.open(run["dir"] / rec["new_png"]).convert("RGBA"))
+    assert exported.shape == (H, W, 4)
+    assert (exported == pixels(run, new_layer(rec))).all()
+    assert Image.open(run["dir"] / rec["image_png"]).size == (W, H)
+
+
+def test_layers_with_offsets_and_sizes_unlike_the_canvas(run):
+    rec = scenario(run, "offsets")
+    assert [i["name"] for i in rec["after"]] == ["dabs", "Layer 1", "AI Colorize"]
+    assert layer(rec, "Layer 1")["offsets"] == [-16, -12] and layer(rec, "dabs")["size"] == [80, 50]
+    assert_follows_hints(run, rec, hint_name="dabs")
+
+
+def test_selection_limits_the_result(run):
+    rec = scenario(run, "selection")
+    out = assert_follows_hints(run, rec, boxes=("A",))
+    assert (out[:60, :60, 3] == 255).all()
+    assert (out[60:, :, 3] == 0).all() and (out[:, 60:, 3] == 0).all()
+
+
+def test_line_art_inside_a_group(run):
+    rec = scenario(run, "group")
+    new = new_layer(rec)
+    assert new["parent"] == "Drawing" and new["position"] == layer(rec, "Line art")["position"] + 1
+    assert_follows_hints(run, rec)
+
+
+@pytest.mark.parametrize("name", ["u16-linear", "float-linear", "grayscale", "indexed"])
+def test_other_precisions_and_modes(run, name):
+    rec = scenario(run, name)
+    assert_follows_hints(run, rec)
+    if name == "grayscale":
+        out = pixels(run, new_layer(rec))
+        assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_are_reported_and_leave_the_image_untouched(run, name):
+    rec = scenario(run, name)
+    assert rec["status"] == "execution-error"
+    assert ERRORS[name] in rec["message"], rec["message"]
+    assert rec["message"].startswith("AI Colorize: ")
+    assert rec["after"] == [
+        {**item, "u8": a["u8"]} for item, a in zip(rec["before"], rec["after"], strict=True)
+    ]

@@ -1,0 +1,345 @@
+"""Unit tests of the GIMP plug-in's pure-Python parts (no GIMP needed).
+
+The plug-in folder is copied and vendored (installer/vendor.py) like the installer does, then its
+modules are imported from there. The real-GIMP test is tests/gimp/test_gimp_real.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from installer.vendor import vendor_into
+
+REPO = Path(__file__).resolve().parent.parent
+PLUGIN_SRC = REPO / "gimp_plugin" / "inkhue_gimp"
+MODULES = ("inkhue_pixels", "inkhue_layers", "inkhue_engine")
+TOKEN = "unit-token"
+
+
+@pytest.fixture(scope="module")
+def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("plugin") / "inkhue_gimp"
+    shutil.copytree(PLUGIN_SRC, dest, ignore=shutil.ignore_patterns("__pycache__", "vendor"))
+    vendor_into(dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def plug(plugin_dir: Path):
+    """The plug-in's helper modules, imported the way GIMP's Python sees them."""
+    sys.path.insert(0, str(plugin_dir))
+    try:
+        mods = {name: importlib.import_module(name) for name in MODULES}
+        yield type("Plug", (), {n.removeprefix("inkhue_"): m for n, m in mods.items()})
+    finally:
+        sys.path.remove(str(plugin_dir))
+        for name in [*MODULES, "vendor", "vendor.client", "vendor.schema"]:
+            sys.modules.pop(name, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# standard library only
+
+
+def test_helper_modules_import_with_numpy_torch_and_engine_blocked(plugin_dir: Path):
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in BLOCKED:\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "BLOCKED = {'numpy', 'torch', 'onnxruntime', 'scipy', 'PIL', 'engine', 'training'}\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"sys.path.insert(0, {str(plugin_dir)!r})\n"
+        "import inkhue_pixels, inkhue_layers, inkhue_engine\n"
+        "assert inkhue_engine.client.__name__ == 'vendor.client'\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in BLOCKED))\n"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", blocker], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_plugin_file_imports_only_stdlib_gi_and_its_own_modules(plugin_dir: Path):
+    files = sorted(plugin_dir.rglob("*.py"))
+    assert {f.name for f in files} >= {"inkhue_gimp.py", "client.py", "schema.py"}
+    own = {f.stem for f in files} | {"vendor"}
+    for f in files:
+        foreign = _imports(f) - set(sys.stdlib_module_names) - own - {"gi"}
+        assert not foreign, f"{f.name} imports {foreign}"
+
+
+def test_main_script_is_a_gimp_plugin():
+    main = PLUGIN_SRC / "inkhue_gimp.py"
+    text = main.read_text()
+    assert text.startswith("#!/usr/bin/env python3\n")
+    assert os.access(main, os.X_OK)  # GIMP skips a plug-in without its run bit
+    assert 'add_menu_path("<Image>/Filters")' in text and "AI Colorize…" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# pixels
+
+
+def test_layer_window_cases(plug):
+    win, R = plug.pixels.layer_window, plug.pixels.Rect
+    assert win(100, 80, 0, 0, 100, 80) == (R(0, 0, 100, 80), R(0, 0, 100, 80))
+    assert win(100, 80, 10, 20, 30, 40) == (R(0, 0, 30, 40), R(10, 20, 30, 40))
+    assert win(100, 80, -16, -12, 160, 120) == (R(16, 12, 100, 80), R(0, 0, 100, 80))
+    assert win(100, 80, 90, -5, 30, 10) == (R(0, 5, 10, 5), R(90, 0, 10, 5))
+    assert win(100, 80, 100, 0, 10, 10) is None and win(100, 80, -10, 0, 10, 10) is None
+
+
+def _compose_reference(layer: np.ndarray, ox: int, oy: int, cw: int, ch: int) -> np.ndarray:
+    canvas = np.zeros((ch, cw, 4), np.uint8)
+    for y in range(layer.shape[0]):
+        for x in range(layer.shape[1]):
+            if 0 <= y + oy < ch and 0 <= x + ox < cw:
+                canvas[y + oy, x + ox] = layer[y, x]
+    return canvas
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cw=st.integers(1, 12),
+    ch=st.integers(1, 12),
+    lw=st.integers(1, 14),
+    lh=st.integers(1, 14),
+    ox=st.integers(-16, 16),
+    oy=st.integers(-16, 16),
+    seed=st.integers(0, 2**16),
+)
+def test_layer_composed_on_canvas_matches_reference(plug, cw, ch, lw, lh, ox, oy, seed):
+    layer = np.random.default_rng(seed).integers(0, 256, (lh, lw, 4), dtype=np.uint8)
+    window = plug.pixels.layer_window(cw, ch, ox, oy, lw, lh)
+    if window is None:
+        composed = np.zeros((ch, cw, 4), np.uint8)
+    else:
+        src, dst = window
+        part = layer[src.y : src.y + src.height, src.x : src.x + src.width].tobytes()
+        composed = np.frombuffer(plug.pixels.place(part, dst, cw, ch), np.uint8).reshape(ch, cw, 4)
+    assert (composed == _compose_reference(layer, ox, oy, cw, ch)).all()
+
+
+def test_place_refuses_mismatched_parts(plug):
+    R = plug.pixels.Rect
+    with pytest.raises(ValueError, match="expected 16"):
+        plug.pixels.place(b"\0" * 15, R(0, 0, 2, 2), 4, 4)
+    with pytest.raises(ValueError, match="does not fit"):
+        plug.pixels.place(b"\0" * 16, R(3, 3, 2, 2), 4, 4)
+
+
+def test_rgb_to_rgba_interleaves_alpha(plug):
+    rgb = bytes([1, 2, 3, 4, 5, 6])
+    assert plug.pixels.rgb_to_rgba(rgb) == bytearray([1, 2, 3, 255, 4, 5, 6, 255])
+    assert plug.pixels.rgb_to_rgba(rgb, b"\x00\x80") == bytearray([1, 2, 3, 0, 4, 5, 6, 128])
+    with pytest.raises(ValueError):
+        plug.pixels.rgb_to_rgba(rgb, b"\x00")
+
+
+def _rgba(*pixels: tuple[int, int, int, int], n: int = 1000) -> bytes:
+    base = bytearray(bytes((0, 0, 0, 0)) * n)  # transparent paper
+    for i, p in enumerate(pixels):
+        base[4 * (i * 37 % n) : 4 * (i * 37 % n) + 4] = bytes(p)
+    return bytes(base)
+
+
+def test_has_ink(plug):
+    has_ink = plug.pixels.has_ink
+    assert not has_ink(_rgba())  # fully transparent
+    assert not has_ink(bytes((255, 255, 255, 255)) * 1000)  # blank white
+    assert not has_ink(_rgba((0, 0, 0, 20)))  # a nearly invisible speck
+    assert has_ink(_rgba((0, 0, 0, 255)))  # one black pixel on transparency
+    assert has_ink(bytes((255, 255, 255, 255)) * 999 + bytes((120, 120, 120, 255)))  # grey on white
+    assert has_ink(_rgba((200, 30, 30, 255)))  # a red line counts
+    assert not has_ink(_rgba((250, 250, 240, 255)))  # off-white is paper
+
+
+def test_has_paint_and_is_all(plug):
+    assert not plug.pixels.has_paint(_rgba())
+    assert plug.pixels.has_paint(_rgba((10, 20, 30, 1)))
+    assert plug.pixels.is_all(b"\xff" * 10, 255) and not plug.pixels.is_all(b"\xff" * 9 + b"\xfe", 255)
+
+
+# ---------------------------------------------------------------------------------------------
+# choosing layers
+
+
+@pytest.mark.parametrize(
+    "name", ["Hints", "hints", "hint", "Colour hints", "Hints #2", "my_hints", "HINT-layer"]
+)
+def test_hint_names(plug, name):
+    assert plug.layers.is_hint_name(name)
+
+
+@pytest.mark.parametrize("name", ["Highlights", "Line art", "Hintergrund", "Chintz", "Shading"])
+def test_not_hint_names(plug, name):
+    assert not plug.layers.is_hint_name(name)
+
+
+def _infos(plug, *names, group=()):
+    return [plug.layers.LayerInfo(i, n, n in group) for i, n in enumerate(names)]
+
+
+def test_selected_layer_is_the_line_art_and_hints_are_found_by_name(plug):
+    infos = _infos(plug, "Colour hints", "Inks", "Paper")
+    line, hint = plug.layers.choose_layers(infos, selected=1)
+    assert (line.name, hint.name) == ("Inks", "Colour hints")
+
+
+def test_with_the_hint_layer_selected_the_line_art_is_found_by_name(plug):
+    infos = _infos(plug, "Hints", "Sketch", "Line art", "Paper")
+    line, hint = plug.layers.choose_layers(infos, selected=0)
+    assert (line.name, hint.name) == ("Line art", "Hints")
+
+
+def test_explicit_layers_win(plug):
+    infos = _infos(plug, "Hints", "Layer 1", "dabs")
+    line, hint = plug.layers.choose_layers(infos, selected=0, lineart=1, hints=2)
+    assert (line.name, hint.name) == ("Layer 1", "dabs")
+
+
+@pytest.mark.parametrize(
+    ("names", "kwargs", "message"),
+    [
+        (("Line art", "Paper"), {"selected": 0}, 'no hint layer found: add a layer named "Hints"'),
+        (("Hints", "Layer 1"), {"selected": 0}, "cannot tell which layer is the line art"),
+        (("Hints", "Drawing"), {"selected": 1}, "is a layer group"),
+        (("Hints", "Layer 1"), {"selected": None, "lineart": 1, "hints": 1}, "both line art and hints"),
+        (("Hints", "Layer 1"), {"selected": None, "lineart": 7}, "not in this image"),
+        ((), {"selected": None}, "no layers"),
+    ],
+)
+def test_layer_choice_errors_say_what_to_do(plug, names, kwargs, message):
+    with pytest.raises(plug.layers.LayerChoiceError, match=message):
+        plug.layers.choose_layers(_infos(plug, *names, group=("Drawing",)), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# options, sizes, settings
+
+
+def test_options_are_checked_by_the_engine_schema(plug):
+    assert plug.engine.build_options(False, 256, 512) == {
+        "compose_lines": False,
+        "working_size": 256,
+        "tile": 512,
+    }
+    with pytest.raises(plug.engine.PluginError, match="working_size"):
+        plug.engine.build_options(True, 10, 0)
+    with pytest.raises(plug.engine.PluginError, match="tile"):
+        plug.engine.build_options(True, 0, 100)
+
+
+def test_size_limits(plug):
+    plug.engine.check_size(16, 16)
+    with pytest.raises(plug.engine.PluginError, match="at least 16x16"):
+        plug.engine.check_size(15, 400)
+    with pytest.raises(plug.engine.PluginError, match="over the engine's limit of 1,000"):
+        plug.engine.check_size(40, 30, max_pixels=1000)
+
+
+def _settings(tmp_path: Path, **values) -> str:
+    path = tmp_path / "plugin.json"
+    path.write_text(json.dumps(values))
+    return str(path)
+
+
+def test_endpoint_follows_settings_and_overrides(plug, tmp_path):
+    cfg = _settings(tmp_path, mode="remote", url="http://gpu:8000/", token="secret")
+    assert plug.engine.endpoint("settings", "", cfg) == ("http://gpu:8000", "secret")
+    assert plug.engine.endpoint("remote", "http://gpu:8000", cfg) == ("http://gpu:8000", "secret")
+    # a different server never receives the configured token
+    assert plug.engine.endpoint("settings", "http://other:9000", cfg) == ("http://other:9000", None)
+    local = _settings(tmp_path, mode="remote", url="http://gpu:8000", inkhue=str(tmp_path / "missing"))
+    with pytest.raises(plug.engine.client.EngineError, match="not installed") as err:
+        plug.engine.endpoint("local", "", local)
+    assert err.value.kind == "not_installed"
+    with pytest.raises(plug.engine.PluginError, match="needs a server address"):
+        plug.engine.endpoint("remote", "", _settings(tmp_path, mode="local"))
+    with pytest.raises(plug.engine.PluginError, match="unknown engine mode"):
+        plug.engine.endpoint("cloud", "", cfg)
+
+
+def test_wait_for_ticks_while_working_and_passes_results_and_errors(plug):
+    ticks = []
+    assert plug.engine.wait_for(lambda: time.sleep(0.35) or 42, lambda: ticks.append(1), interval=0.05) == 42
+    assert len(ticks) >= 3
+    with pytest.raises(KeyError, match="boom"):
+        plug.engine.wait_for(lambda: {}["boom"], lambda: None, interval=0.01)
+
+
+# ---------------------------------------------------------------------------------------------
+# against a real ``inkhue serve`` (flood-fill model: the answer is known)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    from tests.fixtures_models import fill_model
+
+    model = fill_model(tmp_path_factory.mktemp("models") / "fill")
+    port_file = tmp_path_factory.mktemp("serve") / "port"
+    cmd = [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--port-file", str(port_file)]
+    cmd += ["--token", TOKEN, "--model", str(model)]
+    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            assert proc.poll() is None and time.monotonic() < deadline, "inkhue serve did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port_file.read_text().strip()}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _boxed(w: int = 48, h: int = 32) -> tuple[bytes, bytes]:
+    line = np.zeros((h, w, 4), np.uint8)  # lines on transparency
+    line[4:6, 4:44] = line[26:28, 4:44] = line[4:28, 4:6] = line[4:28, 42:44] = (0, 0, 0, 255)
+    hints = np.zeros((h, w, 4), np.uint8)
+    hints[14:18, 20:24] = (30, 160, 90, 255)
+    return line.tobytes(), hints.tobytes()
+
+
+def test_colorize_through_the_vendored_client(plug, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("INKHUE_CONFIG", _settings(tmp_path, mode="remote", url=server, token=TOKEN))
+    line, hints = _boxed()
+    ticks = []
+    rgb = plug.engine.colorize(line, hints, 48, 32, plug.engine.build_options(), tick=lambda: ticks.append(1))
+    out = np.frombuffer(rgb, np.uint8).reshape(32, 48, 3)
+    assert (out[8:24, 8:40] == (30, 160, 90)).all()  # the boxed region takes the hint's colour
+    assert (out[4:6, 4:44] == 0).all() and (out[0, 0] == 255).all()
+
+
+def test_engine_errors_become_plugin_errors(plug, server, tmp_path, monkeypatch):
+    line, hints = _boxed()
+    monkeypatch.setenv("INKHUE_CONFIG", _settings(tmp_path, mode="remote", url=server, token="wrong"))
+    with pytest.raises(plug.engine.PluginError, match="refused the access token"):
+        plug.engine.colorize(line, hints, 48, 32, {})
+    monkeypatch.setenv("INKHUE_CONFIG", _settings(tmp_path, mode="remote", url=server, token=TOKEN))
+    with pytest.raises(plug.engine.PluginError, match="at least 16x16"):
+        plug.engine.colorize(line[: 48 * 8 * 4], None, 48, 8, {})
