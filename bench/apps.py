@@ -160,8 +160,10 @@ def run_krita(cases: list[Case], timeout: float = 900.0) -> AppRun:
                 name = _write(out, f"{c.key}-stroke{i}.a8", (m * 255).astype(np.uint8))
                 strokes.append({"rgb": list(rgb), "file": name})
             h, w = line.shape
-            spec.append({"key": c.key, "w": w, "h": h, "line": _write(out, f"{c.key}-line.rgba", ink),
-                         "strokes": strokes, "out": f"{c.key}-out.rgba"})  # fmt: skip
+            name = _write(out, f"{c.key}-line.rgba", ink)
+            spec.append(
+                {"key": c.key, "w": w, "h": h, "line": name, "strokes": strokes, "out": f"{c.key}-out.rgba"}
+            )
         (out / "cases.json").write_text(json.dumps({"cases": spec}), encoding="utf-8")
         make_home(work / "home")
         shutil.copy(SCRIPTS / "krita_colorize.py", work / "krita_colorize.py")
@@ -206,9 +208,11 @@ def run_gimp(cases: list[Case], timeout: float = 900.0) -> AppRun:
         spec = []
         for c in cases:
             h, w = c.lineart_rgba_u8.shape[:2]
-            spec.append({"key": c.key, "w": w, "h": h, "line": _write(host, f"{c.key}-line.rgba", c.lineart_rgba_u8),
-                         "seeds": [[x, y, *rgb] for x, y, rgb in hint_marks(c.hints_rgba_u8)],
-                         "out": f"{c.key}-out.rgba"})  # fmt: skip
+            line = _write(host, f"{c.key}-line.rgba", c.lineart_rgba_u8)
+            seeds = [[x, y, *rgb] for x, y, rgb in hint_marks(c.hints_rgba_u8)]
+            spec.append(
+                {"key": c.key, "w": w, "h": h, "line": line, "seeds": seeds, "out": f"{c.key}-out.rgba"}
+            )
         (host / "cases.json").write_text(json.dumps({"cases": spec}), encoding="utf-8")
         t0 = time.perf_counter()
         proc = harness.run_batch(
