@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -28,6 +29,7 @@ from PIL import Image
 from scipy import ndimage
 
 from training import metrics
+from training.corpus import load_manifest
 from training.evaluate import METRICS, PSNR_CAP, baseline_methods, eval_inputs, format_table, inkhue_method
 from training.hints import DENSITIES
 
@@ -70,25 +72,27 @@ def run(
     limit: int | None = None,
     seed: int = 0,
     precomputed: dict[str, dict[tuple[str, str], tuple[np.ndarray, float]]] | None = None,
-    samples: int = 0,
+    samples: list[str] | tuple[str, ...] = (),
     sample_dir: Path | None = None,
 ) -> list[dict]:
     """One record per image × density × method: scores, seconds and the number of hint marks.
 
     ``precomputed`` holds outputs made outside this process (the applications), keyed by
-    ``(image id, density)`` with their own seconds; they are scored where present. The first
-    ``samples`` images are saved to ``sample_dir`` (inputs, truth and every method's result).
+    ``(image id, density)`` with their own seconds; they are scored where present. The images
+    whose ids are in ``samples`` are saved to ``sample_dir`` as ``{position in samples}_{name}.png``
+    (inputs, truth and every method's result).
     """
     records: list[dict] = []
     precomputed = precomputed or {}
     for i, (row, rgb, lineart, hints) in enumerate(eval_inputs(corpus_dir, split, densities, limit, seed)):
         lab_truth = metrics.lab(rgb)
-        keep = sample_dir is not None and i < samples
+        keep = sample_dir is not None and row["id"] in samples
+        k = list(samples).index(row["id"]) if keep else -1
         if keep:
-            _save_sample(sample_dir, i, "truth", rgb)
-            _save_sample(sample_dir, i, "in-lineart", lineart)
+            _save_sample(sample_dir, k, "truth", rgb)
+            _save_sample(sample_dir, k, "in-lineart", lineart)
             if SAMPLE_DENSITY in hints:
-                _save_sample(sample_dir, i, "in-hints", hints[SAMPLE_DENSITY])
+                _save_sample(sample_dir, k, "in-hints", hints[SAMPLE_DENSITY])
         for d in densities:
             outputs = {name: _timed(fn, lineart, hints[d]) for name, fn in methods.items()}
             for name, table in precomputed.items():
@@ -105,7 +109,7 @@ def run(
                     {"image": row["id"], "density": d, "method": name, "hints": n_hints, "seconds": dt, **s}
                 )
                 if keep and d == SAMPLE_DENSITY:
-                    _save_sample(sample_dir, i, name, pred)
+                    _save_sample(sample_dir, k, name, pred)
         log.info("image %d (%s) done", i + 1, row["id"])
     return records
 
@@ -153,8 +157,29 @@ def load_results(path: Path) -> tuple[dict, list[dict]]:
     return data["meta"], data["records"]
 
 
+def spread_subset(corpus_dir: str | Path, split: str, n: int, out_dir: Path) -> Path:
+    """A corpus folder of ``n`` images spread evenly over ``split`` (the manifest is sorted by source,
+    so its first rows would all come from one source). Same images, linked, not copied."""
+    from training.corpus import write_manifest
+
+    rows = load_manifest(corpus_dir, split)
+    if n < len(rows):
+        rows = [rows[i] for i in np.linspace(0, len(rows) - 1, n).round().astype(int)]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for sub in {Path(r["file"]).parts[0] for r in rows}:
+        if not (out_dir / sub).exists():
+            (out_dir / sub).symlink_to(Path(corpus_dir).resolve() / sub)
+    write_manifest(out_dir, rows)
+    return out_dir
+
+
 def app_outputs(
-    apps: list[str], corpus_dir: str | Path, split: str, densities: tuple[str, ...], limit: int, seed: int
+    apps: list[str],
+    corpus_dir: str | Path,
+    split: str,
+    densities: tuple[str, ...],
+    limit: int | None,
+    seed: int,
 ) -> tuple[dict, dict[str, dict]]:
     """Run each application once on the first ``limit`` images' hinted inputs.
 
@@ -180,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--corpus", required=True, help="corpus folder with manifest.csv")
     p.add_argument("--split", default="val")
-    p.add_argument("--limit", type=int, default=40, help="number of images (first of the split)")
+    p.add_argument("--limit", type=int, default=40, help="number of images, spread over the split")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", help="model folder or name (default: installed default, else random)")
     p.add_argument("--apps", nargs="*", default=[], help="real applications to drive: krita gimp")
@@ -193,36 +218,38 @@ def main(argv: list[str] | None = None) -> int:
     from bench.speed import default_model
 
     densities = tuple(DENSITIES)
+    t0 = time.perf_counter()
+    shutil.rmtree(args.out / "samples", ignore_errors=True)  # a previous run's samples
     with tempfile.TemporaryDirectory() as tmp:
+        corpus = spread_subset(args.corpus, args.split, args.limit, Path(tmp) / "corpus")
+        # the applications' images and the sample sheet's: a few spread over the sources, too
+        pre, app_status, samples = {}, {}, []
+        if args.apps and args.app_limit > 0:
+            few = spread_subset(corpus, args.split, args.app_limit, Path(tmp) / "apps")
+            pre, app_status = app_outputs(args.apps, few, args.split, densities, None, args.seed)
+            samples = [r["id"] for r in load_manifest(few, args.split)]
+        if len(samples) < args.samples:
+            few = spread_subset(corpus, args.split, args.samples, Path(tmp) / "samples")
+            samples += [r["id"] for r in load_manifest(few, args.split) if r["id"] not in samples]
+        samples = samples[: args.samples]
         model, random_weights = (args.model, False) if args.model else default_model(Path(tmp))
         methods = {"inkhue": inkhue_method(model, device="cpu"), **classical_methods()}
         from engine import models
 
         manifest = models.load(model)
-        t0 = time.perf_counter()
-        pre, app_status = app_outputs(
-            args.apps, args.corpus, args.split, densities, args.app_limit, args.seed
-        )
         records = run(
-            methods,
-            args.corpus,
-            args.split,
-            densities,
-            args.limit,
-            args.seed,
-            pre,
-            args.samples,
-            args.out / "samples",
+            methods, corpus, args.split, densities, None, args.seed, pre, samples, args.out / "samples"
         )
     meta = {
         "corpus": str(args.corpus),
         "split": args.split,
         "limit": args.limit,
+        "split_size": len(load_manifest(args.corpus, args.split)),
         "seed": args.seed,
         "model": {"name": manifest.name, "version": manifest.version, "random_weights": random_weights},
         "apps": app_status,
         "app_limit": args.app_limit,
-        "samples": args.samples,
+        "samples": len(samples),
         "sample_density": SAMPLE_DENSITY,
         "wall_s": time.perf_counter() - t0,
     }

@@ -184,7 +184,8 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
         "",
         _model_line(meta),
         "",
-        f"Inputs: the first {_n(len(images))} of the `{meta['split']}` split of `{meta['corpus']}` "
+        f"Inputs: {_n(len(images))} spread evenly over the {meta.get('split_size', '?')} of the "
+        f"`{meta['split']}` split of `{meta['corpus']}` "
         f"(seed {meta['seed']}); synthetic line art and hints per colour area at three densities, the "
         f"same inputs for every method. Mean hint marks per image — {_hint_means(rows)}. "
         "Every method's colours are multiplied by the line plane (lines on top), as the engine does. "

@@ -124,7 +124,12 @@ def quality_run(tiny_corpus, random_model_dir, tmp_path_factory):
     first = sorted(p.stem for p in (tiny_corpus / "images").iterdir())[0]
     fake_app = {(first, "full"): (np.full((80, 96, 3), 255, np.uint8), 0.25)}
     records = quality.run(
-        methods, tiny_corpus, limit=2, precomputed={"krita": fake_app}, samples=1, sample_dir=out / "samples"
+        methods,
+        tiny_corpus,
+        limit=2,
+        precomputed={"krita": fake_app},
+        samples=[first],
+        sample_dir=out / "samples",
     )
     meta = {
         "corpus": str(tiny_corpus),
@@ -164,6 +169,15 @@ def test_quality_scores_every_method_density_and_image(quality_run):
     assert len(again) == len(records) and meta["model"]["random_weights"]
     names = {p.name for p in (out / "samples").iterdir()}
     assert {"0_truth.png", "0_in-lineart.png", "0_in-hints.png", "0_inkhue.png", "0_levin.png"} <= names
+
+
+def test_spread_subset_links_a_spread_of_the_split(tiny_corpus, tmp_path):
+    from training.corpus import load_image, load_manifest
+
+    sub = quality.spread_subset(tiny_corpus, "val", 1, tmp_path / "one")
+    rows = load_manifest(sub, "val")
+    assert len(rows) == 1 and load_image(sub, rows[0]).shape == (80, 96, 3)
+    assert len(load_manifest(quality.spread_subset(tiny_corpus, "val", 5, tmp_path / "all"), "val")) == 2
 
 
 def test_report_writes_tables_and_plots(quality_run, random_model_dir, tmp_path):
