@@ -2,9 +2,10 @@
 
 - ``krita``: Krita's Colorize Mask (lazy brush), one key stroke per hint colour, through Krita's
   Python API (``Document.createColorizeMask``, ``ColorizeMask.setKeyStrokePixelData``,
-  ``updateMask``). That API arrived with Krita 5.2; Debian 12 ships 5.1, so Krita runs in a Debian
-  trixie chroot (``bench/krita_chroot.sh``) under Xvfb, with the test harness plug-in of
-  ``tests/krita`` executing ``bench/app_scripts/krita_colorize.py`` in the live window.
+  ``updateMask``). That API arrived with Krita 5.2; Debian 12 ships 5.1, so Krita runs in the
+  Debian trixie chroot of ``tests/krita/setup-chroot.sh`` under Xvfb, through ``tests/krita``'s
+  ``kritarun`` and harness plug-in, which execute ``bench/app_scripts/krita_colorize.py`` in the
+  live window.
 - ``gimp``: GIMP 3's bucket fill (``gimp-drawable-edit-bucket-fill``), one fill per hint mark,
   in the trixie chroot of ``tests/gimp`` via its batch harness. GIMP 3.0's PDB has no line-art
   ("fill by line art detection") mode, so this is the line-bounded "fill similar colors" fill.
@@ -18,9 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,7 +36,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SCRIPTS = HERE / "app_scripts"
-KRITA_ROOT_DEFAULT = "/var/cache/inkhue-krita-root"
+KRITA_ROOT_DEFAULT = "/var/cache/inkhue-krita52-root"  # tests/krita/setup-chroot.sh
 
 
 @dataclass(frozen=True)
@@ -93,22 +91,6 @@ def _over_white(rgba_u8: np.ndarray) -> np.ndarray:
     return rgba_u8[..., :3].astype(np.float32) / 255.0 * a + (1.0 - a)
 
 
-def _run(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
-    """Run in a session of its own, so a hung application and its Xvfb are killed together."""
-    with tempfile.TemporaryFile() as log_file:
-        proc = subprocess.Popen(
-            cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            rc = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            rc = -9
-        log_file.seek(0)
-        return rc, log_file.read().decode(errors="replace")
-
-
 def _collect(run: AppRun, folder: Path, cases: list[Case], compose: Callable) -> None:
     result_file = folder / "result.json"
     if not result_file.exists():
@@ -127,68 +109,55 @@ def _collect(run: AppRun, folder: Path, cases: list[Case], compose: Callable) ->
 
 # ---------------------------------------------------------------- Krita
 def krita_root() -> Path:
-    return Path(os.environ.get("INKHUE_KRITA_ROOT", KRITA_ROOT_DEFAULT))
+    """The chroot with Krita ≥ 5.2 (tests/krita/setup-chroot.sh builds it at the default path)."""
+    return Path(os.environ.get("INKHUE_KRITA_ROOT") or KRITA_ROOT_DEFAULT)
+
+
+def _krita_case(c: Case, out: Path) -> dict:
+    """Write a case's line layer (black ink on transparent: the mask fills behind it) and one
+    alpha-8 key stroke per distinct hint colour; returns its entry of cases.json."""
+    line = line_from_rgba(c.lineart_rgba_u8)
+    h, w = line.shape
+    ink = np.zeros((h, w, 4), np.uint8)
+    ink[..., 3] = np.round((1.0 - line) * 255.0).astype(np.uint8)
+    alpha = c.hints_rgba_u8[..., 3] > 0
+    strokes = []
+    for i, rgb in enumerate(sorted({tuple(int(v) for v in p) for p in c.hints_rgba_u8[alpha][:, :3]})):
+        m = alpha & np.all(c.hints_rgba_u8[..., :3] == rgb, axis=-1)
+        strokes.append(
+            {"rgb": list(rgb), "file": _write(out, f"{c.key}-stroke{i}.a8", (m * 255).astype(np.uint8))}
+        )
+    line_file = _write(out, f"{c.key}-line.rgba", ink)
+    return {"key": c.key, "w": w, "h": h, "line": line_file, "strokes": strokes, "out": f"{c.key}-out.rgba"}
 
 
 def run_krita(cases: list[Case], timeout: float = 900.0) -> AppRun:
     run = AppRun("krita")
     root = krita_root()
     if not (root / "usr/bin/krita").exists():
-        run.reason = f"no Krita 5.2 chroot at {root}: build it with bench/krita_chroot.sh (needs root)"
+        run.reason = (
+            f"no Krita chroot at {root}: the Colorize Mask's Python API needs Krita 5.2 (Debian 12 has "
+            "5.1); build it with tests/krita/setup-chroot.sh (needs root)"
+        )
         return run
     import sys
 
     sys.path.insert(0, str(REPO))
-    from tests.krita.kritarun import make_home  # installs the harness plug-in into a profile
+    from tests.krita import kritarun  # harness plug-in, profile, chroot mounts
 
-    work = Path(tempfile.mkdtemp(prefix="inkhue-bench-", dir=root / "tmp"))
-    inside = "/" + str(work.relative_to(root))
-    try:
-        out = work / "out"
+    with tempfile.TemporaryDirectory(prefix="inkhue-bench-krita-") as tmp:
+        out = Path(tmp) / "out"
         out.mkdir()
-        spec = []
-        for c in cases:
-            line = line_from_rgba(c.lineart_rgba_u8)
-            ink = np.zeros((*line.shape, 4), np.uint8)  # black ink on transparent: the mask fills behind
-            ink[..., 3] = np.round((1.0 - line) * 255.0).astype(np.uint8)
-            strokes = []
-            colours: dict[tuple[int, int, int], np.ndarray] = {}
-            alpha = c.hints_rgba_u8[..., 3] > 0
-            for rgb in {tuple(int(v) for v in p) for p in c.hints_rgba_u8[alpha][:, :3]}:
-                colours[rgb] = alpha & np.all(c.hints_rgba_u8[..., :3] == rgb, axis=-1)
-            for i, (rgb, m) in enumerate(colours.items()):
-                name = _write(out, f"{c.key}-stroke{i}.a8", (m * 255).astype(np.uint8))
-                strokes.append({"rgb": list(rgb), "file": name})
-            h, w = line.shape
-            name = _write(out, f"{c.key}-line.rgba", ink)
-            spec.append(
-                {"key": c.key, "w": w, "h": h, "line": name, "strokes": strokes, "out": f"{c.key}-out.rgba"}
-            )
+        spec = [_krita_case(c, out) for c in cases]
         (out / "cases.json").write_text(json.dumps({"cases": spec}), encoding="utf-8")
-        make_home(work / "home")
-        shutil.copy(SCRIPTS / "krita_colorize.py", work / "krita_colorize.py")
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": f"{inside}/home",
-            "XDG_RUNTIME_DIR": f"{inside}/home/run",
-            "TMPDIR": f"{inside}/home/tmp",
-            "LANG": "C.UTF-8",
-            "INKHUE_KRITA_SCRIPT": f"{inside}/krita_colorize.py",
-            "INKHUE_KRITA_OUT": f"{inside}/out",
-            "INKHUE_KRITA_TIMEOUT_S": str(int(timeout) - 30),
-        }
-        cmd = ["chroot", str(root), "env", "-i", *(f"{k}={v}" for k, v in env.items())]
-        cmd += ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "krita", "--nosplash"]
+        home = kritarun.make_home(Path(tmp) / "home")
         t0 = time.perf_counter()
-        rc, text = _run(cmd, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, timeout)
+        kr = kritarun.run_script(SCRIPTS / "krita_colorize.py", out, home, timeout=timeout, root=root)
         run.wall_s = time.perf_counter() - t0
-        harness = (out / "harness.txt").read_text() if (out / "harness.txt").exists() else ""
-        if rc != 0 or "HARNESS-RC 0" not in harness:
-            run.reason = f"krita rc={rc}; harness: {harness.strip()[-600:]}; log: {text.strip()[-600:]}"
+        if not kr.ok:
+            run.reason = kr.explain()[-800:]
         # the projection is the lines over the colours: composed already
         _collect(run, out, cases, lambda rgba, c: to_rgb_u8(_over_white(rgba)))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return run
 
 

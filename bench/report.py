@@ -34,6 +34,14 @@ LABELS = {
     "lineart": "line art only",
 }
 APP_METHODS = ("krita", "gimp")
+# one colour per method in every panel (matplotlib's tab10, in display order)
+COLOURS = dict(zip(METHOD_ORDER, ("C0", "C1", "C2", "C3", "C4", "C5", "C7")))
+APP_HOW = {
+    "krita": "Colorize Mask (lazy brush) through Krita 5.2's Python API, one key stroke per hint colour, "
+    "Krita's default mask settings",
+    "gimp": "`gimp-drawable-edit-bucket-fill` per hint mark, fill similar colours on the merged line art "
+    "(threshold 0.5); GIMP 3.0's PDB has no line-art fill mode (GUI only)",
+}
 THUMB = 176  # sample sheet cell height, px
 
 
@@ -63,7 +71,7 @@ def plot_quality(groups: list[tuple[str, list[dict]]], path: Path) -> Path:
                 if pts:
                     xs, ys = zip(*pts)
                     style = "--" if m in APP_METHODS else "-"
-                    ax.plot(xs, ys, style, marker="o", label=LABELS.get(m, m))
+                    ax.plot(xs, ys, style, marker="o", color=COLOURS.get(m, "C9"), label=LABELS.get(m, m))
             ax.set_title(f"{title} — {label}", fontsize=9)
             ax.set_xlabel("hint marks per image (mean)")
             ax.grid(alpha=0.3)
@@ -159,6 +167,17 @@ def _n(count: int) -> str:
     return f"{count} image" if count == 1 else f"{count} images"
 
 
+def _best(rows: list[dict]) -> str:
+    """One line: the method with the lowest mean ΔE00 at each density."""
+    parts = []
+    for d in DENSITIES:
+        rs = [r for r in rows if r["density"] == d and math.isfinite(r["de00"])]
+        if rs:
+            b = min(rs, key=lambda r: r["de00"])
+            parts.append(f"{d}: {LABELS.get(b['method'], b['method'])} ({b['de00']:.2f})")
+    return "Lowest mean ΔE00 per density — " + "; ".join(parts) + "."
+
+
 def _hint_means(rows: list[dict]) -> str:
     means = {r["density"]: r["hints"] for r in rows if r["method"] == "flood_fill"}
     return ", ".join(f"{d}: {means[d]:.1f}" for d in DENSITIES if d in means)
@@ -194,6 +213,7 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
     ]
     in_process = [r for r in rows if r["method"] not in APP_METHODS]
     out += [f"### All methods in process ({_n(len(images))})", "", format_table(in_process), ""]
+    out += [_best(in_process), ""]
     app_images = {r["image"] for r in records if r["method"] in APP_METHODS}
     groups = [(f"{_n(len(images))}, in process", in_process)]
     if app_images:
@@ -212,18 +232,20 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
     out += [
         "### Applications",
         "",
-        "| application | ran | cases | version | wall (s) | note |",
-        "|---|---|---:|---|---:|---|",
+        "Cases are image × hinted density; wall time includes starting the application once.",
+        "",
+        "| application | how it is driven | ran | cases | version | wall (s) | note |",
+        "|---|---|---|---:|---|---:|---|",
     ]
     for app, s in meta.get("apps", {}).items():
         note = (s.get("reason") or "").replace("|", "/").replace("\n", " ")[:300]
         ran = "yes" if s.get("ran") else "no"
         out.append(
-            f"| {app} | {ran} | {s.get('cases', 0)} | {s.get('version', '')} | {s.get('wall_s', '')} "
-            f"| {note} |"
+            f"| {app} | {APP_HOW.get(app, '')} | {ran} | {s.get('cases', 0)} | {s.get('version', '')} "
+            f"| {s.get('wall_s', '')} | {note} |"
         )
     if not meta.get("apps"):
-        out.append("| – | not requested in this run (`--apps krita gimp`) | | | | |")
+        out.append("| – | not requested in this run (`--apps krita gimp`) | | | | | |")
     out.append("")
     plot_quality(groups, img_dir / "quality_vs_hints.png")
     out += [f"![quality against the number of hints]({rel}/quality_vs_hints.png)", ""]
@@ -285,8 +307,18 @@ def write_report(quality: Path | None, speed: Path | None, out: Path) -> Path:
         "and `bench/speed.py` results. Do not edit by hand: regenerate when the model changes._",
         "",
     ]
+    regen_quality = (
+        "python -m bench.quality --corpus data/corpus --limit 40 --apps krita gimp --out runs/bench"
+    )
     if quality and quality.exists():
         meta, records = load_results(quality)
+        apps = " ".join(meta.get("apps", {}))
+        regen_quality = (
+            f"python -m bench.quality --corpus {meta['corpus']} --limit {meta.get('limit')} "
+            f"--seed {meta['seed']}"
+            + (f" --apps {apps} --app-limit {meta.get('app_limit')}" if apps else "")
+            + f" --samples {meta.get('samples', 0)} --out runs/bench"
+        )
         meta.setdefault("samples_dir", str(quality.parent / "samples"))
         lines += quality_section(meta, records, img_dir, rel)
     else:
@@ -299,7 +331,7 @@ def write_report(quality: Path | None, speed: Path | None, out: Path) -> Path:
         "## Regenerating",
         "",
         "```",
-        "python -m bench.quality --corpus data/corpus --limit 40 --apps krita gimp --out runs/bench",
+        regen_quality,
         "python -m bench.speed --json runs/bench/speed.json",
         "python -m bench.report --quality runs/bench/quality.json --speed runs/bench/speed.json",
         "```",

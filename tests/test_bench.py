@@ -77,7 +77,7 @@ def test_apps_report_why_they_cannot_run(monkeypatch, tmp_path):
     monkeypatch.setenv("INKHUE_KRITA_ROOT", str(tmp_path / "none"))
     la, hints, _ = _ring_scene()
     run = apps.run_app("krita", [apps.Case("k", la, hints)])
-    assert not run.outputs and "bench/krita_chroot.sh" in run.reason
+    assert not run.outputs and "tests/krita/setup-chroot.sh" in run.reason
     with pytest.raises(ValueError, match="gimp"):
         apps.run_app("photoshop", [])
 

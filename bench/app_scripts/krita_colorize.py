@@ -81,6 +81,10 @@ def colorize(case):
 
 
 def steps():
+    import krita
+
+    if not hasattr(krita, "ColorizeMask"):  # the Python API came with Krita 5.2
+        raise RuntimeError(f"Krita {Krita.instance().version()} has no ColorizeMask in its Python API")
     spec = json.loads(read("cases.json"))
     result = {"version": Krita.instance().version(), "seconds": {}, "errors": {}}
     for case in spec["cases"]:
