@@ -70,7 +70,7 @@ def _request(
     url: str,
     token: str | None,
     timeout: float,
-    body: bytes | None = None,
+    body: bytes | tuple[bytes, ...] | None = None,
     headers: dict | None = None,
 ) -> tuple[int, dict, bytes]:
     """One HTTP exchange; returns (status, lower-cased headers, body). HTTP errors are returned."""
@@ -91,6 +91,8 @@ def _request(
     except urllib.error.URLError as e:
         if isinstance(e.reason, (socket.timeout, TimeoutError)):
             raise _timeout(url, timeout) from e
+        if isinstance(e.reason, (BrokenPipeError, ConnectionResetError)) and body is not None:
+            raise _cut_off(url, e.reason) from e
         raise EngineError(
             f"cannot reach the Inkhue engine at {url} ({e.reason}); check the server address in "
             "the plug-in settings, or that the engine is running",
@@ -99,11 +101,15 @@ def _request(
     except TimeoutError as e:
         raise _timeout(url, timeout) from e
     except (ConnectionError, http.client.HTTPException, OSError) as e:
-        raise EngineError(
-            f"the connection to the Inkhue engine at {url} failed ({e}); try again, and check the "
-            "server if it keeps happening",
-            "unreachable",
-        ) from e
+        raise _cut_off(url, e) from e
+
+
+def _cut_off(url: str, e: Exception) -> EngineError:
+    return EngineError(
+        f"the Inkhue engine at {url} closed the connection ({e}); it may be restarting, or refuse "
+        "images this large: try again, and check the server if it keeps happening",
+        "unreachable",
+    )
 
 
 def _timeout(url: str, timeout: float) -> EngineError:
@@ -157,8 +163,12 @@ def health(url: str, token: str | None = None, timeout: float = 5.0) -> bool:
 
 def encode_request(
     lineart_rgba: bytes, hints_rgba: bytes, width: int, height: int, options: dict
-) -> tuple[bytes, bytes]:
-    """(JSON header, body) of an infer request with both tensors as binary data."""
+) -> tuple[bytes, tuple[bytes, ...]]:
+    """JSON header and body parts (header, then both tensors as binary data) of an infer request.
+
+    The parts are sent one after the other, so the megabytes of pixels are never copied into
+    one buffer.
+    """
     inputs = []
     for name, data in ((schema.INPUT_LINEART, lineart_rgba), (schema.INPUT_HINTS, hints_rgba)):
         inputs.append(
@@ -176,7 +186,7 @@ def encode_request(
     if options:
         header["parameters"] = dict(options)
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    return head, b"".join((head, lineart_rgba, hints_rgba))
+    return head, (head, lineart_rgba, hints_rgba)
 
 
 def decode_response(headers: dict, body: bytes, width: int, height: int) -> bytes:
@@ -247,24 +257,33 @@ def colorize(
     except (schema.OptionsError, TypeError) as e:
         raise EngineError(f"invalid option: {e}", "bad_request") from e
     opts = {k: v for k, v in opts.items() if k in (options or {})}  # send only what was asked
-    head, body = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
-    headers = {"Content-Type": "application/octet-stream", HEADER_LENGTH: str(len(head))}
+    head, parts = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": str(sum(map(len, parts))),
+        HEADER_LENGTH: str(len(head)),
+    }
     base = url.rstrip("/")
     if compress is None:
         compress = not _is_loopback(url) and base not in _NO_GZIP
     infer_url = f"{base}/v2/models/{schema.MODEL_NAME}/infer"
     if compress:
         packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # level 1: line art compresses well anyway
-        packed = packer.compress(body) + packer.flush()
-        gz = {**headers, "Content-Encoding": "gzip", "Accept-Encoding": "gzip"}
+        packed = b"".join([*map(packer.compress, parts), packer.flush()])
+        gz = {
+            **headers,
+            "Content-Length": str(len(packed)),
+            "Content-Encoding": "gzip",
+            "Accept-Encoding": "gzip",
+        }
         status, resp_headers, resp = _request("POST", infer_url, token, timeout, packed, gz)
         if status in (400, 415, 422):  # servers without gzip request bodies (KServe's): plain retry
-            plain = _request("POST", infer_url, token, timeout, body, headers)
+            plain = _request("POST", infer_url, token, timeout, parts, headers)
             if plain[0] == 200:
                 _NO_GZIP.add(base)
             status, resp_headers, resp = plain
     else:
-        status, resp_headers, resp = _request("POST", infer_url, token, timeout, body, headers)
+        status, resp_headers, resp = _request("POST", infer_url, token, timeout, parts, headers)
     if status != 200:
         raise _error_from(status, resp_headers, resp, url)
     return decode_response(resp_headers, resp, width, height)

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from service_helpers import (  # noqa: F401
+
+from engine import client
+from engine.server import ServerConfig, create_app, serve_in_thread
+
+from .service_helpers import (  # noqa: F401
     TOKEN,
     GatedColorizer,
     colorizer_fixture,
@@ -22,9 +26,6 @@ from service_helpers import (  # noqa: F401
     model_dir_fixture,
     server_url_fixture,
 )
-
-from engine import client
-from engine.server import ServerConfig, create_app, serve_in_thread
 
 
 def _rgb(data: bytes, h: int, w: int) -> np.ndarray:
@@ -78,6 +79,8 @@ def test_error_kinds(server_url, colorizer):
     assert _kind(client.colorize, closed, px, None, 32, 32).kind == "unreachable"
     assert not client.health(closed, timeout=1)
     assert _kind(client.colorize, server_url, px, None, 32, 32, token="nope").kind == "auth"
+    big = bytes(1024 * 1024 * 4)  # refused before its 8 MB are read: still an answer, not a broken pipe
+    assert _kind(client.colorize, server_url, big, None, 1024, 1024, token="nope").kind == "auth"
     assert _kind(client.colorize, server_url, px, None, 32, 32).kind == "auth"
     e = _kind(client.colorize, server_url, px, None, 32, 32, {"bogus": 1}, TOKEN)
     assert e.kind == "bad_request" and "bogus" in str(e)
@@ -93,10 +96,13 @@ def test_error_kinds(server_url, colorizer):
         big = bytes(64 * 64 * 4)
         e = _kind(client.colorize, url, big, None, 64, 64)
         assert e.kind == "too_large" and "1,600" in str(e)
+        huge = bytes(1024 * 1024 * 4)  # over the body limit by its Content-Length
+        assert _kind(client.colorize, url, huge, None, 1024, 1024).kind == "too_large"
         assert _kind(client.colorize, url, px, None, 32, 32, timeout=0.5).kind == "timeout"
         assert gated.entered.acquire(timeout=10)  # that request still holds the only slot
         e = _kind(client.colorize, url, px, None, 32, 32)
         assert e.kind == "busy" and "try again in 2 s" in str(e)
+        assert _kind(client.colorize, url, bytes(256 * 256 * 4), None, 256, 256).kind == "busy"  # 0.5 MB
         gated.gate.set()
 
 

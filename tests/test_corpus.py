@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -89,6 +90,9 @@ def test_build_corpus_filters_dedups_and_writes_manifest(folder, tmp_path):
         assert img.dtype == np.uint8 and img.shape == (r["height"], r["width"], 3)
         assert max(img.shape[:2]) <= 128
     assert len(list((out / "images").glob("*.png"))) == len(rows)  # dropped files are removed
+    report = json.loads((out / "build.json").read_text())
+    dropped = next(iter(report["dropped"].values()))
+    assert dropped == {"grayscale": 1, "blank": 1, "tiny": 1, "photo": 1, "near-duplicate": 1}
     transparent = next(r for r in load_manifest(out, None) if r["origin"] == "transparent.png")
     img = load_image(out, transparent)
     assert (img[0, 0] == 255).all()  # transparency composited onto white, not black

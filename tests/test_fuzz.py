@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from service_helpers import (  # noqa: F401
+
+from engine.server import ServerConfig, create_app
+
+from .service_helpers import (  # noqa: F401
     TOKEN,
     colorizer_fixture,
     drawing,
@@ -23,8 +26,6 @@ from service_helpers import (  # noqa: F401
     server_url_fixture,
     test_client,
 )
-
-from engine.server import ServerConfig, create_app
 
 INFER = "/v2/models/inkhue/infer"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -179,6 +180,14 @@ def test_has_ink(plug):
     assert not has_ink(_rgba((250, 250, 240, 255)))  # off-white is paper
 
 
+def test_has_ink_looks_at_every_chunk(plug, monkeypatch):
+    monkeypatch.setattr(plug.pixels, "INK_CHUNK", 64)
+    blank = bytearray(bytes((255, 255, 255, 255)) * 1000)
+    assert not plug.pixels.has_ink(blank)
+    blank[-4:] = bytes((0, 0, 0, 255))  # one dark pixel in the last, partial chunk
+    assert plug.pixels.has_ink(blank)
+
+
 def test_has_paint_and_is_all(plug):
     assert not plug.pixels.has_paint(_rgba())
     assert plug.pixels.has_paint(_rgba((10, 20, 30, 1)))
@@ -343,3 +352,29 @@ def test_engine_errors_become_plugin_errors(plug, server, tmp_path, monkeypatch)
     monkeypatch.setenv("INKHUE_CONFIG", _settings(tmp_path, mode="remote", url=server, token=TOKEN))
     with pytest.raises(plug.engine.PluginError, match="at least 16x16"):
         plug.engine.colorize(line[: 48 * 8 * 4], None, 48, 8, {})
+
+
+def test_local_mode_starts_the_managed_engine_once_and_reuses_it(plug, tmp_path, monkeypatch):
+    from tests.fixtures_models import fill_model
+
+    # an installed engine: an ``inkhue`` program whose default model is the flood-fill model
+    fill_model(tmp_path / "models" / "fill", name="inkhue-default")
+    exe = tmp_path / "bin" / "inkhue"
+    exe.parent.mkdir()
+    exe.write_text(f'#!/bin/sh\nexec {sys.executable} -m engine.cli "$@"\n')
+    exe.chmod(0o755)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("INKHUE_MODEL_PATH", str(tmp_path / "models"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("INKHUE_CONFIG", _settings(tmp_path, mode="local", inkhue=str(exe)))
+    line, hints = _boxed()
+    state = tmp_path / "state" / "inkhue" / "server.json"
+    try:
+        rgb = plug.engine.colorize(line, hints, 48, 32, {})
+        first = json.loads(state.read_text())
+        assert np.frombuffer(rgb, np.uint8).reshape(32, 48, 3)[16, 24].tolist() == [30, 160, 90]
+        plug.engine.colorize(line, hints, 48, 32, {})
+        assert json.loads(state.read_text())["pid"] == first["pid"]  # the same server answered
+    finally:
+        if state.is_file():
+            os.kill(json.loads(state.read_text())["pid"], signal.SIGTERM)

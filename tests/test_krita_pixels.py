@@ -22,7 +22,7 @@ PLUGIN = ROOT / "krita_plugin"
 PKG = PLUGIN / "inkhue_krita"
 sys.path.insert(0, str(PLUGIN))
 
-from inkhue_krita import job, pixels, planning, request  # noqa: E402
+from inkhue_krita import colorspaces, job, pixels, planning, request, samples  # noqa: E402
 from inkhue_krita.pixels import PixelFormat  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -107,9 +107,9 @@ def test_cmyk_ink_and_paper():
 
 
 def test_lab_known_colours():
-    assert pixels.lab_to_srgb8(100.0, 0.0, 0.0) == (255, 255, 255)
-    assert pixels.lab_to_srgb8(0.0, 0.0, 0.0) == (0, 0, 0)
-    r, g, b = pixels.lab_to_srgb8(54.29, 80.8, 69.9)  # sRGB red in D50 Lab
+    assert colorspaces.lab_to_srgb8(100.0, 0.0, 0.0) == (255, 255, 255)
+    assert colorspaces.lab_to_srgb8(0.0, 0.0, 0.0) == (0, 0, 0)
+    r, g, b = colorspaces.lab_to_srgb8(54.29, 80.8, 69.9)  # sRGB red in D50 Lab
     assert r >= 250 and g <= 8 and b <= 8
     u8 = bytes([255, 128, 128, 255, 0, 128, 128, 77])
     assert pixels.to_rgba8(u8, PixelFormat("LABA", "U8")) == bytes([255, 255, 255, 255, 0, 0, 0, 77])
@@ -127,11 +127,11 @@ def test_unsupported_formats_say_what_to_do():
 
 
 def test_transfer_guessed_from_profile_names():
-    assert pixels.transfer_of("sRGB-elle-V2-g10.icc") == "linear"
-    assert pixels.transfer_of("Gray-D50-elle-V2-g10.icc") == "linear"
-    assert pixels.transfer_of("sRGB-elle-V2-srgbtrc.icc") == "srgb"
-    assert pixels.transfer_of("sRGB built-in") == "srgb"
-    assert pixels.transfer_of("ClayRGB-elle-V2-g22.icc") == "g22"
+    assert samples.transfer_of("sRGB-elle-V2-g10.icc") == "linear"
+    assert samples.transfer_of("Gray-D50-elle-V2-g10.icc") == "linear"
+    assert samples.transfer_of("sRGB-elle-V2-srgbtrc.icc") == "srgb"
+    assert samples.transfer_of("sRGB built-in") == "srgb"
+    assert samples.transfer_of("ClayRGB-elle-V2-g22.icc") == "g22"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ class Block:
 sys.meta_path.insert(0, Block())
 sys.path.insert(0, sys.argv[1])
 import inkhue_krita
-from inkhue_krita import job, kritaio, pixels, planning, request
+from inkhue_krita import colorspaces, job, kritaio, pixels, planning, request, samples
 assert inkhue_krita.Krita is None
 rgba = pixels.to_rgba8(bytes([0, 0, 255, 255]), pixels.PixelFormat('RGBA', 'U8'))
 assert rgba == bytes([255, 0, 0, 255]), rgba

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from service_helpers import TOKEN, colorizer_fixture, drawing, model_dir_fixture, server_url_fixture  # noqa: F401
 
 import engine
 from engine.backends.remote import RemoteColorizer
 from engine.errors import BackendError, InputError
 from engine.pipeline import Colorizer, make_colorizer
+
+from .service_helpers import TOKEN, colorizer_fixture, drawing, model_dir_fixture, server_url_fixture  # noqa: F401
 
 
 def test_remote_equals_local_bytes(server_url, colorizer):

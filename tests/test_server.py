@@ -13,7 +13,11 @@ import zlib
 
 import numpy as np
 import pytest
-from service_helpers import (  # noqa: F401
+
+from engine.server import ServeError, ServerConfig, create_app, serve_in_thread
+from engine.server.run import check_binding
+
+from .service_helpers import (  # noqa: F401
     REPO,
     TOKEN,
     GatedColorizer,
@@ -25,9 +29,6 @@ from service_helpers import (  # noqa: F401
     server_url_fixture,
     test_client,
 )
-
-from engine.server import ServeError, ServerConfig, create_app, serve_in_thread
-from engine.server.run import check_binding
 
 INFER = "/v2/models/inkhue/infer"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -65,6 +66,7 @@ def test_infer_binary_json_and_compressed_bodies_agree_with_local(client, colori
     r = client.post(INFER, content=body, headers={**headers, **AUTH})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/octet-stream"
+    assert float(r.headers["server-timing"].removeprefix("model;dur=")) > 0
     np.testing.assert_array_equal(color_from(r.content, r.headers["inference-header-content-length"]), ref)
 
     as_json = {  # the protocol's plain JSON form, both ways
@@ -228,3 +230,13 @@ def test_serve_command_port_file_token_env_and_idle_exit(model_dir, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_all_json_requests_are_capped(monkeypatch):
+    """Number lists cost ~30x their size to parse: big images must use the binary extension."""
+    from engine.server import codec
+
+    monkeypatch.setattr(codec, "MAX_JSON_BYTES", 1000)
+    with pytest.raises(codec.ProtocolError, match="binary tensor data extension") as info:
+        codec.decode_request(b'{"inputs": []}' + b" " * 1000, None, 10**6)
+    assert info.value.status == 413

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from service_helpers import colorizer_fixture, drawing, model_dir_fixture  # noqa: F401
+
+from .service_helpers import colorizer_fixture, drawing, model_dir_fixture  # noqa: F401
 
 pytest.importorskip("torch", reason="exporting needs the train extra (torch)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 import os
 from collections import Counter
@@ -59,6 +60,10 @@ class FilterConfig:
 # ---------------------------------------------------------------- pixels
 
 
+class TooLarge(ValueError):
+    """A source image over MAX_SOURCE_PIXELS (decoding it would cost GBs for a 512 px result)."""
+
+
 def load_rgba(path: str | Path, render_px: int = 512) -> np.ndarray:
     """Any raster file or SVG as H×W×4 uint8 (SVGs are rendered ``render_px`` wide)."""
     path = Path(path)
@@ -68,9 +73,12 @@ def load_rgba(path: str | Path, render_px: int = 512) -> np.ndarray:
         png = cairosvg.svg2png(url=str(path), output_width=render_px)
         img = Image.open(io.BytesIO(png))
     else:
-        img = Image.open(path)
+        try:
+            img = Image.open(path)
+        except Image.DecompressionBombError as e:  # PIL's own limit, far above ours
+            raise TooLarge(str(e)) from e
         if img.width * img.height > MAX_SOURCE_PIXELS:
-            raise ValueError(f"{img.width}x{img.height} is too large to be worth decoding")
+            raise TooLarge(f"{img.width}x{img.height} is too large to be worth decoding")
         img.seek(0)
     return np.asarray(img.convert("RGBA"))
 
@@ -170,6 +178,8 @@ def _process(job: _Job) -> dict:
     """Worker: one file -> kept image written to disk, or a reject reason."""
     try:
         rgb = trim(over_white(load_rgba(job.path, render_px=job.max_side)), job.cfg.ink_level)
+    except TooLarge:
+        return {"path": job.path, "reason": "huge"}
     except Exception as e:  # noqa: BLE001 - one broken file must not stop a corpus build
         return {"path": job.path, "reason": f"unreadable: {type(e).__name__}"}
     if rgb is None:
@@ -216,8 +226,10 @@ def build_corpus(
     reasons: Counter = Counter()
     workers = workers or os.cpu_count() or 1
     seen_ids: set[str] = set()
+    n_files: list[int] = []
     for f in fetched:
         files = f.files[:limit] if limit is not None else f.files
+        n_files.append(len(files))
         jobs = [_Job(str(p), str(images), max_side, cfg) for p in files]
         if workers > 1 and len(jobs) > 8:
             with ProcessPoolExecutor(workers) as pool:
@@ -261,8 +273,20 @@ def build_corpus(
         if stale.stem not in keep:
             stale.unlink()
     write_manifest(out, rows)
+    dropped: dict[str, dict[str, int]] = {}
     for (source, reason), count in sorted(reasons.items()):
         log.info("dropped %s: %s x%d", source, reason, count)
+        dropped.setdefault(source, {})[reason] = count
+    report = {
+        "sources": [
+            {"source": f.source, "package": f.package, "version": f.version, "licence": f.licence, "files": n}
+            for f, n in zip(fetched, n_files, strict=True)
+        ],
+        "kept": summary(rows),
+        "dropped": dropped,
+        "settings": {"max_side": max_side, "seed": seed, "limit": limit, "val_fraction": val_fraction},
+    }
+    (out / "build.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return out
 
 

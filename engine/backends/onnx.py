@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 
@@ -16,6 +17,8 @@ CPU_EP = "CPUExecutionProvider"
 
 
 def _import_ort():
+    # ORT otherwise writes a device database under the user's home on every machine it runs on
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     try:
         import onnxruntime as ort
     except ImportError as e:  # pragma: no cover - onnxruntime is a core dependency
@@ -39,6 +42,9 @@ class OnnxBackend:
         providers = [CUDA_EP, CPU_EP] if want_cuda and CUDA_EP in available else [CPU_EP]
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        # idle worker threads would otherwise spin after each run, starving the server and the
+        # GUI that share the machine with us
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.sessions = {}
         for stage, spec in manifest.stages.items():
             path = str(manifest.path(spec.onnx))

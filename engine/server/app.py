@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
@@ -21,7 +22,7 @@ from engine import schema
 from engine.errors import InkhueError, InputError
 from engine.server import codec
 from engine.server.codec import ProtocolError
-from engine.server.limits import Admission, ServerConfig, TokenAuth, error_body
+from engine.server.limits import Admission, Guard, ServerConfig, error_body
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class InferenceService:
         except (InputError, schema.OptionsError) as e:
             return _error(400, str(e))
         except asyncio.TimeoutError:
+            wrapped.add_done_callback(_retrieve)  # its late result or error is nobody's: no warning
             future.cancel()  # only stops it if still queued; a running one finishes, then frees its slot
             return _error(
                 504, f"the request took longer than this server's limit of {self.config.timeout_s:g} s"
@@ -152,8 +154,20 @@ class InferenceService:
             if future is None:
                 self.admission.leave()
 
-    async def _read_body(self, request: Request) -> bytes:
-        limit, chunks, total = self.config.max_body_bytes, [], 0
+    async def _read_body(self, request: Request) -> bytes | bytearray:
+        limit = self.config.max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit():  # one buffer of the announced size: no join copy
+            body, filled = bytearray(int(length)), 0
+            async for chunk in request.stream():
+                if filled + len(chunk) > len(body):
+                    raise ProtocolError("the request body is longer than its Content-Length")
+                body[filled : filled + len(chunk)] = chunk
+                filled += len(chunk)
+            if filled != len(body):
+                raise ProtocolError("the request body is shorter than its Content-Length")
+            return body
+        chunks, total = [], 0
         async for chunk in request.stream():
             total += len(chunk)
             if total > limit:
@@ -169,14 +183,22 @@ class InferenceService:
         req = codec.decode_request(body, header_length, self.config.max_pixels)
         opts = codec.options_from(req.parameters)
         lineart = req.inputs[schema.INPUT_LINEART]
+        t0 = time.perf_counter()
         rgb_u8 = self.colorizer.colorize(lineart, req.inputs.get(schema.INPUT_HINTS), opts)
+        model_ms = (time.perf_counter() - t0) * 1000
         data, headers = codec.encode_response(req, rgb_u8, self.version)
+        headers["server-timing"] = f"model;dur={model_ms:.2f}"  # lets clients and bench/ split the time
         if gzip_ok and len(data) > 4096:
             data, headers = codec.gzip_bytes(data), {**headers, "content-encoding": "gzip"}
         return data, headers
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _retrieve(done: asyncio.Future) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -205,5 +227,5 @@ def create_app(colorizer, config: ServerConfig | None = None, version: str | Non
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.service = svc
-    app.add_middleware(TokenAuth, token=config.token, admission=svc.admission)
+    app.add_middleware(Guard, token=config.token, admission=svc.admission)
     return app

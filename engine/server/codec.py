@@ -23,6 +23,7 @@ DTYPES = {
     "FP16": np.float16, "FP32": np.float32, "FP64": np.float64,
 }  # fmt: skip
 MAX_HEADER_BYTES = 1 << 20  # the JSON part of a binary request: a few hundred bytes in practice
+MAX_JSON_BYTES = 64 << 20  # an all-JSON request (number lists): parsing costs ~30x its size in memory
 _DIGITS = np.array([str(i) for i in range(256)], dtype=object)  # uint8 -> JSON text, no Python loop
 
 
@@ -105,6 +106,12 @@ def decode_request(body: bytes, header_length: str | None, max_pixels: int) -> I
     """Parse an infer request body (JSON, or JSON header + binary tensors)."""
     if header_length is None:
         n = len(body)
+        if n > MAX_JSON_BYTES:
+            raise ProtocolError(
+                f"a JSON request of {n:,} bytes is over the limit of {MAX_JSON_BYTES:,}: send the "
+                "tensors with the binary tensor data extension (Inference-Header-Content-Length)",
+                413,
+            )
     else:
         try:
             n = int(header_length)

@@ -19,17 +19,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
         raise BackendError(f"'inkhue serve' needs: pip install 'inkhue[service]' ({e})") from e
     from engine.pipeline import Colorizer
+    from engine.server.run import ServeError, check_binding
 
     token = args.token or os.environ.get(TOKEN_ENV) or None
-    config = ServerConfig(
-        token=token,
-        max_pixels=args.max_pixels,
-        workers=args.workers,
-        queue=args.queue,
-        timeout_s=args.timeout,
-        idle_timeout_s=args.idle_timeout,
-    )
-    from engine.server.run import check_binding
+    try:
+        config = ServerConfig(
+            token=token,
+            max_pixels=args.max_pixels,
+            workers=args.workers,
+            queue=args.queue,
+            timeout_s=args.timeout,
+            idle_timeout_s=args.idle_timeout,
+        )
+    except ValueError as e:
+        raise ServeError(str(e)) from e
 
     check_binding(args.host, token)  # before the model loads: fail fast on an unsafe binding
     colorizer = Colorizer(args.model, backend=args.backend, device=args.device)

@@ -13,6 +13,9 @@ from engine.server.codec import MAX_HEADER_BYTES
 
 LOOPBACK_NAMES = ("localhost",)
 OPEN_PATHS = ("/v2/health/live", "/v2/health/ready")  # probes (Kubernetes, the plug-ins) need no token
+# A refused request's body is read and dropped up to this size before answering: a client still
+# sending would otherwise get a broken pipe instead of the answer (401, 503, 413)
+DRAIN_LIMIT = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,14 @@ def error_body(message: str) -> bytes:
     return json.dumps({"error": message}).encode()
 
 
-class TokenAuth:
-    """ASGI middleware: every path but the health probes needs ``Authorization: Bearer <token>``."""
+class Guard:
+    """Outermost ASGI middleware: bearer token check, activity for the idle exit, body draining.
+
+    Every path but the health probes needs ``Authorization: Bearer <token>`` when a token is set.
+    Any answer given before the request body was read (401, 404, 413, 503, ...) first reads and
+    drops the rest of the body: clients such as urllib send ``Connection: close``, so the server
+    closes after answering, and a client still uploading would see a broken pipe, not the answer.
+    """
 
     def __init__(self, app, token: str | None, admission: Admission) -> None:
         self.app, self.admission = app, admission
@@ -97,17 +106,27 @@ class TokenAuth:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body_done = False
+
+        async def tracked_receive():
+            nonlocal body_done
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        async def draining_send(message) -> None:
+            if message["type"] == "http.response.start" and not body_done:
+                await drain(tracked_receive, DRAIN_LIMIT)
+            await send(message)
+
         if scope["path"] not in OPEN_PATHS:
             self.admission.touch()  # probes do not keep an idle local server alive
             if self.token is not None and not self._authorized(scope):
-                await _send(
-                    send,
-                    401,
-                    "a valid 'Authorization: Bearer <token>' header is required",
-                    [(b"www-authenticate", b'Bearer realm="inkhue"')],
-                )
+                await _send(draining_send, 401, "a valid 'Authorization: Bearer <token>' header is required",
+                            [(b"www-authenticate", b'Bearer realm="inkhue"')])  # fmt: skip
                 return
-        await self.app(scope, receive, send)
+        await self.app(scope, tracked_receive, draining_send)
 
     def _authorized(self, scope) -> bool:
         for key, value in scope["headers"]:
@@ -115,6 +134,18 @@ class TokenAuth:
                 scheme, _, given = value.partition(b" ")
                 return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
         return False
+
+
+async def drain(receive, limit: int) -> None:
+    """Read and discard the request body, up to ``limit`` bytes (beyond, the connection closes)."""
+    total = 0
+    while total <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        total += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _send(send, status: int, message: str, headers: list | None = None) -> None:

@@ -48,6 +48,10 @@ _ENGINE_CHOICES = (
     ("local", "This computer"),
     ("remote", "Remote server"),
 )
+_MODE_NOTES = {  # the result is converted into the image's mode on write
+    Gimp.ImageBaseType.GRAY: "grayscale mode, so the colours were turned into greys",
+    Gimp.ImageBaseType.INDEXED: "indexed mode, so the colours were limited to its palette",
+}
 _LAYER_TYPES = {
     Gimp.ImageBaseType.RGB: Gimp.ImageType.RGBA_IMAGE,
     Gimp.ImageBaseType.GRAY: Gimp.ImageType.GRAYA_IMAGE,
@@ -71,7 +75,7 @@ def _rect(r: px.Rect) -> Gegl.Rectangle:
     return Gegl.Rectangle.new(r.x, r.y, r.width, r.height)
 
 
-def read_on_canvas(layer: Gimp.Layer, canvas_w: int, canvas_h: int) -> bytearray:
+def read_on_canvas(layer: Gimp.Layer, canvas_w: int, canvas_h: int) -> bytes | bytearray:
     """The layer's pixels as canvas-sized 8-bit RGBA; transparent where the layer does not reach.
 
     Gegl converts from any precision and mode (16/32-bit, linear, grayscale, indexed) on read.
@@ -98,16 +102,16 @@ def insert_result(image: Gimp.Image, lineart: Gimp.Layer, rgba: bytes, width: in
     """A new canvas-sized layer directly below ``lineart``, as one undo step; nothing else changes."""
     layer_type = _LAYER_TYPES.get(image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
     image.undo_group_start()
-    layer = None
+    inserted = False
     try:
         layer = Gimp.Layer.new(image, RESULT_NAME, width, height, layer_type, 100.0, Gimp.LayerMode.NORMAL)
-        image.insert_layer(layer, lineart.get_parent(), image.get_item_position(lineart) + 1)
+        inserted = image.insert_layer(layer, lineart.get_parent(), image.get_item_position(lineart) + 1)
         buf = layer.get_buffer()
         buf.set(Gegl.Rectangle.new(0, 0, width, height), FMT_RGBA, bytes(rgba))
         buf.flush()
         layer.update(0, 0, width, height)
     except Exception:
-        if layer is not None and layer.get_image() is not None:
+        if inserted:
             image.remove_layer(layer)  # never leave a half-filled layer behind
         raise
     finally:
@@ -174,9 +178,13 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     if interactive:
         import inkhue_dialog
 
-        # preset the dialog with this image's layers; the artist fixes what the guess missed
-        for prop, layer in zip(("lineart-layer", "hint-layer"), _guesses(image, drawables), strict=True):
-            config.set_property(prop, layer)
+        # preset the dialog with this image's layers (remembered ones may belong to another
+        # image); the artist fixes what the guess missed
+        ids = {layer.get_id() for layer in all_layers(image)}
+        for prop, guess in zip(("lineart-layer", "hint-layer"), _guesses(image, drawables), strict=True):
+            current = config.get_property(prop)
+            if current is None or current.get_id() not in ids:
+                config.set_property(prop, guess)
         if not inkhue_dialog.run(procedure, config):
             raise Cancelled
     lineart, hints = pick_layers(
@@ -206,8 +214,8 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     Gimp.progress_set_text("AI Colorize: the engine is colouring…")
     try:
         rgb = engine.colorize(
-            bytes(line_rgba),
-            bytes(hint_rgba),
+            line_rgba,
+            hint_rgba,
             width,
             height,
             options,
@@ -222,6 +230,10 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     Gimp.progress_update(1.0)
     Gimp.progress_end()
     Gimp.displays_flush()
+    mode = _MODE_NOTES.get(image.get_base_type())
+    if mode:
+        # GIMP titles the message with the procedure's name
+        Gimp.message(f"the image is in {mode}; Image → Mode → RGB first for full colour")
 
 
 def run(procedure, run_mode, image, drawables, config, _data):
@@ -280,7 +292,12 @@ class InkhueColorize(Gimp.PlugIn):
     def do_create_procedure(self, name):
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
         procedure.set_image_types("*")
-        procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
+        # any image, whatever is selected: the layers can be found by name; never without an image
+        procedure.set_sensitivity_mask(
+            Gimp.ProcedureSensitivityMask.DRAWABLE
+            | Gimp.ProcedureSensitivityMask.DRAWABLES
+            | Gimp.ProcedureSensitivityMask.NO_DRAWABLES
+        )
         procedure.set_menu_label("AI Colorize…")
         procedure.add_menu_path("<Image>/Filters")
         procedure.set_documentation(

@@ -45,7 +45,9 @@ class Session:
         self.app = app
         self.qwindow = qwindow
         self.on_end = on_end
+        self.client = None  # the vendored engine client module, once imported
         self.job: Job | None = None
+        self._pending: tuple | None = None  # (doc, line-art id, native format?, request)
         self.timer: QTimer | None = None
         self.progress: QProgressDialog | None = None
         self._t0 = time.monotonic()
@@ -73,7 +75,7 @@ class Session:
             self._end("error", f"AI Colorize failed unexpectedly: {e}")
 
     def _start(self) -> None:
-        client = _client()
+        self.client = client = _client()
         doc = self.app.activeDocument()
         if doc is None:
             raise PlanError("Open an image first: AI Colorize works on the active document.")
@@ -105,12 +107,15 @@ class Session:
         note = f"Only the selection ({area.width}x{area.height} pixels) is coloured." if selection else ""
 
         dialog = ColorizeDialog(self.qwindow, names, line_index, hint_index, settings, config.inkhue, note)
-        if dialog.exec_() != QDialog.Accepted:
-            return self._end("cancelled", "dialog closed")
-        settings = dialog.settings()
+        try:
+            if dialog.exec_() != QDialog.Accepted:
+                return self._end("cancelled", "dialog closed")
+            settings = dialog.settings()
+            line_i, hint_i = dialog.lineart_index(), dialog.hint_index()
+        finally:
+            dialog.deleteLater()  # parented to Krita's window: would pile up there otherwise
         settings.save(lambda key, value: self.app.writeSetting(SETTINGS_GROUP, key, value))
-        lineart = layers[dialog.lineart_index()]
-        hint_i = dialog.hint_index()
+        lineart = layers[line_i]
         hints = None if hint_i is None else layers[hint_i]
         if hints is not None and kritaio.same_node(hints, lineart):
             raise PlanError("The line art and the hints must be two different layers.")
@@ -131,11 +136,14 @@ class Session:
             out_fmt=out_fmt,
             options=settings.engine_options(),
         )
-        self._launch(client, config, settings, req, doc, lineart.uniqueId(), native)
+        self._pending = (doc, lineart.uniqueId(), native, req)
+        self._launch(config, settings, req)
 
     # -- step 2: the request (worker thread), polled
 
-    def _launch(self, client, config, settings, req, doc, lineart_id, native) -> None:
+    def _launch(self, config, settings: Settings, req: request.Request) -> None:
+        client = self.client
+
         def endpoint(report):
             if settings.mode == "remote":
                 report(f"Connecting to {settings.url}…")
@@ -144,7 +152,6 @@ class Session:
             return client.endpoint_for(client.PluginConfig(inkhue=config.inkhue, mode="local"))
 
         self.job = Job(lambda report: request.run(req, endpoint, client.colorize, report)).start()
-        self._finish_args = (client, doc, lineart_id, native, req)
         self.progress = QProgressDialog("Colorizing…", "Cancel", 0, 0, self.qwindow)
         self.progress.setObjectName("inkhue_progress")
         self.progress.setWindowTitle(TITLE)
@@ -167,6 +174,7 @@ class Session:
             return
         self.timer.stop()
         self.progress.close()
+        self.progress.deleteLater()
         state, value = job.outcome()
         if state == "cancelled":
             return self._end("cancelled", "cancelled while the engine worked; nothing was changed")
@@ -176,7 +184,7 @@ class Session:
             self._finish(value)
         except (PlanError, FormatError) as e:
             self._end("error", str(e))
-        except self._finish_args[0].EngineError as e:
+        except self.client.EngineError as e:
             self._end("error", f"{e}\n\nNothing was changed.")
         except Exception as e:
             log.exception("AI Colorize failed")
@@ -185,7 +193,7 @@ class Session:
     # -- step 3: the new layer (GUI thread)
 
     def _finish(self, result: request.Result) -> None:
-        _client_mod, doc, lineart_id, native, req = self._finish_args
+        doc, lineart_id, native, req = self._pending
         if doc.rootNode() is None:  # the document wrapper outlives a closed image
             raise PlanError("The image was closed while the engine worked; nothing was added.")
         lineart = kritaio.find_node(doc, lineart_id)

@@ -9,6 +9,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import time
 import traceback
 
 import gi
@@ -131,7 +132,9 @@ def run_scenario(sc):
     cfg.set_core_object_array("drawables", selected)
     for key, value in sc.get("args", {}).items():
         cfg.set_property(key, made[value] if key.endswith("-layer") else value)
+    t0 = time.monotonic()
     result = proc.run(cfg)
+    rec["seconds"] = time.monotonic() - t0
     status = result.index(0)
     rec["status"] = status.value_nick if hasattr(status, "value_nick") else str(status)
     message = ""

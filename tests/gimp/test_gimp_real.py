@@ -161,10 +161,15 @@ def test_line_art_inside_a_group(run):
 @pytest.mark.parametrize("name", ["u16-linear", "float-linear", "grayscale", "indexed"])
 def test_other_precisions_and_modes(run, name):
     rec = scenario(run, name)
-    assert_follows_hints(run, rec)
+    if run["kind"] == "fill" or name not in ("grayscale", "indexed"):
+        # a trained model's colours are re-quantised in these modes: only the exact model is checked
+        assert_follows_hints(run, rec)
     if name == "grayscale":
         out = pixels(run, new_layer(rec))
         assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()
+        assert "AI Colorize-Warning: the image is in grayscale mode" in run["log"]
+    if name == "indexed":
+        assert "AI Colorize-Warning: the image is in indexed mode" in run["log"]
 
 
 @pytest.mark.parametrize("name", sorted(ERRORS))

@@ -9,6 +9,7 @@ and quits Krita. The script writes ``result.json`` into its output folder.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -94,8 +95,13 @@ def run_script(
     home: Path,
     env: dict | None = None,
     timeout: float = 240.0,
+    root: Path | None = None,
 ) -> KritaRun:
-    """Start Krita in ``home`` (see ``make_home``), run ``script`` in it, wait for Krita to quit."""
+    """Start Krita in ``home`` (see ``make_home``), run ``script`` in it, wait for Krita to quit.
+
+    ``root``: run the Krita installed in that chroot instead (e.g. Krita 5.2 from Debian trixie,
+    see setup-chroot.sh); this checkout, this Python and /tmp are bind-mounted at the same paths.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("harness.txt", "result.json"):
         (out_dir / stale).unlink(missing_ok=True)
@@ -111,23 +117,26 @@ def run_script(
     }
     e.update(env or {})
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "krita", "--nosplash"]
+    if root is not None:
+        cmd = ["chroot", str(root), "env", "-i", *(f"{k}={v}" for k, v in e.items()), *cmd]
     t0 = time.monotonic()
-    # own session: a hung Krita and its Xvfb are killed together
-    proc = subprocess.Popen(
-        cmd,
-        env=e,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    try:
-        log, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        log, _ = proc.communicate()
-        log += f"\n[kritarun] killed after {timeout:g} s"
+    with chroot_mounts(root, [home, out_dir, Path(script).resolve().parent]):
+        # own session: a hung Krita and its Xvfb are killed together
+        proc = subprocess.Popen(
+            cmd,
+            env=e,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+        try:
+            log, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            log, _ = proc.communicate()
+            log += f"\n[kritarun] killed after {timeout:g} s"
     harness_file = out_dir / "harness.txt"
     result_file = out_dir / "result.json"
     run = KritaRun(
@@ -139,6 +148,31 @@ def run_script(
     )
     (out_dir / "krita.log").write_text(run.log, encoding="utf-8")
     return run
+
+
+@contextlib.contextmanager
+def chroot_mounts(root: Path | None, paths: list[Path]):
+    """Bind-mount what Krita in ``root`` needs to see at the same paths as here: devices, /proc,
+    /sys, /tmp, this checkout, this Python (the plug-in's local mode runs the engine with it) and
+    ``paths``."""
+    if root is None:
+        yield
+        return
+    wanted = ["/dev", "/proc", "/sys", "/tmp", str(REPO), sys.prefix, sys.base_prefix]
+    wanted += [str(p.resolve()) for p in paths]
+    done: list[Path] = []
+    try:
+        for src in dict.fromkeys(wanted):  # in order, without repeats
+            dst = Path(root) / src.lstrip("/")
+            if os.path.ismount(dst) or any(src.startswith(str(m)[len(str(root)) :] + "/") for m in done):
+                continue  # already visible through an earlier mount
+            dst.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["mount", "--rbind", src, str(dst)], check=True)
+            done.append(dst)
+        yield
+    finally:
+        for dst in reversed(done):
+            subprocess.run(["umount", "-l", str(dst)], check=False)  # lazy: with its submounts
 
 
 def main(argv: list[str]) -> int:

@@ -22,6 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-dpkg-query -W -f="${Package} ${Version}\n" krita
+# other apt users (CI steps, the GIMP test's setup) may hold dpkg's lock for a while: wait for it
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+dpkg-query -W -f='${Package} ${Version}\n' krita

@@ -180,3 +180,11 @@ def test_grayscale_document_with_opaque_bottom_line_art(e2e, model_dir):
     if model_dir[1]:
         _check_regions(rgba, expected, exact=True)
     assert c["names_undo1"] == ["Background", "Hints"] and c["state_undo1_equal"]
+
+
+def test_image_closed_or_line_art_deleted_while_the_engine_works(e2e):
+    vanish = e2e[0].result["vanish"]
+    closed, deleted = vanish["close_image"], vanish["delete_lineart"]
+    assert closed["outcome"]["state"] == "error" and "image was closed" in closed["messages"][0]
+    assert deleted["outcome"]["state"] == "error" and "was deleted" in deleted["messages"][0]
+    assert "AI Colorize" not in deleted["names"]

@@ -23,6 +23,7 @@ from kritahelp import (
     save_bytes,
     save_result,
     scenario,
+    wait_outcome,
 )
 
 FORMATS = [
@@ -178,9 +179,7 @@ def steps():
     stalled = {"ticks_per_s": (driver.ticks - ticks) / (time.monotonic() - t0), "running": not outcome()}
     stalled["progress_labels"] = sorted(set(driver.progress_seen))
     driver.cancel_progress = True
-    deadline = time.monotonic() + 10
-    while not outcome() and time.monotonic() < deadline:
-        yield 50
+    yield from wait_outcome(10)
     driver.cancel_progress = False
     stalled["outcome"] = outcome()
     stalled["messages"] = driver.messages()[n_messages:]
@@ -188,6 +187,31 @@ def steps():
     errors["unchanged"] = doc_state(doc) == before
     errors["dialog_defaults_after_first_run"] = driver.dialogs()[1]
     res["errors"] = errors
+    save_result(res)
+
+    # ---- the image closed, or the line art deleted, while the engine works: nothing is added
+    vanish = {}
+    for what in ("close_image", "delete_lineart"):
+        tmp = new_doc(sc, "Vanish", sc["layers"])
+        yield from show(tmp, "Ink")
+        reset_outcome()
+        n_messages = len(driver.messages())
+        driver.plan = dict(remote, url=sc["slow_url"])
+        filter_menu_action().trigger()
+        yield 200  # the request is on its way (the slow proxy holds it)
+        if what == "close_image":
+            tmp.setModified(False)
+            tmp.close()
+        else:
+            tmp.nodeByName("Ink").remove()
+        yield from wait_outcome(30)
+        vanish[what] = {"outcome": outcome(), "messages": driver.messages()[n_messages:]}
+        if what == "delete_lineart":
+            vanish[what]["names"] = layer_names(tmp)
+            tmp.setModified(False)
+            tmp.close()
+        yield 200
+    res["vanish"] = vanish
     save_result(res)
 
     # ---- no hint layer: the dialog says how to make one

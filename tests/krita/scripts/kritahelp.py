@@ -179,8 +179,15 @@ def colorize(driver, plan, timeout=90.0):
     reset_outcome()
     driver.plan = plan
     filter_menu_action().trigger()  # returns once the dialog is answered; the request runs on
+    yield from wait_outcome(timeout)
+
+
+def wait_outcome(timeout=90.0):
+    """Yield to the event loop until the run has ended and its message box (if any) was answered:
+    the outcome is recorded just before the box opens, and this script's own timer also fires
+    inside the box's event loop."""
     deadline = time.monotonic() + timeout
-    while not outcome() and time.monotonic() < deadline:
+    while (not outcome() or QApplication.activeModalWidget() is not None) and time.monotonic() < deadline:
         yield 50
     if not outcome():
         raise AssertionError(f"AI Colorize did not finish within {timeout:g} s")
