@@ -94,16 +94,18 @@ def _save(fig, path: Path) -> Path:
 
 
 def plot_latency(rows: list[dict], path: Path) -> Path:
-    """p50 latency against canvas side per variant (log-log); engine floors dotted."""
+    """p50 latency against canvas side per variant (log-log); each device's floor dotted."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=80)
     for v in sorted({r["variant"] for r in rows}):
         rs = sorted((r for r in rows if r["variant"] == v), key=lambda r: r["size"])
-        line = ax.plot([r["size"] for r in rs], [r["p50_s"] for r in rs], marker="o", label=v)[0]
-        fl = [(r["size"], r["floor_s"]) for r in rs if r.get("floor_s")]
-        if fl:
-            xs, ys = zip(*fl)
-            ax.plot(xs, ys, ":", color=line.get_color(), label=f"{v} floor")
+        ax.plot([r["size"] for r in rs], [r["p50_s"] for r in rs], marker="o", label=v)
+    for dev in sorted({r["device"] for r in rows if r.get("floor_s") and not r.get("fp16")}):
+        floors = {
+            r["size"]: r["floor_s"] for r in rows if r["device"] == dev and r.get("floor_s") and not r["fp16"]
+        }
+        xs = sorted(floors)
+        ax.plot(xs, [floors[x] for x in xs], "k:", label=f"floor on {dev} (fp32)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("canvas side (px, square)")
@@ -163,6 +165,11 @@ def sample_sheet(sample_dir: Path, n: int, methods: list[str], path: Path) -> Pa
     return _save(fig, path)
 
 
+def _shown(path: str) -> str:
+    """The corpus path as a reader's checkout has it (the project's default location)."""
+    return "data/corpus" if Path(path).as_posix().endswith("/data/corpus") else path
+
+
 def _n(count: int) -> str:
     return f"{count} image" if count == 1 else f"{count} images"
 
@@ -171,11 +178,13 @@ def _best(rows: list[dict]) -> str:
     """One line: the method with the lowest mean ΔE00 at each density."""
     parts = []
     for d in DENSITIES:
+        if d == "none":  # without hints every classical method leaves the paper white: a tie
+            continue
         rs = [r for r in rows if r["density"] == d and math.isfinite(r["de00"])]
         if rs:
             b = min(rs, key=lambda r: r["de00"])
             parts.append(f"{d}: {LABELS.get(b['method'], b['method'])} ({b['de00']:.2f})")
-    return "Lowest mean ΔE00 per density — " + "; ".join(parts) + "."
+    return "Lowest mean ΔE00 with hints — " + "; ".join(parts) + "."
 
 
 def _hint_means(rows: list[dict]) -> str:
@@ -183,8 +192,13 @@ def _hint_means(rows: list[dict]) -> str:
     return ", ".join(f"{d}: {means[d]:.1f}" for d in DENSITIES if d in means)
 
 
-def _model_line(meta: dict) -> str:
+def _model_line(meta: dict, speed: bool = False) -> str:
     m = meta["model"]
+    if m.get("random_weights") and speed:
+        return (
+            f"> **Model: `{m['name']}` {m['version']}**, random weights with the shipped architecture "
+            "(the trained model has not landed); latency depends on the architecture, not the weights."
+        )
     if m.get("random_weights"):
         return (
             f"> **Model: `{m['name']}` {m['version']} — RANDOM WEIGHTS**, a stand-in with the shipped "
@@ -204,7 +218,7 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
         _model_line(meta),
         "",
         f"Inputs: {_n(len(images))} spread evenly over the {meta.get('split_size', '?')} of the "
-        f"`{meta['split']}` split of `{meta['corpus']}` "
+        f"`{meta['split']}` split of `{_shown(meta['corpus'])}` "
         f"(seed {meta['seed']}); synthetic line art and hints per colour area at three densities, the "
         f"same inputs for every method. Mean hint marks per image — {_hint_means(rows)}. "
         "Every method's colours are multiplied by the line plane (lines on top), as the engine does. "
@@ -265,7 +279,7 @@ def speed_section(data: dict, img_dir: Path, rel: str) -> list[str]:
     from bench.speed import format_table as speed_table
 
     meta, rows = data["meta"], data["rows"]
-    out = ["## Speed", "", _model_line(meta), "", f"Machine: {meta['machine']}.", ""]
+    out = ["## Speed", "", _model_line(meta, speed=True), "", f"Machine: {meta['machine']}.", ""]
     for dev, r in meta.get("rates", {}).items():
         mm = ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in r["matmul_gflops"].items())
         out.append(f"- measured on {dev}: dense matmul {mm}; copy bandwidth {r['copy_gbps']:.1f} GB/s")
@@ -281,7 +295,9 @@ def speed_section(data: dict, img_dir: Path, rel: str) -> list[str]:
         "",
         "p50/p95 over the timed runs (`runs`; one warm-up run first up to 2048²), peak RSS of the "
         "measuring process, floor = max(FLOPs / matmul rate, activation bytes / copy bandwidth) on the "
-        "row's device, and the ratio to the classical baselines at the same size in the same run.",
+        "row's device, and the ratio to the classical baselines at the same size in the same run. "
+        "Above 2048² one run each (p95 = p50); Levin et al. only up to 1024², where one solve "
+        "already takes seconds; the CPU is shared with other jobs, so expect ±30 % between runs.",
         "",
         speed_table(rows),
         "",
@@ -314,7 +330,7 @@ def write_report(quality: Path | None, speed: Path | None, out: Path) -> Path:
         meta, records = load_results(quality)
         apps = " ".join(meta.get("apps", {}))
         regen_quality = (
-            f"python -m bench.quality --corpus {meta['corpus']} --limit {meta.get('limit')} "
+            f"python -m bench.quality --corpus {_shown(meta['corpus'])} --limit {meta.get('limit')} "
             f"--seed {meta['seed']}"
             + (f" --apps {apps} --app-limit {meta.get('app_limit')}" if apps else "")
             + f" --samples {meta.get('samples', 0)} --out runs/bench"
