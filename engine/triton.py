@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 from engine import schema
+from engine.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,10 @@ def load_nets(manifest) -> dict:
     return nets
 
 
+# the planes the exported graph computes itself (see _module)
+GRAPH_CHANNELS = {"line", "hint_rgb", "hint_mask", "fill_rgb", "fill_mask", "draft_rgb"}
+
+
 def export_triton(out_dir: str | Path, model: str | None = None) -> Path:
     """Write ``out_dir/inkhue/{config.pbtxt, 1/model.onnx}``; returns the model's folder."""
     import torch
@@ -214,6 +219,14 @@ def export_triton(out_dir: str | Path, model: str | None = None) -> Path:
     from engine import models
 
     manifest = models.load(model)
+    for stage, spec in manifest.stages.items():
+        unsupported = sorted(set(spec.inputs) - GRAPH_CHANNELS)
+        if unsupported:
+            raise ModelError(
+                f"model {manifest.name!r} stage {stage!r} uses input channels {', '.join(unsupported)} "
+                "that the one-graph Triton export cannot compute; serve this model with "
+                "'inkhue serve' (also usable as a KServe custom predictor, see docs/deploy.md)"
+            )
     pipeline = _module(manifest, load_nets(manifest))
     folder = Path(out_dir) / schema.MODEL_NAME
     (folder / "1").mkdir(parents=True, exist_ok=True)

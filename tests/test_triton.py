@@ -125,3 +125,17 @@ def test_engine_client_against_kserve_model_server(triton_dir, colorizer, tmp_pa
             proc.kill()
             proc.wait()
         log.close()
+
+
+def test_export_refuses_channels_the_graph_cannot_compute(model_copy_factory, tmp_path):
+    import json
+
+    from engine.errors import ModelError
+    from engine.triton import export_triton
+
+    d = model_copy_factory()
+    raw = json.loads((d / "manifest.json").read_text())
+    raw["stages"]["draft"]["inputs"][-2:] = ["spread_rgb", "spread_mask"]  # same channel count
+    (d / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match="spread_mask, spread_rgb.*inkhue serve"):
+        export_triton(tmp_path / "repo", str(d))
