@@ -32,6 +32,12 @@ class GeneratorConfig:
     widths: tuple[int, ...] = (32, 64, 128)
     unshuffle: int = 1  # pixel-unshuffle factor: the net runs at 1/unshuffle resolution
     norm: str = "batch"  # "batch" | "none"; never per-instance statistics (tiles must agree)
+    # Residual base: the output refines three input planes starting at index ``base_rgb``
+    # (sigmoid(logit(base) + net)), so an untrained net already returns its base (e.g. the
+    # flood fill or the upsampled draft). ``base_mask`` is a plane that gates the base: where it
+    # is 0 the base is neutral (logit 0). -1 switches either off.
+    base_rgb: int = -1
+    base_mask: int = -1
 
     @property
     def divisor(self) -> int:
@@ -42,7 +48,17 @@ class GeneratorConfig:
     def from_dict(cls, d: dict) -> GeneratorConfig:
         d = dict(d)
         d["widths"] = tuple(d.get("widths", cls.widths))
-        return cls(**d)
+        cfg = cls(**d)
+        cfg.check()
+        return cfg
+
+    def check(self) -> None:
+        if self.base_rgb >= 0 and self.base_rgb + 3 > self.in_channels:
+            raise ValueError(f"base_rgb {self.base_rgb} needs 3 planes inside {self.in_channels} inputs")
+        if self.base_mask >= self.in_channels:
+            raise ValueError(f"base_mask {self.base_mask} is outside {self.in_channels} inputs")
+        if self.base_rgb >= 0 and self.out_channels != 3:
+            raise ValueError("a residual base needs out_channels 3")
 
 
 @dataclass(frozen=True)
