@@ -1,0 +1,123 @@
+"""Corpus filter, dedup, manifest and split on a handful of generated images (no network)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from training import corpus
+from training.corpus import FilterConfig, build_corpus, load_image, load_manifest, reject_reason
+
+
+def flat_art(seed: int, size: int = 200) -> Image.Image:
+    """Flat-colour shapes with dark outlines on white, like clip art."""
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (size, size), "white")
+    d = ImageDraw.Draw(img)
+    for _ in range(4):
+        x0, y0 = rng.integers(10, size // 2, 2)
+        x1, y1 = x0 + rng.integers(30, size // 2), y0 + rng.integers(30, size // 2)
+        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            d.ellipse((x0, y0, x1, y1), fill=fill, outline=(20, 20, 20), width=3)
+        else:
+            d.rectangle((x0, y0, x1, y1), fill=fill, outline=(20, 20, 20), width=3)
+    return img
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("art")
+    for i in range(6):
+        flat_art(i).save(root / f"art{i}.png")
+    # transparent background: must be composited onto white and kept
+    rgba = Image.new("RGBA", (180, 160), (0, 0, 0, 0))
+    ImageDraw.Draw(rgba).ellipse((20, 20, 160, 140), fill=(30, 160, 60, 255), outline=(0, 0, 0, 255), width=4)
+    rgba.save(root / "transparent.png")
+    # a near duplicate: art0 re-encoded as JPEG at high quality and slightly scaled
+    flat_art(0).resize((210, 210), Image.BILINEAR).save(root / "dup.jpg", quality=95)
+    gray = flat_art(1).convert("L").convert("RGB")
+    gray.save(root / "gray.png")
+    Image.new("RGB", (300, 300), "white").save(root / "blank.png")
+    flat_art(2).resize((40, 40)).save(root / "tiny.png")
+    rng = np.random.default_rng(9)
+    ramp = np.linspace(40, 220, 256)[None, :, None] * np.array([1.0, 0.6, 0.3])
+    noisy = np.clip(ramp + rng.normal(0, 25, (256, 256, 3)), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(root / "photo.png")
+    return root
+
+
+def test_reject_reason_classifies_generated_images():
+    cfg = FilterConfig()
+    art = np.asarray(flat_art(3))
+    assert reject_reason(art, cfg) is None
+    assert reject_reason(np.asarray(flat_art(3).convert("L").convert("RGB")), cfg) == "grayscale"
+    assert reject_reason(np.full((200, 200, 3), 255, np.uint8), cfg) == "blank"
+    assert reject_reason(art[:50, :50], cfg) == "tiny"
+    noisy = np.clip(art.astype(float) + np.random.default_rng(0).normal(0, 30, art.shape), 0, 255)
+    assert reject_reason(noisy.astype(np.uint8), cfg) == "photo"
+
+
+def test_trim_and_fit_keep_aspect_and_bound_size():
+    rgb = np.full((300, 900, 3), 255, np.uint8)
+    rgb[100:200, 100:700] = (200, 30, 30)
+    t = corpus.trim(rgb, 12)
+    assert t.shape == (100, 600, 3)
+    f = corpus.fit(t, 256, 0.03)
+    assert max(f.shape[:2]) <= 256
+    inner = corpus.trim(f, 12)
+    assert abs(inner.shape[1] / inner.shape[0] - 6.0) < 0.3  # the artwork keeps its aspect
+    assert inner.shape[1] < f.shape[1] and inner.shape[0] < f.shape[0]
+    assert (f[0] == 255).all() and (f[:, 0] == 255).all()  # white margin
+
+
+def test_build_corpus_filters_dedups_and_writes_manifest(folder, tmp_path):
+    out = build_corpus(tmp_path / "c", sources=(), extra_dirs=(folder,), max_side=128, workers=1)
+    with open(out / "manifest.csv", newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames) == corpus.MANIFEST_COLUMNS
+        rows = list(reader)
+    origins = {r["origin"] for r in rows}
+    assert origins == {f"art{i}.png" for i in range(6)} | {"transparent.png"}
+    assert {r["licence"] for r in rows} == {"user"}
+    assert {r["split"] for r in rows} <= {"train", "val"}
+    for r in load_manifest(out, None):
+        img = load_image(out, r)
+        assert img.dtype == np.uint8 and img.shape == (r["height"], r["width"], 3)
+        assert max(img.shape[:2]) <= 128
+    assert len(list((out / "images").glob("*.png"))) == len(rows)  # dropped files are removed
+    transparent = next(r for r in load_manifest(out, None) if r["origin"] == "transparent.png")
+    img = load_image(out, transparent)
+    assert (img[0, 0] == 255).all()  # transparency composited onto white, not black
+
+
+def test_split_is_deterministic_and_rebuild_identical(folder, tmp_path):
+    a = build_corpus(tmp_path / "a", sources=(), extra_dirs=(folder,), max_side=128, workers=1)
+    b = build_corpus(tmp_path / "b", sources=(), extra_dirs=(folder,), max_side=128, workers=1)
+    assert (a / "manifest.csv").read_text() == (b / "manifest.csv").read_text()
+    ids = [f"{i:016x}" for i in range(4000)]
+    splits = [corpus.split_of(i, 0, 0.07) for i in ids]
+    assert splits == [corpus.split_of(i, 0, 0.07) for i in ids]
+    assert 0.05 < splits.count("val") / len(ids) < 0.09
+    assert splits != [corpus.split_of(i, 1, 0.07) for i in ids]  # the seed reshuffles
+
+
+def test_load_manifest_rejects_unknown_split(tmp_path):
+    with pytest.raises(ValueError, match="valid: train, val"):
+        load_manifest(tmp_path, "test")
+    with pytest.raises(FileNotFoundError):
+        load_manifest(tmp_path, "train")
+
+
+def test_near_duplicates_marks_later_copies_only():
+    rng = np.random.default_rng(0)
+    imgs = [np.asarray(flat_art(i)) for i in range(3)]
+    imgs.append(np.clip(imgs[1].astype(int) + rng.integers(-3, 4, imgs[1].shape), 0, 255).astype(np.uint8))
+    recoloured = imgs[0].copy()
+    recoloured[..., [0, 1, 2]] = recoloured[..., [2, 0, 1]]  # same shapes, other colours: keep
+    imgs.append(recoloured)
+    dup = corpus.near_duplicates(np.stack([corpus.dhash(i) for i in imgs]), np.stack([corpus.thumb(i) for i in imgs]))
+    assert dup.tolist() == [False, False, False, True, False]
