@@ -28,17 +28,22 @@ SynthFn = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 DraftFn = Callable[[np.ndarray], np.ndarray]
 
 
+AREA_DENSITIES = ("sparse", "full")
+
+
 @dataclass(frozen=True)
 class Synth:
     lines: SynthFn
     hints: SynthFn
+    # (rgb_u8, lineart_rgba_u8, density, rng) -> one dot per colour area (the evaluation's hints)
+    area_hints: Callable[..., np.ndarray] | None = None
 
 
 def default_synth() -> Synth:
-    from training.hints import synth_hints
+    from training.hints import eval_hints, synth_hints
     from training.lines import synth_lineart
 
-    return Synth(synth_lineart, synth_hints)
+    return Synth(synth_lineart, synth_hints, eval_hints)
 
 
 class ImageSource(Protocol):
@@ -115,57 +120,97 @@ def _item(x_chw_f32: np.ndarray, y_hwc_f32: np.ndarray, crop: int) -> dict[str, 
 
 
 def synthesize(
-    rgb_u8: np.ndarray, rng: np.random.Generator, synth: Synth
+    rgb_u8: np.ndarray, rng: np.random.Generator, synth: Synth, p_area_hints: float = 0.0
 ) -> tuple[np.ndarray, channels.Prepared]:
     """Line art and hints as an artist would give them, prepared as the engine prepares them."""
     if rng.random() < 0.5:  # mirror: free variety that keeps the artwork plausible
         rgb_u8 = np.ascontiguousarray(rgb_u8[:, ::-1])
     lineart_rgba_u8 = synth.lines(rgb_u8, rng)
-    hints_rgba_u8 = synth.hints(rgb_u8, rng)
+    if synth.area_hints is not None and rng.random() < p_area_hints:
+        # one dab per colour area, as artists (and the evaluation) place them
+        hints_rgba_u8 = synth.area_hints(rgb_u8, lineart_rgba_u8, str(rng.choice(AREA_DENSITIES)), rng)
+    else:
+        hints_rgba_u8 = synth.hints(rgb_u8, rng)
     return rgb_u8, channels.prepare(lineart_rgba_u8, hints_rgba_u8)
 
 
-def draft_examples(
-    rgb_u8: np.ndarray, rng: np.random.Generator, cfg: TrainConfig, synth: Synth
-) -> list[dict[str, np.ndarray]]:
-    """Crops at the draft's working resolution (the engine's ``downsample`` of the whole image)."""
+@dataclass(frozen=True)
+class DraftSource:
+    """One synthesised example at the draft's working resolution, ready to be cropped."""
+
+    x_chw_f32: np.ndarray
+    y_hwc_f32: np.ndarray
+
+
+@dataclass(frozen=True)
+class RefineSource:
+    """One synthesised example at full resolution with its draft, ready to be cropped."""
+
+    rgb_u8: np.ndarray
+    prep: channels.Prepared
+    draft_hwc_f32: np.ndarray
+
+
+def draft_source(rgb_u8: np.ndarray, rng: np.random.Generator, cfg: TrainConfig, synth: Synth) -> DraftSource:
+    """The engine's ``downsample`` of the whole synthesised image to a random working size."""
     d = cfg.data
-    rgb_u8, prep = synthesize(rgb_u8, rng, synth)
+    rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints)
     size = int(rng.integers(d.working_min, d.working_max + 1))
     small_hw = working_shape(prep.shape, size)
     x_chw = channels.stack(cfg.inputs, channels.downsample(prep, small_hw))
-    y_hwc = box_resize_hwc(rgb_u8.astype(np.float32) / 255.0, small_hw)
+    return DraftSource(x_chw, box_resize_hwc(rgb_u8.astype(np.float32) / 255.0, small_hw))
+
+
+def draft_crops(src: DraftSource, rng: np.random.Generator, cfg: TrainConfig) -> list[dict[str, np.ndarray]]:
+    d = cfg.data
     items = []
-    for y0, y1, x0, x1 in _crop_boxes(small_hw, d.crop, d.crops_per_image, rng):
-        items.append(_item(x_chw[:, y0:y1, x0:x1], y_hwc[y0:y1, x0:x1], d.crop))
+    for y0, y1, x0, x1 in _crop_boxes(src.y_hwc_f32.shape[:2], d.crop, d.crops_per_image, rng):
+        items.append(_item(src.x_chw_f32[:, y0:y1, x0:x1], src.y_hwc_f32[y0:y1, x0:x1], d.crop))
     return items
 
 
-def refine_examples(
+def refine_source(
     rgb_u8: np.ndarray,
     rng: np.random.Generator,
     cfg: TrainConfig,
     synth: Synth,
     draft_fn: DraftFn,
     draft_in: tuple[str, ...],
-) -> list[dict[str, np.ndarray]]:
-    """Full-resolution crops with the draft generator's output upsampled as the engine does it."""
+) -> RefineSource:
+    """The draft generator run on the engine's working-size planes, as at inference."""
     d = cfg.data
-    rgb_u8, prep = synthesize(rgb_u8, rng, synth)
+    rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints)
     shape = prep.shape
     # the working grid is smaller than the image by a random ratio, as for large images at inference
     ratio = math.exp(rng.uniform(0.0, math.log(max(d.max_upscale, 1.0))))
     size = max(64, min(d.working_max, round(max(shape) / ratio)))
     small_hw = working_shape(shape, size)
     draft_hwc = draft_fn(channels.stack(draft_in, channels.downsample(prep, small_hw)))
-    y_hwc = rgb_u8.astype(np.float32) / 255.0
+    return RefineSource(rgb_u8, prep, draft_hwc)
+
+
+def refine_crops(
+    src: RefineSource, rng: np.random.Generator, cfg: TrainConfig
+) -> list[dict[str, np.ndarray]]:
+    """Full-resolution crops with the draft upsampled bilinearly, exactly as the engine's tiles."""
+    d = cfg.data
+    shape = src.prep.shape
     items = []
     for box in _crop_boxes(shape, d.crop, d.crops_per_image, rng):
-        planes = channels.crop(prep, box)
-        planes["draft_rgb"] = bilinear_crop(draft_hwc, shape, box)
+        planes = channels.crop(src.prep, box)
+        planes["draft_rgb"] = bilinear_crop(src.draft_hwc_f32, shape, box)
         y0, y1, x0, x1 = box
-        items.append(_item(channels.stack(cfg.inputs, planes), y_hwc[y0:y1, x0:x1], d.crop))
+        y = src.rgb_u8[y0:y1, x0:x1].astype(np.float32) / 255.0
+        items.append(_item(channels.stack(cfg.inputs, planes), y, d.crop))
     return items
+
+
+def draft_examples(rgb_u8, rng, cfg: TrainConfig, synth: Synth) -> list[dict[str, np.ndarray]]:
+    return draft_crops(draft_source(rgb_u8, rng, cfg, synth), rng, cfg)
+
+
+def refine_examples(rgb_u8, rng, cfg: TrainConfig, synth: Synth, draft_fn: DraftFn, draft_in) -> list[dict]:
+    return refine_crops(refine_source(rgb_u8, rng, cfg, synth, draft_fn, draft_in), rng, cfg)
 
 
 def torch_draft_fn(net: torch.nn.Module) -> DraftFn:
@@ -185,6 +230,9 @@ def torch_draft_fn(net: torch.nn.Module) -> DraftFn:
 class Examples(torch.utils.data.Dataset):
     """Index → ``crops_per_image`` crops of one synthesised example; a pure function of the index.
 
+    Synthesis (and for the refinement stage, the draft) is the expensive part, so an example can
+    serve ``data.reuse`` indices: indices come in rounds of ``pool × reuse``, in which index ``i``
+    uses example ``i mod pool`` of the round with its own crops. The round's examples are memoised.
     Image order is a fresh permutation each pass over the source, drawn from the seed.
     """
 
@@ -206,28 +254,52 @@ class Examples(torch.utils.data.Dataset):
         self._draft_fn: DraftFn | None = None
         self._draft_in: tuple[str, ...] = ()
         self._perm: tuple[int, np.ndarray] | None = None
+        self._cache: dict[int, DraftSource | RefineSource] = {}
 
     def __len__(self) -> int:
         return 1 << 40  # virtual: indices are drawn by StepSampler
 
-    def image_index(self, index: int) -> int:
+    def example_of(self, index: int) -> int:
+        d = self.cfg.data
+        if d.reuse <= 1:
+            return index
+        span = d.pool * d.reuse
+        return (index // span) * d.pool + index % d.pool
+
+    def image_index(self, example: int) -> int:
         n = len(self.source)
-        epoch = index // n
+        epoch = example // n
         if self._perm is None or self._perm[0] != epoch:
             self._perm = (epoch, np.random.default_rng([self.cfg.seed, self.salt, 1, epoch]).permutation(n))
-        return int(self._perm[1][index % n])
+        return int(self._perm[1][example % n])
 
-    def __getitem__(self, index: int) -> list[dict[str, np.ndarray]]:
+    def source_of(self, example: int) -> DraftSource | RefineSource:
+        if example in self._cache:
+            return self._cache[example]
         if self.synth is None:
             self.synth = default_synth()
-        rng = np.random.default_rng([self.cfg.seed, self.salt, 2, index])
-        rgb_u8 = self.source.image(self.image_index(index))
+        rng = np.random.default_rng([self.cfg.seed, self.salt, 2, example])
+        rgb_u8 = self.source.image(self.image_index(example))
         if self.cfg.stage == "draft":
-            return draft_examples(rgb_u8, rng, self.cfg, self.synth)
-        if self._draft_fn is None:
-            net, self._draft_in = self.draft_loader()
-            self._draft_fn = torch_draft_fn(net.eval())
-        return refine_examples(rgb_u8, rng, self.cfg, self.synth, self._draft_fn, self._draft_in)
+            src = draft_source(rgb_u8, rng, self.cfg, self.synth)
+        else:
+            if self._draft_fn is None:
+                net, self._draft_in = self.draft_loader()
+                self._draft_fn = torch_draft_fn(net.eval())
+            src = refine_source(rgb_u8, rng, self.cfg, self.synth, self._draft_fn, self._draft_in)
+        if self.cfg.data.reuse > 1:
+            first = (example // self.cfg.data.pool) * self.cfg.data.pool
+            for old in [k for k in self._cache if k < first]:  # an earlier round's examples
+                del self._cache[old]
+            self._cache[example] = src
+        return src
+
+    def __getitem__(self, index: int) -> list[dict[str, np.ndarray]]:
+        src = self.source_of(self.example_of(index))
+        rng = np.random.default_rng([self.cfg.seed, self.salt, 3, index])
+        if self.cfg.stage == "draft":
+            return draft_crops(src, rng, self.cfg)
+        return refine_crops(src, rng, self.cfg)
 
 
 class StepSampler(torch.utils.data.Sampler):

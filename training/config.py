@@ -36,6 +36,11 @@ class DataConfig:
     # refinement: full-resolution / working-resolution ratio drawn log-uniformly in [1, max_upscale]
     max_upscale: float = 3.0
     crops_per_image: int = 2  # crops taken from one synthesised example (amortises synthesis)
+    # an example serves `reuse` batches (different crops) within a round of `pool` examples:
+    # the refinement stage's examples each cost a draft forward pass
+    reuse: int = 1
+    pool: int = 64
+    p_area_hints: float = 0.4  # share of examples hinted one dab per colour area (else random marks)
     workers: int = 0  # DataLoader worker processes (0: synthesise in the training process)
 
 
@@ -139,7 +144,7 @@ def default_config(stage: str, fill: bool = True, **overrides: object) -> TrainC
             stage="refine",
             inputs=refine_inputs(fill),
             generator=refine_generator(fill),
-            data=DataConfig(crops_per_image=4),
+            data=DataConfig(crops_per_image=4, reuse=8),
             draft_checkpoint="(set me)",
         )
     else:

@@ -187,6 +187,8 @@ def train(
         if gan.step_count != saved_step:
             save()
         summary = {"stage": cfg.stage, "step": gan.step_count, "wall_s": round(wall(), 1), **last}
+        # equal on every rank when data parallelism keeps the replicas in step
+        summary["g_param_sum"] = float(sum(p.detach().double().sum() for p in gan.G.parameters()))
         if d.main:
             if "val_l1" not in last:
                 summary.update(gan.validate(val_batch))
