@@ -5,6 +5,8 @@ Imported only by the torch backend and by training: it needs torch.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -73,7 +75,9 @@ class UNetGenerator(nn.Module):
         logit = torch.log(b) - torch.log1p(-b)
         if self.cfg.base_mask >= 0:
             m = self.cfg.base_mask
-            logit = logit * x[:, m : m + 1]
+            mask = x[:, m : m + 1]
+            fb = min(max(self.cfg.base_fallback, BASE_EPS), 1.0 - BASE_EPS)
+            logit = logit * mask + (1.0 - mask) * math.log(fb / (1.0 - fb))
         return logit
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -35,9 +35,11 @@ class GeneratorConfig:
     # Residual base: the output refines three input planes starting at index ``base_rgb``
     # (sigmoid(logit(base) + net)), so an untrained net already returns its base (e.g. the
     # flood fill or the upsampled draft). ``base_mask`` is a plane that gates the base: where it
-    # is 0 the base is neutral (logit 0). -1 switches either off.
+    # is 0 the base is ``base_fallback`` instead (e.g. white paper where no hint reached a region,
+    # as a flood fill leaves it). -1 switches either off.
     base_rgb: int = -1
     base_mask: int = -1
+    base_fallback: float = 0.5
 
     @property
     def divisor(self) -> int:
@@ -57,6 +59,8 @@ class GeneratorConfig:
             raise ValueError(f"base_rgb {self.base_rgb} needs 3 planes inside {self.in_channels} inputs")
         if self.base_mask >= self.in_channels:
             raise ValueError(f"base_mask {self.base_mask} is outside {self.in_channels} inputs")
+        if not 0.0 <= self.base_fallback <= 1.0:
+            raise ValueError(f"base_fallback {self.base_fallback} is outside 0..1")
         if self.base_rgb >= 0 and self.out_channels != 3:
             raise ValueError("a residual base needs out_channels 3")
 

@@ -79,7 +79,10 @@ def test_residual_generator_starts_at_its_base():
     mask = x[:, 4:5].expand(-1, 3, -1, -1) > 0
     base = x[:, 1:4].clamp(1e-3, 1 - 1e-3)
     assert torch.allclose(y[mask], base[mask], atol=0.02)  # the fill, where there is one
-    assert torch.allclose(y[~mask], torch.full_like(y[~mask], 0.5), atol=0.02)  # neutral elsewhere
+    assert torch.allclose(y[~mask], torch.full_like(y[~mask], 0.5), atol=0.02)  # fallback elsewhere
+    white = UNetGenerator(replace(net.cfg, base_fallback=1.0)).eval()
+    with torch.no_grad():
+        assert float(white(x)[~mask].min()) > 0.98
     with pytest.raises(ValueError, match="base_rgb"):
         GeneratorConfig(5, base_rgb=3).check()
 

@@ -183,6 +183,8 @@ def refine_source(
     shape = prep.shape
     # the working grid is smaller than the image by a random ratio, as for large images at inference
     ratio = math.exp(rng.uniform(0.0, math.log(max(d.max_upscale, 1.0))))
+    if rng.random() < d.p_same_size:
+        ratio = 1.0
     size = max(64, min(d.working_max, round(max(shape) / ratio)))
     small_hw = working_shape(shape, size)
     draft_hwc = draft_fn(channels.stack(draft_in, channels.downsample(prep, small_hw)))

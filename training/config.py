@@ -35,6 +35,7 @@ class DataConfig:
     working_max: int = 512
     # refinement: full-resolution / working-resolution ratio drawn log-uniformly in [1, max_upscale]
     max_upscale: float = 3.0
+    p_same_size: float = 0.3  # refinement: share of examples drafted at full size (small images)
     crops_per_image: int = 2  # crops taken from one synthesised example (amortises synthesis)
     # an example serves `reuse` batches (different crops) within a round of `pool` examples:
     # the refinement stage's examples each cost a draft forward pass
@@ -125,6 +126,7 @@ def draft_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128, 256), un
         unshuffle=unshuffle,
         base_rgb=plane_offset(inputs, "fill_rgb"),
         base_mask=plane_offset(inputs, "fill_mask"),
+        base_fallback=1.0,  # unhinted regions start white, as the flood fill leaves them
     )
 
 
