@@ -291,3 +291,35 @@ def test_resume_refuses_a_different_config(tmp_path):
     train(tiny("draft", steps=1), tmp_path / "r", data, val, STANDIN, progress=False)
     with pytest.raises(ValueError, match="different configuration.*seed"):
         train(tiny("draft", steps=2, seed=5), tmp_path / "r", data, val, STANDIN, progress=False)
+
+
+# ---- fine-tuning ------------------------------------------------------------------------------
+
+
+def test_finetune_measures_before_and_after_on_held_out_images(tmp_path):
+    from PIL import Image
+
+    from engine.modelspec import load_manifest
+    from training.corpus import load_manifest as corpus_rows
+    from training.export import random_model
+    from training.finetune import FinetuneConfig, finetune
+
+    base = random_model(tmp_path / "base", name="base")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i, img in enumerate(standin_images(6, seed=3, h=96, w=128).images):
+        Image.fromarray(img).save(folder / f"art{i}.png")
+    cfg = FinetuneConfig(minutes=0.05, crop=64, batch=4, holdout=0.34, threads=2)
+    report = finetune(folder, str(base), tmp_path / "out", "mine", cfg, work_dir=tmp_path / "work")
+
+    assert report.n_holdout == 2 and report.n_train >= 1
+    assert report.steps["draft"] >= 1 and report.steps["refine"] >= 1
+    held = {r["id"] for r in corpus_rows(tmp_path / "work" / "corpus", "val")}
+    trained = {r["id"] for r in corpus_rows(tmp_path / "work" / "corpus", "train")}
+    assert held and not held & trained
+    assert {r["density"] for r in report.before} == {r["density"] for r in report.after} == {"sparse", "full"}
+    for d, g in report.gain().items():
+        assert math.isfinite(g["psnr"]) and math.isfinite(g["de00"]), d
+    m = load_manifest(tmp_path / "out", verify=True)
+    assert m.name == "mine" and m.version == "0.0.0+ft"
+    assert "before" in report.table() and "after" in report.table()

@@ -57,7 +57,9 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class DiscriminatorConfig:
-    widths: tuple[int, ...] = (32, 64, 128)  # strided 4×4 convs; the last layer is a 1-channel patch map
+    # strided 4×4 convs; the last layer is a 1-channel patch map. Small: with λ = 0.01 the
+    # adversarial term shapes textures, and D's cost is pure overhead on a CPU
+    widths: tuple[int, ...] = (16, 32, 64)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def refine_inputs(fill: bool) -> tuple[str, ...]:
     return (*draft_inputs(fill), "draft_rgb")
 
 
-def draft_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128, 256), unshuffle: int = 2):
+def draft_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128, 256), unshuffle: int = 4):
     """Draft U-Net; with the fill channels it refines the flood fill (residual base)."""
     inputs = draft_inputs(fill)
     return GeneratorConfig(
@@ -140,7 +142,12 @@ def refine_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128), unshuf
 
 def default_config(stage: str, fill: bool = True, **overrides: object) -> TrainConfig:
     if stage == "draft":
-        base = TrainConfig(stage="draft", inputs=draft_inputs(fill), generator=draft_generator(fill))
+        base = TrainConfig(
+            stage="draft",
+            inputs=draft_inputs(fill),
+            generator=draft_generator(fill),
+            data=DataConfig(crop=128, crops_per_image=4, reuse=2, pool=32),
+        )
     elif stage == "refine":
         base = TrainConfig(
             stage="refine",
