@@ -119,5 +119,7 @@ def test_near_duplicates_marks_later_copies_only():
     recoloured = imgs[0].copy()
     recoloured[..., [0, 1, 2]] = recoloured[..., [2, 0, 1]]  # same shapes, other colours: keep
     imgs.append(recoloured)
-    dup = corpus.near_duplicates(np.stack([corpus.dhash(i) for i in imgs]), np.stack([corpus.thumb(i) for i in imgs]))
+    dup = corpus.near_duplicates(
+        np.stack([corpus.dhash(i) for i in imgs]), np.stack([corpus.thumb(i) for i in imgs])
+    )
     assert dup.tolist() == [False, False, False, True, False]

@@ -154,6 +154,7 @@ def test_colour_areas_split_at_colour_changes_and_skip_lines():
     labels = colour_areas(rgb, la)
     ink = line_from_rgba(la) < 0.5
     assert (labels[ink] == 0).all()
+    assert (labels[rgb.max(-1) < 64] == 0).all()  # the true image's own black outlines too
     for lab in np.unique(labels[labels > 0])[:20]:
         colours = np.unique(rgb[labels == lab] // 16, axis=0)
         assert len(colours) == 1  # one colour per area

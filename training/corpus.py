@@ -38,6 +38,7 @@ MANIFEST_COLUMNS = (
     "origin",
 )
 SPLITS = ("train", "val")
+MAX_SOURCE_PIXELS = 40_000_000  # a few openclipart PNGs are poster-sized; decoding them costs GBs
 _LAPLACE = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
@@ -68,6 +69,8 @@ def load_rgba(path: str | Path, render_px: int = 512) -> np.ndarray:
         img = Image.open(io.BytesIO(png))
     else:
         img = Image.open(path)
+        if img.width * img.height > MAX_SOURCE_PIXELS:
+            raise ValueError(f"{img.width}x{img.height} is too large to be worth decoding")
         img.seek(0)
     return np.asarray(img.convert("RGBA"))
 

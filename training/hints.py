@@ -20,6 +20,7 @@ from engine.arrays import line_from_rgba
 from engine.channels import INK_THRESHOLD
 
 DENSITIES: dict[str, float] = {"none": 0.0, "sparse": 0.4, "full": 1.0}
+NEAR_BLACK = 64  # max RGB and chroma below this: an outline of the true image, not a colour area
 
 
 @dataclass(frozen=True)
@@ -115,10 +116,15 @@ def colour_areas(rgb_u8: np.ndarray, lineart_rgba_u8: np.ndarray, min_area: int 
     """Label (H×W int32, 0 = none) every connected area of one colour, lines and tiny areas excluded.
 
     Colours are quantised to 16 levels per channel first, so anti-aliasing and faint noise do not
-    split an area; ink pixels (line plane below the engine's barrier threshold) belong to no area.
+    split an area. Lines belong to no area: the line art's ink (line plane below the engine's
+    barrier threshold) and the true image's own near-black outlines, which an opened line art leaves
+    uncovered in places and no artist would hint.
     """
-    q = ((rgb_u8.astype(np.int32) + 8) // 16).clip(0, 15)
+    x = rgb_u8.astype(np.int32)
+    q = ((x + 8) // 16).clip(0, 15)
     code = (q[..., 0] << 8) | (q[..., 1] << 4) | q[..., 2]
+    hi, lo = x.max(axis=2), x.min(axis=2)
+    code[(hi < NEAR_BLACK) & (hi - lo < NEAR_BLACK)] = -1
     code[line_from_rgba(lineart_rgba_u8) < INK_THRESHOLD] = -1
     labels = label_equal(code, background=-1, connectivity=1).astype(np.int32)
     sizes = np.bincount(labels.ravel())
@@ -152,16 +158,12 @@ def eval_hints(
     edge[1:] |= labels[:-1] != labels[1:]
     edge[:, :-1] |= labels[:, :-1] != labels[:, 1:]
     edge[:, 1:] |= labels[:, :-1] != labels[:, 1:]
-    depth = ndimage.distance_transform_edt(~edge)
-    score = np.minimum(depth, radius + 1.5) + 0.5 * rng.random(labels.shape)
-    flat = labels.ravel()
-    order = np.lexsort((score.ravel(), flat))
-    last = np.flatnonzero(np.r_[flat[order][1:] != flat[order][:-1], True])
-    centre = order[last]  # best-scored pixel per label, labels ascending (0 first)
-    centre_of = dict(zip(flat[centre].tolist(), centre.tolist(), strict=True))
+    depth = ndimage.distance_transform_cdt(~edge, metric="chessboard").astype(np.float32)
+    score = np.minimum(depth, radius + 1) + 0.5 * rng.random(labels.shape, dtype=np.float32)
+    centres = ndimage.maximum_position(score, labels, chosen)
     seeds = np.zeros(labels.shape, np.int32)
-    idx = np.array([centre_of[c] for c in chosen.tolist()])
-    seeds.ravel()[idx] = flat[idx]
+    ys, xs = np.array(centres, np.intp).reshape(-1, 2).T
+    seeds[ys, xs] = labels[ys, xs]
     grown = ndimage.grey_dilation(seeds, footprint=_disk(radius))
     dots = (grown == labels) & (grown > 0)
     out[dots, :3] = rgb_u8[dots]
