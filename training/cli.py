@@ -89,18 +89,26 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from training.evaluate import baseline_methods, evaluate, format_table, inkhue_method
+    from engine import models
+    from training.evaluate import baseline_methods, evaluate, format_table, inkhue_method, write_json
 
     methods = {}
     if not args.no_baselines:
         methods.update(baseline_methods())
-    for model in args.model or ["inkhue-default"]:
-        from engine import models
-
+    for model in [] if args.no_model else args.model or ["inkhue-default"]:
         path = models.resolve(model)
-        methods[f"inkhue:{Path(path).name}"] = inkhue_method(path)
-    results = evaluate(methods, args.corpus, split=args.split, limit=args.limit, seed=args.seed)
+        methods[f"inkhue:{Path(path).name}"] = inkhue_method(path, backend=args.backend)
+    results = evaluate(
+        methods,
+        args.corpus,
+        split=args.split,
+        densities=tuple(args.densities),
+        limit=args.limit or None,
+        seed=args.seed,
+    )
     print(format_table(results))
+    if args.json:
+        write_json(results, args.json)
     return 0
 
 
@@ -180,7 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", default="val")
     e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--densities", nargs="+", default=["none", "sparse", "full"])
+    e.add_argument("--backend", default="onnx", help="onnx (default) or torch")
+    e.add_argument("--json", help="also write the rows to this JSON file")
     e.add_argument("--no-baselines", action="store_true")
+    e.add_argument("--no-model", action="store_true", help="score the baselines alone")
     e.set_defaults(func=_cmd_evaluate)
 
     x = sub.add_parser("export", help="export a draft and a refinement run as an engine model (ONNX)")

@@ -163,11 +163,16 @@ def train(
 
     log_file = open(run_dir / "log.jsonl", "a") if d.main else None  # noqa: SIM115 - closed below
     try:
+        window: dict[str, list[float]] = {}
         for batch in loader(examples, start_step, cfg.steps, d.rank, d.world):
             losses = gan.step(batch)
+            for k, v in losses.items():
+                window.setdefault(k, []).append(v)
             step = gan.step_count
             if step % cfg.log_every == 0 or step == cfg.steps:
-                last = ddp.mean_scalars(d, losses)
+                # the mean since the last log line: single batches are noisy
+                last = ddp.mean_scalars(d, {k: sum(v) / len(v) for k, v in window.items()})
+                window = {}
                 if d.main:
                     if step % cfg.sample_every == 0 or step == cfg.steps:
                         last.update(validate_and_sample())
