@@ -1,7 +1,7 @@
 """Inkhue engine: two-stage line-art colorization.
 
-    from engine import colorize
-    rgb_u8 = colorize(lineart_u8, hints_rgba_u8)
+from engine import colorize
+rgb_u8 = colorize(lineart_u8, hints_rgba_u8)
 """
 
 from __future__ import annotations

@@ -19,9 +19,7 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 def check_size(height: int, width: int, what: str, max_pixels: int) -> None:
     if height < MIN_SIDE or width < MIN_SIDE:
-        raise InputError(
-            f"{what} is {width}x{height} pixels; both sides must be at least {MIN_SIDE} pixels"
-        )
+        raise InputError(f"{what} is {width}x{height} pixels; both sides must be at least {MIN_SIDE} pixels")
     if height * width > max_pixels:
         raise InputError(
             f"{what} is {width}x{height} = {height * width:,} pixels, over the limit of "
@@ -47,9 +45,7 @@ def check_lineart(lineart: object, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.n
             rgba[..., :3] = lineart
             rgba[..., 3] = 255
     else:
-        raise InputError(
-            f"line art must be H×W, H×W×3 or H×W×4 uint8, got shape {tuple(lineart.shape)}"
-        )
+        raise InputError(f"line art must be H×W, H×W×3 or H×W×4 uint8, got shape {tuple(lineart.shape)}")
     check_size(rgba.shape[0], rgba.shape[1], "line art", max_pixels)
     return rgba
 
@@ -64,8 +60,7 @@ def check_hints(hints: object, shape: tuple[int, int]) -> np.ndarray | None:
         raise InputError(f"hints must be uint8, got dtype {hints.dtype}")
     if hints.ndim != 3 or hints.shape[2] != 4:
         raise InputError(
-            f"hints must be H×W×4 uint8 RGBA (alpha marks the hint pixels), "
-            f"got shape {tuple(hints.shape)}"
+            f"hints must be H×W×4 uint8 RGBA (alpha marks the hint pixels), got shape {tuple(hints.shape)}"
         )
     if hints.shape[:2] != shape:
         raise InputError(
@@ -81,11 +76,15 @@ def line_from_rgba(lineart_rgba_u8: np.ndarray) -> np.ndarray:
     Compositing over white handles both cases: opaque dark-on-white keeps its luma, and lines on a
     transparent layer (alpha carries the strokes) become dark where alpha is high.
     """
-    rgb = lineart_rgba_u8[..., :3]
-    alpha = lineart_rgba_u8[..., 3].astype(np.float32) * (1.0 / 255.0)
-    luma = (rgb.astype(np.float32) @ _LUMA) * (1.0 / 255.0)
-    line_hw_f32 = 1.0 - alpha * (1.0 - luma)
-    return line_hw_f32.astype(np.float32, copy=False)
+    h = lineart_rgba_u8.shape[0]
+    line_hw_f32 = np.empty(lineart_rgba_u8.shape[:2], np.float32)
+    step = max(1, (1 << 22) // max(1, lineart_rgba_u8.shape[1]))  # ~4 M pixels of temporaries
+    for y in range(0, h, step):
+        strip = lineart_rgba_u8[y : y + step]
+        alpha = strip[..., 3].astype(np.float32) * (1.0 / 255.0)
+        luma = (strip[..., :3].astype(np.float32) @ _LUMA) * (1.0 / 255.0)
+        line_hw_f32[y : y + step] = 1.0 - alpha * (1.0 - luma)
+    return line_hw_f32
 
 
 def hints_planes(hints_rgba_u8: np.ndarray | None, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -99,4 +98,8 @@ def hints_planes(hints_rgba_u8: np.ndarray | None, shape: tuple[int, int]) -> tu
 
 
 def to_rgb_u8(rgb_hwc_f32: np.ndarray) -> np.ndarray:
-    return np.clip(rgb_hwc_f32 * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """Quantise in place (the float buffer is consumed) so large canvases need no temporaries."""
+    rgb_hwc_f32 *= 255.0
+    rgb_hwc_f32 += 0.5
+    np.clip(rgb_hwc_f32, 0, 255, out=rgb_hwc_f32)
+    return rgb_hwc_f32.astype(np.uint8)

@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from engine.arrays import hints_planes, line_from_rgba
 from engine.errors import InputError, unknown_name
-from engine.resample import box_resize, box_resize_hwc
+from engine.resample import box_resize
 
 # Channel name -> number of planes. Order inside a stage comes from its manifest.
 CHANNELS: dict[str, int] = {
@@ -142,10 +142,14 @@ def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]
 
 def stack(names: tuple[str, ...] | list[str], planes: dict[str, np.ndarray]) -> np.ndarray:
     """Stack the named planes into one C×H×W float32 array, in the manifest's order."""
-    parts = []
+    h, w = planes["line"].shape
+    out = np.empty((channel_count(names), h, w), np.float32)
+    i = 0
     for name in names:
         if name not in planes:
             raise InputError(unknown_name("input channel", name, planes))
         p = planes[name]
-        parts.append(p[None] if p.ndim == 2 else np.moveaxis(p, -1, 0))
-    return np.ascontiguousarray(np.concatenate(parts, 0), dtype=np.float32)
+        n = 1 if p.ndim == 2 else p.shape[2]
+        out[i : i + n] = p[None] if p.ndim == 2 else np.moveaxis(p, -1, 0)
+        i += n
+    return out

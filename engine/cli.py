@@ -43,8 +43,15 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     rgb = col.colorize(lineart, hints, opts)
     write_image(out, rgb)
-    log.info("wrote %s (%dx%d, %.2f s on %s/%s)", out, rgb.shape[1], rgb.shape[0],
-             time.perf_counter() - t0, col.backend.name, col.device)
+    log.info(
+        "wrote %s (%dx%d, %.2f s on %s/%s)",
+        out,
+        rgb.shape[1],
+        rgb.shape[0],
+        time.perf_counter() - t0,
+        col.backend.name,
+        col.device,
+    )
     print(out)
     return 0
 

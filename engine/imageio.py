@@ -12,7 +12,14 @@ from engine.arrays import check_size
 from engine.errors import ImageReadError, InputError
 from engine.schema import DEFAULT_MAX_PIXELS
 
-WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+WRITE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
 
 
 def read_image(path: str | Path, what: str = "image", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:

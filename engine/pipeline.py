@@ -89,11 +89,12 @@ class Colorizer:
         draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes))
 
         # stage 2: refinement at full resolution, tiles cross-faded so seams vanish
-        tile = opts.tile or m.tile
+        divisor = m.stages["refine"].generator.divisor
+        tile = max(divisor, (opts.tile or m.tile) // divisor * divisor)
         overlap = min(m.overlap, tile // 4)
         out_hwc_f32 = np.zeros((*shape, 3), np.float32)
         refine_inputs = m.stages["refine"].inputs
-        for box, weight_hw_f32 in plan(shape, tile, overlap):
+        for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
             planes = channels.crop(prep, box)
             if "draft_rgb" in refine_inputs:
                 from engine.resample import bilinear_crop

@@ -49,9 +49,7 @@ class ColorizeOptions:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise OptionsError(
-                f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
-            )
+            raise OptionsError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
         return cls(**values)
 
     def to_mapping(self) -> dict:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 
-def plan_axis(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
-    """Evenly spaced [start, stop) spans of ``tile`` covering ``length``, overlapping ≥ ``overlap``."""
+def plan_axis(length: int, tile: int, overlap: int, align: int = 1) -> list[tuple[int, int]]:
+    """[start, stop) spans of at most ``tile`` covering ``length``, overlapping ≥ ``overlap``.
+
+    Starts are multiples of ``align`` (the network's divisor): a pixel-unshuffled or strided
+    network is only shift-equivariant by whole cells, so misaligned tiles would disagree.
+    """
     if length <= tile:
         return [(0, length)]
-    n = math.ceil((length - overlap) / (tile - overlap))
-    starts = np.round(np.linspace(0, length - tile, n)).astype(int)
-    return [(int(s), int(s) + tile) for s in starts]
+    step = max(align, (tile - overlap) // align * align)
+    spans, start = [], 0
+    while True:
+        stop = min(start + tile, length)
+        spans.append((start, stop))
+        if stop == length:
+            return spans
+        start += step
 
 
 def axis_weights(spans: list[tuple[int, int]]) -> list[np.ndarray]:
@@ -35,9 +42,9 @@ def axis_weights(spans: list[tuple[int, int]]) -> list[np.ndarray]:
     return weights
 
 
-def plan(shape: tuple[int, int], tile: int, overlap: int):
+def plan(shape: tuple[int, int], tile: int, overlap: int, align: int = 1):
     """Yield ((y0, y1, x0, x1), weight_hw_f32) for every tile of an image of ``shape``."""
-    ys, xs = plan_axis(shape[0], tile, overlap), plan_axis(shape[1], tile, overlap)
+    ys, xs = plan_axis(shape[0], tile, overlap, align), plan_axis(shape[1], tile, overlap, align)
     wy, wx = axis_weights(ys), axis_weights(xs)
     for (y0, y1), wyy in zip(ys, wy):
         for (x0, x1), wxx in zip(xs, wx):

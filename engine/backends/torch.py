@@ -27,7 +27,9 @@ class TorchBackend:
 
         has_cuda = torch.cuda.is_available()
         if device == "cuda" and not has_cuda:
-            raise BackendError("--device cuda was asked for but PyTorch sees no CUDA device; use --device cpu")
+            raise BackendError(
+                "--device cuda was asked for but PyTorch sees no CUDA device; use --device cpu"
+            )
         self.device = "cuda" if device in ("auto", "cuda") and has_cuda else "cpu"
         self._torch = torch
         self.nets = {}

@@ -1,0 +1,150 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.cli import main
+from tests.conftest import lineart_and_hints
+
+
+@pytest.fixture()
+def images(tmp_path):
+    line, hints = lineart_and_hints(120, 90)
+    Image.fromarray(line).save(tmp_path / "line.png")
+    Image.fromarray(hints).save(tmp_path / "hints.png")
+    return tmp_path
+
+
+def run(*args):
+    return main([str(a) for a in args])
+
+
+def test_colorize_writes_output(images, random_model_dir):
+    out = images / "out.webp"
+    assert (
+        run(
+            "colorize",
+            images / "line.png",
+            "--hints",
+            images / "hints.png",
+            "-o",
+            out,
+            "--model",
+            random_model_dir,
+        )
+        == 0
+    )
+    assert Image.open(out).size == (90, 120)
+
+
+@pytest.mark.parametrize("fmt", ["jpg", "tif"])
+def test_reads_other_formats(images, random_model_dir, fmt):
+    Image.open(images / "line.png").convert("RGB").save(images / f"line.{fmt}")
+    out = images / f"out-{fmt}.png"
+    assert run("colorize", images / f"line.{fmt}", "-o", out, "--model", random_model_dir) == 0
+    assert Image.open(out).size == (90, 120)
+
+
+def test_missing_file(images, random_model_dir, caplog):
+    assert run("colorize", images / "nope.png", "--model", random_model_dir) == 2
+    assert "not found" in caplog.text
+
+
+def test_non_image_file(images, random_model_dir, caplog):
+    (images / "notes.png").write_text("not an image")
+    assert run("colorize", images / "notes.png", "--model", random_model_dir) == 2
+    assert "not an image" in caplog.text
+
+
+def test_truncated_image(images, random_model_dir, caplog):
+    data = (images / "line.png").read_bytes()
+    (images / "cut.png").write_bytes(data[: len(data) // 2])
+    assert run("colorize", images / "cut.png", "--model", random_model_dir) == 2
+
+
+def test_one_pixel_image(images, random_model_dir, caplog):
+    Image.new("RGB", (1, 1), "white").save(images / "dot.png")
+    assert run("colorize", images / "dot.png", "--model", random_model_dir) == 2
+    assert "at least" in caplog.text
+
+
+def test_hints_of_other_size(images, random_model_dir, caplog):
+    Image.new("RGBA", (91, 120)).save(images / "h2.png")
+    assert (
+        run("colorize", images / "line.png", "--hints", images / "h2.png", "--model", random_model_dir) == 2
+    )
+    assert "91x120" in caplog.text and "90x120" in caplog.text
+
+
+def test_hints_without_alpha(images, random_model_dir, caplog):
+    Image.new("RGB", (90, 120)).save(images / "h3.jpg")
+    assert (
+        run("colorize", images / "line.png", "--hints", images / "h3.jpg", "--model", random_model_dir) == 2
+    )
+    assert "alpha" in caplog.text
+
+
+def test_image_over_limit(images, random_model_dir, caplog):
+    assert run("colorize", images / "line.png", "--max-pixels", 1000, "--model", random_model_dir) == 2
+    assert "over the limit" in caplog.text
+
+
+def test_tampered_model(images, model_copy_factory, caplog):
+    d = model_copy_factory()
+    (d / "refine.onnx").write_bytes((d / "refine.onnx").read_bytes() + b"x")
+    assert run("colorize", images / "line.png", "--model", d) == 3
+    assert "checksum" in caplog.text
+
+
+def test_explicit_cuda_unavailable(images, random_model_dir, caplog):
+    assert run("colorize", images / "line.png", "--device", "cuda", "--model", random_model_dir) == 4
+    assert "cuda" in caplog.text.lower()
+
+
+def test_models_command_verifies(monkeypatch, random_model_dir, model_copy_factory, capsys):
+    monkeypatch.setenv("INKHUE_MODEL_PATH", str(random_model_dir.parent))
+    assert run("models") == 0
+    assert "inkhue-random" in capsys.readouterr().out
+
+
+def test_no_model_installed_subprocess(images, tmp_path):
+    env = {
+        "INKHUE_MODEL_PATH": str(tmp_path / "empty"),
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "PATH": "/usr/bin:/bin",
+    }
+    from engine import models
+
+    if any(models.BUNDLED_DIR.glob("*/manifest.json")):
+        pytest.skip("a bundled model is installed; the no-model message cannot appear")
+    p = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "colorize", str(images / "line.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert p.returncode == 3
+    assert "no model is installed" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_output_pixels_match_api(images, random_model_dir):
+    from engine import Colorizer
+
+    out = images / "o.png"
+    run(
+        "colorize",
+        images / "line.png",
+        "--hints",
+        images / "hints.png",
+        "-o",
+        out,
+        "--model",
+        random_model_dir,
+    )
+    line, hints = lineart_and_hints(120, 90)
+    expected = Colorizer(random_model_dir).colorize(line, hints)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), expected)
