@@ -7,8 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from _train_fixtures import STANDIN, standin_images
-
+from tests._train_fixtures import STANDIN, standin_images
 from training import config as cfgmod
 from training import ddp
 from training.train import train

@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 
 def test_two_gloo_processes_train_in_step(tmp_path):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), str(HERE), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
     env["OMP_NUM_THREADS"] = "1"
     cmd = [
         sys.executable,
@@ -49,8 +49,7 @@ def test_two_gloo_processes_train_in_step(tmp_path):
     )
 
     # rank 1 trained on other examples than rank 0: one process alone ends elsewhere
-    sys.path.insert(0, str(HERE))
-    from _ddp_worker import run as run_single
+    from tests._ddp_worker import run as run_single
 
     single = run_single(tmp_path / "single")
     assert single["g_param_sum"] != pytest.approx(r0["g_param_sum"], rel=1e-9)

@@ -11,10 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from _train_fixtures import STANDIN, standin_hints, standin_images, standin_lines  # noqa: E402
-
 from engine.errors import ModelError  # noqa: E402
 from engine.modelspec import load_manifest  # noqa: E402
+from tests._train_fixtures import STANDIN, standin_hints, standin_images, standin_lines  # noqa: E402
 from training import config as cfgmod  # noqa: E402
 from training.train import train  # noqa: E402
 
@@ -47,7 +46,7 @@ def test_export_runs_to_a_verified_model_where_onnx_matches_torch(tmp_path):
     assert m.name == "t"
     assert m.stages["draft"].inputs == cfgmod.draft_inputs(True)
     assert m.stages["refine"].inputs == cfgmod.refine_inputs(True)
-    assert m.stages["draft"].generator.base_rgb == 5 and m.stages["refine"].generator.base_rgb == 9
+    assert m.stages["draft"].generator.base_rgb == 9 and m.stages["refine"].generator.base_rgb == 9
     raw = json.loads((out / "manifest.json").read_text())
     assert len(raw["stages"]["draft"]["onnx_sha256"]) == 64
 

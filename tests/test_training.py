@@ -11,9 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from _train_fixtures import STANDIN, standin_images  # noqa: E402
-
 from engine.modelspec import GeneratorConfig  # noqa: E402
+from tests._train_fixtures import STANDIN, standin_images  # noqa: E402
 from training import checkpoint  # noqa: E402
 from training import config as cfgmod  # noqa: E402
 from training.batch import Examples, Synth, collate, draft_examples, fixed_batch, refine_examples  # noqa: E402
@@ -57,12 +56,44 @@ def test_config_errors_name_the_problem(tmp_path):
         replace(cfgmod.default_config("draft"), inputs=("line",))
 
 
-def test_fill_configs_refine_their_base():
-    d = cfgmod.draft_generator(True)
-    assert d.in_channels == 9 and (d.base_rgb, d.base_mask) == (5, 8)
-    assert cfgmod.draft_generator(False).base_rgb == -1
+def test_stage_configs_refine_their_base():
+    d = cfgmod.draft_generator(True)  # line 1, hints 3+1, fill 3+1, spread 3+1
+    assert d.in_channels == 13 and (d.base_rgb, d.base_mask) == (9, -1)
+    f = cfgmod.draft_generator(True, spread=False)
+    assert f.in_channels == 9 and (f.base_rgb, f.base_mask, f.base_fallback) == (5, 8, 1.0)
+    assert cfgmod.draft_generator(False, spread=True).base_rgb == 5
+    assert cfgmod.draft_generator(False, spread=False).base_rgb == -1
     r = cfgmod.refine_generator(True)
     assert r.in_channels == 12 and r.base_rgb == 9 and r.base_mask == -1
+    assert "spread_rgb" not in cfgmod.refine_inputs(True)
+
+
+def test_spread_stays_inside_lines_leaks_through_gaps_and_fades():
+    from engine.channels import spread
+
+    line = np.ones((40, 80), np.float32)
+    line[:, 39:41] = 0.0  # a wall down the middle
+    rgb = np.zeros((40, 80, 3), np.float32)
+    mask = np.zeros((40, 80), np.float32)
+    rgb[20, 10] = (1.0, 0.0, 0.0)
+    mask[20, 10] = 1.0
+    out, fade = spread(line, rgb, mask)
+    assert fade[20, 10] == pytest.approx(1.0)
+    f = fade[20, 5]
+    assert np.allclose(out[20, 5], f * np.array([1, 0, 0]) + (1 - f))  # red, faded towards white
+    assert fade[20, 60] < 1e-3  # behind the closed wall: white
+    assert fade[20, 12] > fade[20, 30]  # fades with distance: 20 px of paper of a 0.3 × 80 px scale
+    assert fade[20, 30] == pytest.approx(np.exp(-20 / (0.3 * 80)), rel=1e-4)
+    line[5:8, 39:41] = 1.0  # a gap in the wall: colour gets through, further faded
+    out2, fade2 = spread(line, rgb, mask)
+    assert 0.01 < fade2[20, 60] < fade2[20, 30]
+    assert out2[20, 60, 0] == pytest.approx(1.0) and out2[20, 60, 1] < 1.0  # reddish
+    rgb[20, 70] = (0.0, 0.0, 1.0)  # a second hint beyond the wall wins there
+    mask[20, 70] = 1.0
+    out3, _ = spread(line, rgb, mask)
+    assert out3[20, 60, 2] == pytest.approx(1.0) and out3[20, 60, 0] < 1.0
+    none_rgb, none_fade = spread(line, rgb, np.zeros_like(mask))
+    assert np.all(none_rgb == 1.0) and np.all(none_fade == 0.0)
 
 
 # ---- generator residual base ------------------------------------------------------------------
@@ -133,7 +164,8 @@ def test_refine_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
     from training.export import export_model
 
     torch.manual_seed(0)
-    dcfg, rcfg = cfgmod.draft_generator(True, (8, 16)), cfgmod.refine_generator(True, (8, 16))
+    dcfg = cfgmod.draft_generator(True, widths=(8, 16))
+    rcfg = cfgmod.refine_generator(True, widths=(8, 16))
     nets = {"draft": UNetGenerator(dcfg).eval(), "refine": UNetGenerator(rcfg).eval()}
     for p in nets["draft"].head.parameters():  # a draft that is not just its base
         torch.nn.init.normal_(p, std=0.5)

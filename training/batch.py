@@ -134,6 +134,14 @@ def synthesize(
     return rgb_u8, channels.prepare(lineart_rgba_u8, hints_rgba_u8)
 
 
+def working_planes(prep: channels.Prepared, small_hw: tuple[int, int], inputs: tuple[str, ...]) -> dict:
+    """The draft's planes as the engine's pipeline builds them (spread added when asked for)."""
+    planes = channels.downsample(prep, small_hw)
+    if any(c in channels.WORKING_ONLY for c in inputs):
+        channels.add_spread(planes)
+    return planes
+
+
 @dataclass(frozen=True)
 class DraftSource:
     """One synthesised example at the draft's working resolution, ready to be cropped."""
@@ -157,7 +165,7 @@ def draft_source(rgb_u8: np.ndarray, rng: np.random.Generator, cfg: TrainConfig,
     rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints)
     size = int(rng.integers(d.working_min, d.working_max + 1))
     small_hw = working_shape(prep.shape, size)
-    x_chw = channels.stack(cfg.inputs, channels.downsample(prep, small_hw))
+    x_chw = channels.stack(cfg.inputs, working_planes(prep, small_hw, cfg.inputs))
     return DraftSource(x_chw, box_resize_hwc(rgb_u8.astype(np.float32) / 255.0, small_hw))
 
 
@@ -187,7 +195,7 @@ def refine_source(
         ratio = 1.0
     size = max(64, min(d.working_max, round(max(shape) / ratio)))
     small_hw = working_shape(shape, size)
-    draft_hwc = draft_fn(channels.stack(draft_in, channels.downsample(prep, small_hw)))
+    draft_hwc = draft_fn(channels.stack(draft_in, working_planes(prep, small_hw, draft_in)))
     return RefineSource(rgb_u8, prep, draft_hwc)
 
 

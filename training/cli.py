@@ -43,7 +43,7 @@ def _train_config(args: argparse.Namespace):
         if args.stage == "refine" and not args.draft:
             raise ValueError("--stage refine needs --draft (a draft run folder or checkpoint)")
         extra = {"draft_checkpoint": args.draft} if args.stage == "refine" else {}
-        cfg = cfgmod.default_config(args.stage, fill=not args.no_fill, **extra)
+        cfg = cfgmod.default_config(args.stage, fill=not args.no_fill, spread=not args.no_spread, **extra)
     data = cfg.data
     if args.corpus:
         data = replace(data, corpus_dir=args.corpus)
@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--run", help="run folder (default runs/STAGE)")
     t.add_argument("--draft", help="refinement: the half-trained draft run folder or checkpoint")
     t.add_argument("--no-fill", action="store_true", help="without the flood-fill input channels")
+    t.add_argument("--no-spread", action="store_true", help="draft without the spread-hints channels")
     t.add_argument("--corpus", help=f"corpus folder (default {DEFAULT_CORPUS})")
     t.add_argument("--steps", type=int)
     t.add_argument("--minutes", type=float, help="stop after this much wall time (resumable)")
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("config", help="print a stage's default config as TOML")
     g.add_argument("--stage", choices=["draft", "refine"], required=True)
     g.add_argument("--no-fill", action="store_true")
+    g.add_argument("--no-spread", action="store_true")
     g.set_defaults(func=_cmd_config)
 
     e = sub.add_parser("evaluate", help="score models and the classical baselines on the validation split")

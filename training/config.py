@@ -22,6 +22,7 @@ from engine.modelspec import GeneratorConfig
 
 STAGES = ("draft", "refine")
 FILL_CHANNELS = ("fill_rgb", "fill_mask")
+SPREAD_CHANNELS = ("spread_rgb", "spread_mask")
 BASE_INPUTS = ("line", "hint_rgb", "hint_mask")
 
 
@@ -65,7 +66,7 @@ class DiscriminatorConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     stage: str = "draft"
-    inputs: tuple[str, ...] = (*BASE_INPUTS, *FILL_CHANNELS)
+    inputs: tuple[str, ...] = (*BASE_INPUTS, *FILL_CHANNELS, *SPREAD_CHANNELS)
     generator: GeneratorConfig = field(default_factory=lambda: draft_generator(True))
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -111,25 +112,29 @@ def plane_offset(inputs: tuple[str, ...], name: str) -> int:
     return channel_count(inputs[: inputs.index(name)])
 
 
-def draft_inputs(fill: bool) -> tuple[str, ...]:
-    return (*BASE_INPUTS, *FILL_CHANNELS) if fill else BASE_INPUTS
+def draft_inputs(fill: bool, spread: bool = True) -> tuple[str, ...]:
+    return (*BASE_INPUTS, *(FILL_CHANNELS if fill else ()), *(SPREAD_CHANNELS if spread else ()))
 
 
 def refine_inputs(fill: bool) -> tuple[str, ...]:
-    return (*draft_inputs(fill), "draft_rgb")
+    # the spread is a working-resolution channel: the refinement sees it through the draft
+    return (*draft_inputs(fill, spread=False), "draft_rgb")
 
 
-def draft_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128, 256), unshuffle: int = 4):
-    """Draft U-Net; with the fill channels it refines the flood fill (residual base)."""
-    inputs = draft_inputs(fill)
-    return GeneratorConfig(
-        channel_count(inputs),
-        widths=widths,
-        unshuffle=unshuffle,
-        base_rgb=plane_offset(inputs, "fill_rgb"),
-        base_mask=plane_offset(inputs, "fill_mask"),
-        base_fallback=1.0,  # unhinted regions start white, as the flood fill leaves them
-    )
+def draft_generator(
+    fill: bool, spread: bool = True, widths: tuple[int, ...] = (32, 64, 128, 256), unshuffle: int = 4
+) -> GeneratorConfig:
+    """Draft U-Net refining a residual base: the spread hints, else the flood fill, else nothing."""
+    inputs = draft_inputs(fill, spread)
+    if spread:
+        base = {"base_rgb": plane_offset(inputs, "spread_rgb")}
+    elif fill:
+        # unhinted regions start white, as the flood fill leaves them
+        base = {"base_rgb": plane_offset(inputs, "fill_rgb"), "base_mask": plane_offset(inputs, "fill_mask")}
+        base["base_fallback"] = 1.0
+    else:
+        base = {}
+    return GeneratorConfig(channel_count(inputs), widths=widths, unshuffle=unshuffle, **base)
 
 
 def refine_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128), unshuffle: int = 4):
@@ -140,12 +145,12 @@ def refine_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128), unshuf
     )
 
 
-def default_config(stage: str, fill: bool = True, **overrides: object) -> TrainConfig:
+def default_config(stage: str, fill: bool = True, spread: bool = True, **overrides: object) -> TrainConfig:
     if stage == "draft":
         base = TrainConfig(
             stage="draft",
-            inputs=draft_inputs(fill),
-            generator=draft_generator(fill),
+            inputs=draft_inputs(fill, spread),
+            generator=draft_generator(fill, spread),
             data=DataConfig(crop=128, crops_per_image=4, reuse=2, pool=32),
         )
     elif stage == "refine":
