@@ -72,11 +72,11 @@ class ArrayImages:
 class CorpusImages:
     """One split of a corpus built by ``training.corpus`` (manifest.csv + images/)."""
 
-    def __init__(self, corpus_dir: str, split: str) -> None:
+    def __init__(self, corpus_dir: str, split: str, exclude_sources: tuple[str, ...] = ()) -> None:
         from training.corpus import load_manifest
 
         self.corpus_dir = corpus_dir
-        self.rows = list(load_manifest(corpus_dir, split))
+        self.rows = [r for r in load_manifest(corpus_dir, split) if r["source"] not in exclude_sources]
         if not self.rows:
             raise ValueError(
                 f"corpus {corpus_dir} has no {split!r} images; build it with 'inkhue-train corpus'"

@@ -51,6 +51,8 @@ def _train_config(args: argparse.Namespace):
         data = replace(data, crop=args.crop)
     if args.workers is not None:
         data = replace(data, workers=args.workers)
+    if args.exclude_source:
+        data = replace(data, exclude_sources=tuple(args.exclude_source))
     over = {"data": data}
     for name in ("steps", "batch", "seed", "threads"):
         value = getattr(args, name)
@@ -60,6 +62,8 @@ def _train_config(args: argparse.Namespace):
         over["max_minutes"] = args.minutes
     if args.draft:
         over["draft_checkpoint"] = args.draft
+    if args.init:
+        over["init_weights"] = args.init
     return replace(cfg, **over)
 
 
@@ -163,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-fill", action="store_true", help="without the flood-fill input channels")
     t.add_argument("--no-spread", action="store_true", help="draft without the spread-hints channels")
     t.add_argument("--corpus", help=f"corpus folder (default {DEFAULT_CORPUS})")
+    t.add_argument("--exclude-source", action="append", help="leave this corpus source out (repeatable)")
+    t.add_argument("--init", help="start the generator from these weights (model .safetensors or checkpoint)")
     t.add_argument("--steps", type=int)
     t.add_argument("--minutes", type=float, help="stop after this much wall time (resumable)")
     t.add_argument("--batch", type=int, help="per process")

@@ -29,6 +29,7 @@ BASE_INPUTS = ("line", "hint_rgb", "hint_mask")
 @dataclass(frozen=True)
 class DataConfig:
     corpus_dir: str = "data/corpus"
+    exclude_sources: tuple[str, ...] = ()  # corpus sources left out (e.g. kept unseen for a fine-tune test)
     crop: int = 256  # side of the square training crop, at the stage's resolution
     # the draft's working size (longest side) is drawn in [working_min, working_max] per example,
     # like the engine's downscale of images of different sizes to at most 512

@@ -75,9 +75,18 @@ def _draft_loader(cfg: TrainConfig):
 
 
 def _init_weights(gan: Gan, path: str) -> None:
+    """Generator weights from a model's ``<stage>.safetensors`` or from a training checkpoint."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
 
-    gan.G.load_state_dict(load_file(path, device="cpu"))
+    with safe_open(path, framework="pt", device="cpu") as f:
+        is_checkpoint = (f.metadata() or {}).get("format") == checkpoint.FORMAT
+    if is_checkpoint:
+        net, _ = checkpoint.load_generator(path)
+        state = net.state_dict()
+    else:
+        state = load_file(path, device="cpu")
+    gan.G.load_state_dict(state)
     log.info("generator initialised from %s", path)
 
 
@@ -118,13 +127,13 @@ def train(
         _init_weights(gan, cfg.init_weights)
 
     draft_loader = _draft_loader(cfg)
-    train_src = source or CorpusImages(cfg.data.corpus_dir, "train")
+    train_src = source or CorpusImages(cfg.data.corpus_dir, "train", cfg.data.exclude_sources)
     examples = Examples(cfg, train_src, synth, draft_loader)
     val_batch = None
     writer = None
     if d.main:
         val_cfg = replace(cfg, data=replace(cfg.data, crops_per_image=1))
-        val_src = val_source or CorpusImages(cfg.data.corpus_dir, "val")
+        val_src = val_source or CorpusImages(cfg.data.corpus_dir, "val", cfg.data.exclude_sources)
         val_batch = fixed_batch(Examples(val_cfg, val_src, synth, draft_loader, salt=1), cfg.val_images)
         from torch.utils.tensorboard import SummaryWriter
 
