@@ -5,6 +5,8 @@ Imported only by the torch backend and by training: it needs torch.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -28,16 +30,23 @@ class ConvBlock(nn.Sequential):
         )
 
 
+BASE_EPS = 1e-3  # keeps logit(base) finite for pure black and white bases
+HEAD_INIT_SCALE = 0.05  # residual head's initial weights relative to the default init
+
+
 class UNetGenerator(nn.Module):
     """Pixel-unshuffle → U-Net (strided-conv down, nearest-up + conv) → pixel-shuffle → sigmoid.
 
     Input N×C×H×W float in 0..1 with H, W multiples of ``cfg.divisor``; output N×3×H×W in 0..1.
     The unshuffle lets the refinement stage work at full resolution for the cost of a smaller
-    grid while the line plane still reaches the network pixel-exactly.
+    grid while the line plane still reaches the network pixel-exactly. With a residual base
+    (``cfg.base_rgb``) the head's output is added to the base's logit and starts at zero, so
+    training begins from the base (flood fill, or the draft) instead of from gray.
     """
 
     def __init__(self, cfg: GeneratorConfig) -> None:
         super().__init__()
+        cfg.check()
         self.cfg = cfg
         u, w, nrm = cfg.unshuffle, cfg.widths, cfg.norm
         self.unshuffle = nn.PixelUnshuffle(u) if u > 1 else nn.Identity()
@@ -53,6 +62,23 @@ class UNetGenerator(nn.Module):
         self.merge = nn.ModuleList(ConvBlock(2 * w[i - 1], w[i - 1], nrm) for i in range(len(w) - 1, 0, -1))
         self.head = nn.Conv2d(w[0], cfg.out_channels * u * u, 1)
         self.shuffle = nn.PixelShuffle(u) if u > 1 else nn.Identity()
+        if cfg.base_rgb >= 0:
+            # near-zero rather than zero: the untrained net returns (almost) its base, and every
+            # layer still receives gradient from the first step
+            with torch.no_grad():
+                self.head.weight.mul_(HEAD_INIT_SCALE)
+            nn.init.zeros_(self.head.bias)
+
+    def base_logit(self, x: torch.Tensor) -> torch.Tensor:
+        i = self.cfg.base_rgb
+        b = x[:, i : i + 3].clamp(BASE_EPS, 1.0 - BASE_EPS)
+        logit = torch.log(b) - torch.log1p(-b)
+        if self.cfg.base_mask >= 0:
+            m = self.cfg.base_mask
+            mask = x[:, m : m + 1]
+            fb = min(max(self.cfg.base_fallback, BASE_EPS), 1.0 - BASE_EPS)
+            logit = logit * mask + (1.0 - mask) * math.log(fb / (1.0 - fb))
+        return logit
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.stem(self.unshuffle(x))
@@ -61,9 +87,12 @@ class UNetGenerator(nn.Module):
             h = down(h)
             skips.append(h)
         skips.pop()
-        for up, merge in zip(self.up, self.merge):
+        for up, merge in zip(self.up, self.merge, strict=True):
             h = merge(torch.cat([up(h), skips.pop()], 1))
-        return torch.sigmoid(self.shuffle(self.head(h)))
+        y = self.shuffle(self.head(h))
+        if self.cfg.base_rgb >= 0:
+            y = y + self.base_logit(x)
+        return torch.sigmoid(y)
 
 
 def build_generator(cfg: GeneratorConfig) -> UNetGenerator:

@@ -32,6 +32,14 @@ class GeneratorConfig:
     widths: tuple[int, ...] = (32, 64, 128)
     unshuffle: int = 1  # pixel-unshuffle factor: the net runs at 1/unshuffle resolution
     norm: str = "batch"  # "batch" | "none"; never per-instance statistics (tiles must agree)
+    # Residual base: the output refines three input planes starting at index ``base_rgb``
+    # (sigmoid(logit(base) + net)), so an untrained net already returns its base (e.g. the
+    # flood fill or the upsampled draft). ``base_mask`` is a plane that gates the base: where it
+    # is 0 the base is ``base_fallback`` instead (e.g. white paper where no hint reached a region,
+    # as a flood fill leaves it). -1 switches either off.
+    base_rgb: int = -1
+    base_mask: int = -1
+    base_fallback: float = 0.5
 
     @property
     def divisor(self) -> int:
@@ -42,7 +50,19 @@ class GeneratorConfig:
     def from_dict(cls, d: dict) -> GeneratorConfig:
         d = dict(d)
         d["widths"] = tuple(d.get("widths", cls.widths))
-        return cls(**d)
+        cfg = cls(**d)
+        cfg.check()
+        return cfg
+
+    def check(self) -> None:
+        if self.base_rgb >= 0 and self.base_rgb + 3 > self.in_channels:
+            raise ValueError(f"base_rgb {self.base_rgb} needs 3 planes inside {self.in_channels} inputs")
+        if self.base_mask >= self.in_channels:
+            raise ValueError(f"base_mask {self.base_mask} is outside {self.in_channels} inputs")
+        if not 0.0 <= self.base_fallback <= 1.0:
+            raise ValueError(f"base_fallback {self.base_fallback} is outside 0..1")
+        if self.base_rgb >= 0 and self.out_channels != 3:
+            raise ValueError("a residual base needs out_channels 3")
 
 
 @dataclass(frozen=True)

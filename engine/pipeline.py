@@ -86,6 +86,8 @@ class Colorizer:
         # stage 1: draft at the working resolution
         small_hw = working_shape(shape, opts.working_size or m.working_size)
         planes = channels.downsample(prep, small_hw)
+        if any(c in channels.WORKING_ONLY for c in m.stages["draft"].inputs):
+            channels.add_spread(planes)
         draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes))
 
         # stage 2: refinement at full resolution, tiles cross-faded so seams vanish

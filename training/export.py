@@ -115,3 +115,28 @@ def random_model(
                 m.running_var.uniform_(0.5, 1.5)
     inputs = {"draft": DRAFT_INPUTS, "refine": REFINE_INPUTS}
     return export_model(nets, inputs, out_dir, fields.pop("name", "inkhue-random"), "0.0.0", **fields)
+
+
+def export_runs(
+    draft: Path | str,
+    refine: Path | str,
+    out_dir: Path | str,
+    name: str,
+    version: str,
+    **fields: object,
+) -> Path:
+    """Export the generators of two training runs (checkpoint files or run folders) as one model."""
+    from training.checkpoint import load_generator
+
+    g_draft, cfg_draft = load_generator(draft)
+    g_refine, cfg_refine = load_generator(refine)
+    if cfg_draft.stage != "draft" or cfg_refine.stage != "refine":
+        raise ModelError(
+            f"expected a draft and a refinement run, got {cfg_draft.stage!r} and {cfg_refine.stage!r}"
+        )
+    missing = [c for c in cfg_draft.inputs if c not in cfg_refine.inputs]
+    if missing:
+        log.warning("the refinement stage does not see the draft's inputs %s", missing)
+    nets = {"draft": g_draft, "refine": g_refine}
+    inputs = {"draft": cfg_draft.inputs, "refine": cfg_refine.inputs}
+    return export_model(nets, inputs, Path(out_dir), name, version, **fields)

@@ -1,0 +1,251 @@
+"""The ``inkhue-train`` command line: corpus, train, evaluate, export, finetune, config.
+
+Multi-GPU: ``torchrun --nproc-per-node N -m training.cli train ...`` (each rank trains on its own
+slice of every step's examples; rank 0 logs and writes checkpoints).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+log = logging.getLogger("inkhue-train")
+
+DEFAULT_CORPUS = "data/corpus"
+
+
+def _cmd_corpus(args: argparse.Namespace) -> int:
+    from training.corpus import build_corpus, load_manifest, summary
+
+    kwargs = {"max_side": args.max_side, "seed": args.seed, "cache_dir": args.cache, "val_fraction": args.val}
+    if args.sources:
+        kwargs["sources"] = tuple(args.sources)
+    if args.limit:
+        kwargs["limit"] = args.limit
+    out = build_corpus(args.out, extra_dirs=tuple(args.folder or ()), **kwargs)
+    for source, counts in sorted(summary(load_manifest(out, None)).items()):
+        print(f"{source:28s} train {counts['train']:6d}  val {counts['val']:5d}")
+    print(out)
+    return 0
+
+
+def _train_config(args: argparse.Namespace):
+    from training import config as cfgmod
+
+    if args.config:
+        cfg = cfgmod.load(args.config)
+        if cfg.stage != args.stage:
+            raise ValueError(f"{args.config} is a {cfg.stage!r} config, not {args.stage!r}")
+    else:
+        if args.stage == "refine" and not args.draft:
+            raise ValueError("--stage refine needs --draft (a draft run folder or checkpoint)")
+        extra = {"draft_checkpoint": args.draft} if args.stage == "refine" else {}
+        cfg = cfgmod.default_config(args.stage, fill=not args.no_fill, spread=not args.no_spread, **extra)
+    data = cfg.data
+    if args.corpus:
+        data = replace(data, corpus_dir=args.corpus)
+    if args.crop:
+        data = replace(data, crop=args.crop)
+    if args.workers is not None:
+        data = replace(data, workers=args.workers)
+    if args.exclude_source:
+        data = replace(data, exclude_sources=tuple(args.exclude_source))
+    over = {"data": data}
+    for name in ("steps", "batch", "seed", "threads"):
+        value = getattr(args, name)
+        if value is not None:
+            over[name] = value
+    if args.minutes is not None:
+        over["max_minutes"] = args.minutes
+    if args.draft:
+        over["draft_checkpoint"] = args.draft
+    if args.init:
+        over["init_weights"] = args.init
+    return replace(cfg, **over)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from training import config as cfgmod
+    from training.train import train
+
+    cfg = _train_config(args)
+    run = Path(args.run or f"runs/{cfg.stage}")
+    if args.dry_run:
+        print(cfgmod.dumps(cfg), end="")
+        return 0
+    summary = train(cfg, run, resume=not args.no_resume)
+    log.info("%s", summary)
+    print(run)
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from training import config as cfgmod
+
+    draft = "runs/draft" if args.stage == "refine" else ""
+    print(
+        cfgmod.dumps(cfgmod.default_config(args.stage, fill=not args.no_fill, draft_checkpoint=draft)), end=""
+    )
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from engine import models
+    from training.evaluate import baseline_methods, evaluate, format_table, inkhue_method, write_json
+
+    methods = {}
+    if not args.no_baselines:
+        methods.update(baseline_methods())
+    for model in [] if args.no_model else args.model or ["inkhue-default"]:
+        path = models.resolve(model)
+        methods[f"inkhue:{Path(path).name}"] = inkhue_method(path, backend=args.backend)
+    results = evaluate(
+        methods,
+        args.corpus,
+        split=args.split,
+        densities=tuple(args.densities),
+        limit=args.limit or None,
+        seed=args.seed,
+    )
+    print(format_table(results))
+    if args.json:
+        write_json(results, args.json)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from training.export import export_runs
+
+    out = export_runs(
+        args.draft, args.refine, Path(args.out), args.name, args.version, description=args.description
+    )
+    print(out)
+    return 0
+
+
+def _cmd_finetune(args: argparse.Namespace) -> int:
+    from training.finetune import FinetuneConfig, finetune
+
+    cfg = FinetuneConfig(
+        minutes=args.minutes,
+        holdout=args.holdout,
+        seed=args.seed,
+        threads=args.threads or 0,
+    )
+    report = finetune(args.images, args.model, args.out, args.name, cfg, work_dir=args.work)
+    print(report.table())
+    print(report.out_dir)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="inkhue-train", description="Build data, train, evaluate and export Inkhue models."
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("corpus", help="build the training corpus from offline packages and folders")
+    c.add_argument("--out", default=DEFAULT_CORPUS)
+    c.add_argument("--sources", nargs="*", help="package sources (default: all known)")
+    c.add_argument("--folder", action="append", help="also take the images of this folder (repeatable)")
+    c.add_argument("--cache", default="data/cache", help="where downloaded packages are kept")
+    c.add_argument("--max-side", type=int, default=512)
+    c.add_argument("--limit", type=int, default=0, help="at most this many files per source (0: all)")
+    c.add_argument("--val", type=float, default=0.07, help="validation fraction")
+    c.add_argument("--seed", type=int, default=0)
+    c.set_defaults(func=_cmd_corpus)
+
+    t = sub.add_parser("train", help="train one stage (resumes the run folder's newest checkpoint)")
+    t.add_argument("--stage", choices=["draft", "refine"], required=True)
+    t.add_argument("--config", help="TOML config (default: the stage's defaults; see 'inkhue-train config')")
+    t.add_argument("--run", help="run folder (default runs/STAGE)")
+    t.add_argument("--draft", help="refinement: the half-trained draft run folder or checkpoint")
+    t.add_argument("--no-fill", action="store_true", help="without the flood-fill input channels")
+    t.add_argument("--no-spread", action="store_true", help="draft without the spread-hints channels")
+    t.add_argument("--corpus", help=f"corpus folder (default {DEFAULT_CORPUS})")
+    t.add_argument("--exclude-source", action="append", help="leave this corpus source out (repeatable)")
+    t.add_argument("--init", help="start the generator from these weights (model .safetensors or checkpoint)")
+    t.add_argument("--steps", type=int)
+    t.add_argument("--minutes", type=float, help="stop after this much wall time (resumable)")
+    t.add_argument("--batch", type=int, help="per process")
+    t.add_argument("--crop", type=int)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--threads", type=int, help="torch threads per process")
+    t.add_argument("--workers", type=int, help="data loader worker processes")
+    t.add_argument(
+        "--no-resume", action="store_true", help="start over even if the run folder has checkpoints"
+    )
+    t.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    t.set_defaults(func=_cmd_train)
+
+    g = sub.add_parser("config", help="print a stage's default config as TOML")
+    g.add_argument("--stage", choices=["draft", "refine"], required=True)
+    g.add_argument("--no-fill", action="store_true")
+    g.add_argument("--no-spread", action="store_true")
+    g.set_defaults(func=_cmd_config)
+
+    e = sub.add_parser("evaluate", help="score models and the classical baselines on the validation split")
+    e.add_argument(
+        "--model", action="append", help="model name or folder (repeatable; default inkhue-default)"
+    )
+    e.add_argument("--corpus", default=DEFAULT_CORPUS)
+    e.add_argument("--split", default="val")
+    e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--densities", nargs="+", default=["none", "sparse", "full"])
+    e.add_argument("--backend", default="onnx", help="onnx (default) or torch")
+    e.add_argument("--json", help="also write the rows to this JSON file")
+    e.add_argument("--no-baselines", action="store_true")
+    e.add_argument("--no-model", action="store_true", help="score the baselines alone")
+    e.set_defaults(func=_cmd_evaluate)
+
+    x = sub.add_parser("export", help="export a draft and a refinement run as an engine model (ONNX)")
+    x.add_argument("--draft", required=True, help="draft run folder or checkpoint")
+    x.add_argument("--refine", required=True, help="refinement run folder or checkpoint")
+    x.add_argument("--out", required=True, help="model folder to write")
+    x.add_argument("--name", default="inkhue-default")
+    x.add_argument("--version", default="1.0.0")
+    x.add_argument("--description", default="")
+    x.set_defaults(func=_cmd_export)
+
+    f = sub.add_parser("finetune", help="adapt a model to your own images (CPU friendly)")
+    f.add_argument("--images", required=True, help="folder of your coloured artwork")
+    f.add_argument("--model", default=None, help="model to start from (default inkhue-default)")
+    f.add_argument("--out", default=None, help="model folder to write (default: your models folder / NAME)")
+    f.add_argument("--name", default="inkhue-finetuned")
+    f.add_argument("--minutes", type=float, default=25.0, help="training wall time, both stages together")
+    f.add_argument("--holdout", type=float, default=0.2, help="share of your images kept aside to measure")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--threads", type=int, default=0)
+    f.add_argument("--work", default=None, help="folder for the runs (default: a temporary folder)")
+    f.set_defaults(func=_cmd_finetune)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engine.errors import InkhueError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="inkhue-train: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except InkhueError as e:
+        log.error("%s", e)
+        return 3
+    except (ValueError, FileNotFoundError) as e:
+        log.error("%s", e)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Conditional GAN for one stage: the engine's U-Net generator, a PatchGAN discriminator, losses.
+
+``Gan.step(batch) -> dict of losses`` is one optimisation step of both networks:
+L1 + λ·adversarial for G (non-saturating), binary cross-entropy with label-flip noise for D.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.generator import UNetGenerator
+from training.config import DiscriminatorConfig, TrainConfig, plane_offset
+
+
+class PatchDiscriminator(nn.Module):
+    """pix2pix-style PatchGAN: real/fake logits per overlapping patch, conditioned on the inputs."""
+
+    def __init__(self, cond_channels: int, cfg: DiscriminatorConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = cond_channels + 3
+        for i, w in enumerate(cfg.widths):
+            layers.append(nn.Conv2d(cin, w, 4, stride=2, padding=1, bias=i == 0))
+            if i > 0:
+                layers.append(nn.BatchNorm2d(w))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            cin = w
+        layers.append(nn.Conv2d(cin, 1, 4, stride=1, padding=1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, cond: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([cond, rgb], 1))
+
+
+def masked_l1(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error over the valid (unpadded) pixels."""
+    total = valid.sum() * pred.shape[1]
+    return ((pred - target).abs() * valid).sum() / total.clamp_min(1.0)
+
+
+def _set_requires_grad(net: nn.Module, flag: bool) -> None:
+    for p in net.parameters():
+        p.requires_grad_(flag)
+
+
+class Gan:
+    """Both networks of one stage and their optimisers.
+
+    ``wrap`` turns a module into what runs the forward pass (``DistributedDataParallel`` under
+    torchrun, identity otherwise); ``G`` and ``D`` stay the plain modules for saving.
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        wrap: Callable[[nn.Module], nn.Module] | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self.G = UNetGenerator(cfg.generator).to(self.device)
+        self.D = PatchDiscriminator(cfg.generator.in_channels, cfg.discriminator).to(self.device)
+        wrap = wrap or (lambda m: m)
+        self.g, self.d = wrap(self.G), wrap(self.D)
+        o = cfg.optim
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr, betas=(o.beta1, o.beta2))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr, betas=(o.beta1, o.beta2))
+        self.line = plane_offset(cfg.inputs, "line")
+        self.step_count = 0  # optimisation steps taken (also the checkpoint's step)
+        self.rank = 0
+
+    def shown(self, x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+        """What the artist sees: the engine multiplies the line art onto the colours."""
+        if self.cfg.optim.compose_lines:
+            return rgb * x[:, self.line : self.line + 1]
+        return rgb
+
+    def _flip_noise(self, n: int) -> torch.Tensor:
+        # seeded by the step, so a resumed run draws the same flips without saved RNG state
+        gen = torch.Generator().manual_seed(self.cfg.seed * 1_000_003 + self.step_count * 64 + self.rank)
+        return (torch.rand(2, n, 1, 1, 1, generator=gen) < self.cfg.optim.label_flip).float().to(self.device)
+
+    def step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        self.G.train()
+        self.D.train()
+        x = batch["x"].to(self.device)
+        y = batch["y"].to(self.device)
+        valid = batch["valid"].to(self.device)
+        n = x.shape[0]
+        o = self.cfg.optim
+
+        fake = self.shown(x, self.g(x))
+
+        # discriminator: real and fake in one pass (one DDP forward per backward)
+        _set_requires_grad(self.D, True)
+        logits = self.d(torch.cat([x, x]), torch.cat([y, fake.detach()]))
+        real_logits, fake_logits = logits[:n], logits[n:]
+        flip = self._flip_noise(n)
+        t_real = (1.0 - flip[0]).expand_as(real_logits)
+        t_fake = flip[1].expand_as(fake_logits)
+        d_real = F.binary_cross_entropy_with_logits(real_logits, t_real)
+        d_fake = F.binary_cross_entropy_with_logits(fake_logits, t_fake)
+        d_loss = 0.5 * (d_real + d_fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+
+        # generator: D frozen, used unwrapped so no gradient sync happens for it here
+        _set_requires_grad(self.D, False)
+        adv_logits = self.D(x, fake)
+        g_adv = F.binary_cross_entropy_with_logits(adv_logits, torch.ones_like(adv_logits))
+        l1 = masked_l1(fake, y, valid)
+        g_loss = l1 + o.adv_weight * g_adv
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        _set_requires_grad(self.D, True)
+
+        self.step_count += 1
+        return {
+            "l1": l1.item(),
+            "g_adv": g_adv.item(),
+            "g_loss": g_loss.item(),
+            "d_real": d_real.item(),
+            "d_fake": d_fake.item(),
+            "d_loss": d_loss.item(),
+        }
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Eval-mode output as the engine shows it (composed with the lines when configured)."""
+        self.G.eval()
+        x = x.to(self.device)
+        return self.shown(x, self.G(x))
+
+    @torch.no_grad()
+    def validate(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
+        pred = self.predict(batch["x"])
+        return {"val_l1": masked_l1(pred, batch["y"].to(self.device), batch["valid"].to(self.device)).item()}

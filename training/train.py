@@ -1,0 +1,218 @@
+"""The training loop of one stage: data, steps, logs, sample grids, checkpoints, resume.
+
+A run lives in one folder: ``config.toml``, ``ckpt-*.safetensors``, ``log.jsonl`` (one JSON line
+per logged step), ``tb/`` (TensorBoard scalars and sample grids) and ``samples/*.png``.
+Running again on the same folder resumes from its newest checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training import checkpoint, ddp
+from training import config as config_mod
+from training.batch import CorpusImages, Examples, ImageSource, Synth, fixed_batch, loader
+from training.config import TrainConfig, plane_offset
+from training.gan import Gan
+
+log = logging.getLogger(__name__)
+
+# fields that may change between a run and its resumption without changing what is learnt
+RESUMABLE_CHANGES = ("steps", "max_minutes", "threads", "log_every", "sample_every", "checkpoint_every")
+
+
+def _check_resume(saved: TrainConfig, cfg: TrainConfig, run_dir: Path) -> None:
+    a = config_mod.to_dict(saved)
+    b = config_mod.to_dict(cfg)
+    a["data"].pop("workers"), b["data"].pop("workers")
+    diff = sorted(k for k in a if k not in RESUMABLE_CHANGES and a[k] != b[k])
+    if diff:
+        raise ValueError(
+            f"{run_dir} holds a run with a different configuration ({', '.join(diff)}); "
+            "use a new run folder, or the saved config.toml"
+        )
+
+
+def sample_grid(batch: dict[str, torch.Tensor], pred: torch.Tensor, cfg: TrainConfig, rows: int = 4):
+    """H×W×3 uint8: per example, line | hints | flood fill or draft | prediction | truth."""
+    x = batch["x"][:rows].numpy()
+    inputs = cfg.inputs
+
+    def planes(name: str) -> np.ndarray:
+        i = plane_offset(inputs, name)
+        return x[:, i : i + 3]
+
+    line = np.repeat(x[:, plane_offset(inputs, "line")][:, None], 3, 1)
+    mask = x[:, plane_offset(inputs, "hint_mask")][:, None]
+    hints = planes("hint_rgb") * mask + (1 - mask)
+    middle = (
+        planes("draft_rgb")
+        if "draft_rgb" in inputs
+        else (planes("fill_rgb") if "fill_rgb" in inputs else line)
+    )
+    cols = [line, hints, middle, pred[:rows].cpu().numpy(), batch["y"][:rows].numpy()]
+    tiles = np.concatenate([np.concatenate(list(c), 1) for c in cols], 2)  # 3 × (rows·H) × (5·W)
+    return (np.clip(np.moveaxis(tiles, 0, -1), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _draft_loader(cfg: TrainConfig):
+    if cfg.stage != "refine":
+        return None
+    path = cfg.draft_checkpoint
+
+    def load():
+        net, draft_cfg = checkpoint.load_generator(path)
+        return net, draft_cfg.inputs
+
+    return load
+
+
+def _init_weights(gan: Gan, path: str) -> None:
+    """Generator weights from a model's ``<stage>.safetensors`` or from a training checkpoint."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(path, framework="pt", device="cpu") as f:
+        is_checkpoint = (f.metadata() or {}).get("format") == checkpoint.FORMAT
+    if is_checkpoint:
+        net, _ = checkpoint.load_generator(path)
+        state = net.state_dict()
+    else:
+        state = load_file(path, device="cpu")
+    gan.G.load_state_dict(state)
+    log.info("generator initialised from %s", path)
+
+
+def train(
+    cfg: TrainConfig,
+    run_dir: Path | str,
+    source: ImageSource | None = None,
+    val_source: ImageSource | None = None,
+    synth: Synth | None = None,
+    resume: bool = True,
+    dist: ddp.Dist | None = None,
+    progress: bool = True,
+) -> dict:
+    """Train ``cfg.stage`` until ``cfg.steps`` (or ``cfg.max_minutes``); returns a summary dict."""
+    d = dist or ddp.setup()
+    run_dir = Path(run_dir)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+
+    cfg_path = run_dir / "config.toml"
+    if resume and cfg_path.is_file():
+        _check_resume(config_mod.load(cfg_path), cfg, run_dir)
+    ddp.barrier(d)
+    if d.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config_mod.save(cfg, cfg_path)
+
+    gan = Gan(cfg, wrap=ddp.wrapper(d), device=d.device)
+    gan.rank = d.rank
+    wall_before = 0.0
+    ckpt = checkpoint.latest(run_dir) if resume else None
+    if ckpt is not None:
+        checkpoint.load(gan, ckpt)
+        wall_before = float(checkpoint.read(ckpt)[1].get("wall_s", 0.0))
+        log.info("resumed %s at step %d", run_dir, gan.step_count)
+    elif cfg.init_weights:
+        _init_weights(gan, cfg.init_weights)
+
+    draft_loader = _draft_loader(cfg)
+    train_src = source or CorpusImages(cfg.data.corpus_dir, "train", cfg.data.exclude_sources)
+    examples = Examples(cfg, train_src, synth, draft_loader)
+    val_batch = None
+    writer = None
+    if d.main:
+        val_cfg = replace(cfg, data=replace(cfg.data, crops_per_image=1))
+        val_src = val_source or CorpusImages(cfg.data.corpus_dir, "val", cfg.data.exclude_sources)
+        val_batch = fixed_batch(Examples(val_cfg, val_src, synth, draft_loader, salt=1), cfg.val_images)
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(run_dir / "tb"))
+        (run_dir / "samples").mkdir(exist_ok=True)
+
+    bar = None
+    if d.main and progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=gan.step_count, desc=cfg.stage, dynamic_ncols=True)
+    start_step = gan.step_count
+    t0 = time.monotonic()
+    last: dict[str, float] = {}
+    saved_step = gan.step_count
+
+    def wall() -> float:
+        return wall_before + time.monotonic() - t0
+
+    def save() -> None:
+        nonlocal saved_step
+        if d.main:
+            path = checkpoint.checkpoint_path(run_dir, gan.step_count)
+            checkpoint.save(gan, path, extra={"wall_s": f"{wall():.1f}"})
+            checkpoint.prune(run_dir, keep_last=3, keep_every=cfg.checkpoint_every * 5)
+        saved_step = gan.step_count
+
+    def validate_and_sample() -> dict[str, float]:
+        val = gan.validate(val_batch)
+        grid = sample_grid(val_batch, gan.predict(val_batch["x"]), cfg)
+        writer.add_image("samples", grid, gan.step_count, dataformats="HWC")
+        from PIL import Image
+
+        Image.fromarray(grid).save(run_dir / "samples" / f"{gan.step_count:07d}.png")
+        return val
+
+    log_file = open(run_dir / "log.jsonl", "a") if d.main else None  # noqa: SIM115 - closed below
+    try:
+        window: dict[str, list[float]] = {}
+        for batch in loader(examples, start_step, cfg.steps, d.rank, d.world):
+            losses = gan.step(batch)
+            for k, v in losses.items():
+                window.setdefault(k, []).append(v)
+            step = gan.step_count
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                # the mean since the last log line: single batches are noisy
+                last = ddp.mean_scalars(d, {k: sum(v) / len(v) for k, v in window.items()})
+                window = {}
+                if d.main:
+                    if step % cfg.sample_every == 0 or step == cfg.steps:
+                        last.update(validate_and_sample())
+                    for k, v in last.items():
+                        writer.add_scalar(f"{cfg.stage}/{k}", v, step)
+                    log_file.write(json.dumps({"step": step, "wall_s": round(wall(), 1), **last}) + "\n")
+                    log_file.flush()
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(l1=f"{losses['l1']:.4f}", d=f"{losses['d_loss']:.3f}")
+            if step % cfg.checkpoint_every == 0:
+                save()
+            over = bool(cfg.max_minutes) and time.monotonic() - t0 > cfg.max_minutes * 60
+            if ddp.broadcast_flag(d, over):
+                log.info("wall-time limit reached at step %d", step)
+                break
+        if gan.step_count != saved_step:
+            save()
+        summary = {"stage": cfg.stage, "step": gan.step_count, "wall_s": round(wall(), 1), **last}
+        # equal on every rank when data parallelism keeps the replicas in step
+        summary["g_param_sum"] = float(sum(p.detach().double().sum() for p in gan.G.parameters()))
+        if d.main:
+            if "val_l1" not in last:
+                summary.update(gan.validate(val_batch))
+            (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None:
+            writer.close()
+        if log_file is not None:
+            log_file.close()
+        ddp.barrier(d)
