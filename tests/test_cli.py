@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -109,26 +106,12 @@ def test_models_command_verifies(monkeypatch, random_model_dir, model_copy_facto
     assert "inkhue-random" in capsys.readouterr().out
 
 
-def test_no_model_installed_subprocess(images, tmp_path):
-    env = {
-        "INKHUE_MODEL_PATH": str(tmp_path / "empty"),
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "xdg"),
-        "PATH": "/usr/bin:/bin",
-    }
+def test_no_model_installed(images, monkeypatch, tmp_path, caplog):
     from engine import models
 
-    if any(models.BUNDLED_DIR.glob("*/manifest.json")):
-        pytest.skip("a bundled model is installed; the no-model message cannot appear")
-    p = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "colorize", str(images / "line.png")],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert p.returncode == 3
-    assert "no model is installed" in p.stderr
-    assert "Traceback" not in p.stderr
+    monkeypatch.setattr(models, "search_dirs", lambda: [tmp_path / "empty"])
+    assert run("colorize", images / "line.png") == 3
+    assert "no model is installed" in caplog.text
 
 
 def test_output_pixels_match_api(images, random_model_dir):
