@@ -26,10 +26,11 @@ CHANNELS: dict[str, int] = {
     "draft_rgb": 3,  # the draft stage's output, upsampled (refinement stage only)
     "spread_rgb": 3,  # hints spread along paths that avoid ink, fading to white (draft stage only)
     "spread_mask": 1,  # the spread's confidence: 1 at a hint, fading with geodesic distance
+    "near_rgb": 3,  # colour of the geodesically nearest hint, unfaded (white where none reaches)
 }
 
 # computed on the draft's working-resolution planes by ``add_spread``, not by crop/downsample
-WORKING_ONLY = ("spread_rgb", "spread_mask")
+WORKING_ONLY = ("spread_rgb", "spread_mask", "near_rgb")
 
 INK_THRESHOLD = 0.5  # line plane below this is a barrier for region filling
 
@@ -145,20 +146,36 @@ def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]
     return planes
 
 
-SPREAD_INK_COST = 2000.0  # path cost of crossing one pixel of full ink (paper costs 1)
-SPREAD_FADE = 0.3  # colour fades to paper over this share of the longest side (geodesic)
+@dataclass(frozen=True)
+class SpreadParams:
+    """How the spread channels are computed; a model's manifest records the values it was trained with."""
+
+    fade: float = 0.3  # colour fades to paper over this share of the longest side (geodesic)
+    ink_cost: float = 2000.0  # path cost of crossing one pixel of full ink (paper costs 1)
+
+    def __post_init__(self) -> None:
+        if not self.fade > 0.0 or not self.ink_cost >= 0.0:
+            raise ValueError(f"spread fade must be > 0 and ink_cost >= 0, got {self}")
+
+
+DEFAULT_SPREAD = SpreadParams()
 
 
 def spread(
-    line_hw_f32: np.ndarray, hint_rgb: np.ndarray, hint_mask: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    line_hw_f32: np.ndarray,
+    hint_rgb: np.ndarray,
+    hint_mask: np.ndarray,
+    params: SpreadParams = DEFAULT_SPREAD,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hints spread along geodesic paths that avoid ink, fading to white with distance.
 
     Every pixel takes the colour of the hint pixel nearest to it by a path whose cost is 1 per
-    paper pixel and ``SPREAD_INK_COST`` per ink pixel: colour stays inside the lines, leaks through
+    paper pixel and ``params.ink_cost`` per ink pixel: colour stays inside the lines, leaks through
     gaps in open line art only until another hint is nearer (like a marker watershed, Krita's
     Colorize Mask idea), and fades to white far from every hint, where a guess is likely wrong.
-    Returns (spread_rgb H×W×3, spread_mask H×W = the fade weight, 1 at a hint, 0 when none).
+    Returns (spread_rgb H×W×3, spread_mask H×W = the fade weight, 1 at a hint, 0 when none,
+    near_rgb H×W×3 = the nearest hint's colour before the fade: with dense hints an unhinted
+    closed region is usually its neighbour's colour, not white).
     """
     from scipy import sparse
     from scipy.sparse import csgraph
@@ -166,28 +183,30 @@ def spread(
     shape = line_hw_f32.shape
     seeds = np.flatnonzero(hint_mask > 0)
     if seeds.size == 0:
-        return np.ones((*shape, 3), np.float32), np.zeros(shape, np.float32)
+        white = np.ones((*shape, 3), np.float32)
+        return white, np.zeros(shape, np.float32), white.copy()
     h, w = shape
     ink = (1.0 - np.clip(line_hw_f32, 0.0, 1.0)).ravel()
     idx = np.arange(h * w).reshape(shape)
     a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
-    cost = 1.0 + SPREAD_INK_COST * np.maximum(ink[a], ink[b])
+    cost = 1.0 + params.ink_cost * np.maximum(ink[a], ink[b])
     graph = sparse.csr_matrix((cost, (a, b)), shape=(h * w, h * w))
     dist, _, source = csgraph.dijkstra(
         graph, directed=False, indices=seeds, min_only=True, return_predecessors=True
     )
     reached = source >= 0
-    fade = np.where(reached, np.exp(-dist / (SPREAD_FADE * max(h, w))), 0.0).astype(np.float32)
-    colour = hint_rgb.reshape(-1, 3)[np.where(reached, source, 0)]
+    fade = np.where(reached, np.exp(-dist / (params.fade * max(h, w))), 0.0).astype(np.float32)
+    colour = np.where(reached[:, None], hint_rgb.reshape(-1, 3)[np.where(reached, source, 0)], 1.0)
     rgb = fade[:, None] * colour + (1.0 - fade[:, None])
-    return rgb.reshape(h, w, 3).astype(np.float32), fade.reshape(shape)
+    near = colour.reshape(h, w, 3).astype(np.float32)
+    return rgb.reshape(h, w, 3).astype(np.float32), fade.reshape(shape), near
 
 
-def add_spread(planes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Add ``spread_rgb`` / ``spread_mask`` to working-resolution planes (in place, returned)."""
-    planes["spread_rgb"], planes["spread_mask"] = spread(
-        planes["line"], planes["hint_rgb"], planes["hint_mask"]
+def add_spread(planes: dict[str, np.ndarray], params: SpreadParams = DEFAULT_SPREAD) -> dict[str, np.ndarray]:
+    """Add ``spread_rgb`` / ``spread_mask`` / ``near_rgb`` to working-resolution planes (in place)."""
+    planes["spread_rgb"], planes["spread_mask"], planes["near_rgb"] = spread(
+        planes["line"], planes["hint_rgb"], planes["hint_mask"], params
     )
     return planes
 

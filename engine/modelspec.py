@@ -13,7 +13,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from engine.channels import channel_count
+from engine.channels import DEFAULT_SPREAD, SpreadParams, channel_count
 from engine.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class ModelManifest:
     working_size: int = 512  # draft stage: longest side
     tile: int = 1024  # refinement stage: tile side at full resolution
     overlap: int = 64  # refinement stage: blended overlap between tiles
+    spread: SpreadParams = DEFAULT_SPREAD  # draft stage: how its spread channels are computed
     description: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -148,6 +149,7 @@ def load_manifest(directory: Path | str, verify: bool = True) -> ModelManifest:
             working_size=int(raw.get("working_size", 512)),
             tile=int(raw.get("tile", 1024)),
             overlap=int(raw.get("overlap", 64)),
+            spread=SpreadParams(**raw.get("spread", {})),
             description=raw.get("description", ""),
             extra=raw.get("extra", {}),
         )

@@ -87,7 +87,7 @@ class Colorizer:
         small_hw = working_shape(shape, opts.working_size or m.working_size)
         planes = channels.downsample(prep, small_hw)
         if any(c in channels.WORKING_ONLY for c in m.stages["draft"].inputs):
-            channels.add_spread(planes)
+            channels.add_spread(planes, m.spread)
         draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes))
 
         # stage 2: refinement at full resolution, tiles cross-faded so seams vanish

@@ -20,8 +20,10 @@ from training.train import train  # noqa: E402
 DATA = cfgmod.DataConfig(crop=64, working_min=64, working_max=128, crops_per_image=2)
 
 
-def _runs(tmp_path):
-    common = dict(batch=4, steps=1, log_every=1, sample_every=1, checkpoint_every=1, val_images=2, data=DATA)
+def _runs(tmp_path, data_cfg=DATA):
+    common = dict(
+        batch=4, steps=1, log_every=1, sample_every=1, checkpoint_every=1, val_images=2, data=data_cfg
+    )
     d = cfgmod.default_config("draft", **common)
     d = replace(d, generator=replace(d.generator, widths=(8, 16)))
     r = cfgmod.default_config("refine", draft_checkpoint=str(tmp_path / "d"), **common)
@@ -77,3 +79,29 @@ def test_export_refuses_swapped_stages(tmp_path):
     draft, refine = _runs(tmp_path)
     with pytest.raises(ModelError, match="expected a draft and a refinement run"):
         export_runs(refine, draft, tmp_path / "m", "t", "0")
+
+
+def test_export_records_the_spread_the_draft_was_trained_with(tmp_path):
+    from engine.channels import SpreadParams
+    from engine.pipeline import Colorizer
+    from training.export import export_runs
+
+    draft, refine = _runs(tmp_path, replace(DATA, spread_fade=0.7, spread_ink_cost=50.0))
+    out = export_runs(draft, refine, tmp_path / "m", "t", "0")
+    assert load_manifest(out).spread == SpreadParams(fade=0.7, ink_cost=50.0)
+
+    # the pipeline spreads with the manifest's values: other values, other output
+    rng = np.random.default_rng(1)
+    rgb = standin_images(1, 5, 96, 96).image(0)
+    lineart, hints = standin_lines(rgb, rng), standin_hints(rgb, rng)
+    a = Colorizer(out).colorize(lineart, hints, working_size=64, compose_lines=False)
+    raw = json.loads((out / "manifest.json").read_text())
+    raw["spread"] = {"fade": 0.05, "ink_cost": 50.0}
+    (out / "manifest.json").write_text(json.dumps(raw))
+    b = Colorizer(out).colorize(lineart, hints, working_size=64, compose_lines=False)
+    assert np.abs(a.astype(int) - b.astype(int)).mean() > 1.0
+
+    raw["spread"] = {"fade": 0.0}
+    (out / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match="malformed model manifest.*fade"):
+        load_manifest(out)

@@ -78,7 +78,7 @@ def test_stage_configs_refine_their_base():
 
 
 def test_spread_stays_inside_lines_leaks_through_gaps_and_fades():
-    from engine.channels import spread
+    from engine.channels import SpreadParams, spread
 
     line = np.ones((40, 80), np.float32)
     line[:, 39:41] = 0.0  # a wall down the middle
@@ -86,23 +86,29 @@ def test_spread_stays_inside_lines_leaks_through_gaps_and_fades():
     mask = np.zeros((40, 80), np.float32)
     rgb[20, 10] = (1.0, 0.0, 0.0)
     mask[20, 10] = 1.0
-    out, fade = spread(line, rgb, mask)
+    out, fade, near = spread(line, rgb, mask)
     assert fade[20, 10] == pytest.approx(1.0)
     f = fade[20, 5]
     assert np.allclose(out[20, 5], f * np.array([1, 0, 0]) + (1 - f))  # red, faded towards white
     assert fade[20, 60] < 1e-3  # behind the closed wall: white
     assert fade[20, 12] > fade[20, 30]  # fades with distance: 20 px of paper of a 0.3 × 80 px scale
     assert fade[20, 30] == pytest.approx(np.exp(-20 / (0.3 * 80)), rel=1e-4)
+    # near_rgb is unfaded: the only hint's full colour everywhere, even across the closed wall
+    assert np.allclose(near[20, 5], (1, 0, 0)) and np.allclose(near[20, 60], (1, 0, 0))
     line[5:8, 39:41] = 1.0  # a gap in the wall: colour gets through, further faded
-    out2, fade2 = spread(line, rgb, mask)
+    out2, fade2, _ = spread(line, rgb, mask)
     assert 0.01 < fade2[20, 60] < fade2[20, 30]
     assert out2[20, 60, 0] == pytest.approx(1.0) and out2[20, 60, 1] < 1.0  # reddish
     rgb[20, 70] = (0.0, 0.0, 1.0)  # a second hint beyond the wall wins there
     mask[20, 70] = 1.0
-    out3, _ = spread(line, rgb, mask)
+    out3, _, near3 = spread(line, rgb, mask)
     assert out3[20, 60, 2] == pytest.approx(1.0) and out3[20, 60, 0] < 1.0
-    none_rgb, none_fade = spread(line, rgb, np.zeros_like(mask))
-    assert np.all(none_rgb == 1.0) and np.all(none_fade == 0.0)
+    assert np.allclose(near3[20, 60], (0, 0, 1)) and np.allclose(near3[20, 30], (1, 0, 0))
+    none_rgb, none_fade, none_near = spread(line, rgb, np.zeros_like(mask))
+    assert np.all(none_rgb == 1.0) and np.all(none_fade == 0.0) and np.all(none_near == 1.0)
+    # the fade scale comes from the parameters a model was trained with
+    _, slow, _ = spread(line, rgb, mask, SpreadParams(fade=3.0))
+    assert slow[20, 30] == pytest.approx(np.exp(-20 / (3.0 * 80)), rel=1e-4)
 
 
 # ---- generator residual base ------------------------------------------------------------------
@@ -276,7 +282,7 @@ def _loader(extra):
 
     def load():
         net, c = checkpoint.load_generator(extra["draft_checkpoint"])
-        return net, c.inputs
+        return net, c.inputs, c.data.spread
 
     return load
 
@@ -364,3 +370,28 @@ def test_finetune_measures_before_and_after_on_held_out_images(tmp_path):
     m = load_manifest(tmp_path / "out", verify=True)
     assert m.name == "mine" and m.version == "0.0.0+ft"
     assert "before" in report.table() and "after" in report.table()
+
+
+def test_near_channel_config_and_widened_start_match_the_old_model(tmp_path):
+    from engine.generator import UNetGenerator
+    from training.train import _widen_inputs
+
+    cfg = cfgmod.default_config("draft", near=True)
+    assert cfg.inputs[-1] == "near_rgb" and cfg.generator.in_channels == 16
+    assert cfg.generator.base_rgb == cfgmod.default_config("draft").generator.base_rgb
+    with pytest.raises(ValueError, match="near_rgb.*spread"):
+        cfgmod.default_config("draft", spread=False, near=True)
+
+    torch.manual_seed(0)
+    old = UNetGenerator(replace(cfgmod.draft_generator(True), widths=(8, 16))).eval()
+    wide = UNetGenerator(replace(cfgmod.draft_generator(True, near=True), widths=(8, 16))).eval()
+    state = {k: v.clone() for k, v in old.state_dict().items()}
+    _widen_inputs(wide, state)
+    wide.load_state_dict(state)
+    x = torch.rand(2, 13, 32, 32)
+    with torch.no_grad():
+        same = wide(torch.cat([x, torch.rand(2, 3, 32, 32)], 1))
+        assert torch.allclose(old(x), same, atol=1e-6)  # new planes start with zero weights
+    narrow = UNetGenerator(replace(cfgmod.draft_generator(True, spread=False), widths=(8, 16)))
+    with pytest.raises(ValueError, match="cannot start"):
+        _widen_inputs(narrow, {k: v.clone() for k, v in wide.state_dict().items()})

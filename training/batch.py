@@ -26,6 +26,8 @@ from training.config import TrainConfig
 SynthFn = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 # stacked draft inputs C×H×W f32 -> draft H×W×3 f32 (the refinement stage's draft generator)
 DraftFn = Callable[[np.ndarray], np.ndarray]
+# the refinement's draft generator, its input channels and the spread parameters it was trained with
+DraftLoader = Callable[[], tuple[torch.nn.Module, tuple[str, ...], channels.SpreadParams]]
 
 
 AREA_DENSITIES = ("sparse", "full")
@@ -134,11 +136,16 @@ def synthesize(
     return rgb_u8, channels.prepare(lineart_rgba_u8, hints_rgba_u8)
 
 
-def working_planes(prep: channels.Prepared, small_hw: tuple[int, int], inputs: tuple[str, ...]) -> dict:
+def working_planes(
+    prep: channels.Prepared,
+    small_hw: tuple[int, int],
+    inputs: tuple[str, ...],
+    spread: channels.SpreadParams,
+) -> dict:
     """The draft's planes as the engine's pipeline builds them (spread added when asked for)."""
     planes = channels.downsample(prep, small_hw)
     if any(c in channels.WORKING_ONLY for c in inputs):
-        channels.add_spread(planes)
+        channels.add_spread(planes, spread)
     return planes
 
 
@@ -165,7 +172,7 @@ def draft_source(rgb_u8: np.ndarray, rng: np.random.Generator, cfg: TrainConfig,
     rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints)
     size = int(rng.integers(d.working_min, d.working_max + 1))
     small_hw = working_shape(prep.shape, size)
-    x_chw = channels.stack(cfg.inputs, working_planes(prep, small_hw, cfg.inputs))
+    x_chw = channels.stack(cfg.inputs, working_planes(prep, small_hw, cfg.inputs, d.spread))
     return DraftSource(x_chw, box_resize_hwc(rgb_u8.astype(np.float32) / 255.0, small_hw))
 
 
@@ -184,6 +191,7 @@ def refine_source(
     synth: Synth,
     draft_fn: DraftFn,
     draft_in: tuple[str, ...],
+    draft_spread: channels.SpreadParams = channels.DEFAULT_SPREAD,
 ) -> RefineSource:
     """The draft generator run on the engine's working-size planes, as at inference."""
     d = cfg.data
@@ -195,7 +203,7 @@ def refine_source(
         ratio = 1.0
     size = max(64, min(d.working_max, round(max(shape) / ratio)))
     small_hw = working_shape(shape, size)
-    draft_hwc = draft_fn(channels.stack(draft_in, working_planes(prep, small_hw, draft_in)))
+    draft_hwc = draft_fn(channels.stack(draft_in, working_planes(prep, small_hw, draft_in, draft_spread)))
     return RefineSource(rgb_u8, prep, draft_hwc)
 
 
@@ -219,8 +227,16 @@ def draft_examples(rgb_u8, rng, cfg: TrainConfig, synth: Synth) -> list[dict[str
     return draft_crops(draft_source(rgb_u8, rng, cfg, synth), rng, cfg)
 
 
-def refine_examples(rgb_u8, rng, cfg: TrainConfig, synth: Synth, draft_fn: DraftFn, draft_in) -> list[dict]:
-    return refine_crops(refine_source(rgb_u8, rng, cfg, synth, draft_fn, draft_in), rng, cfg)
+def refine_examples(
+    rgb_u8,
+    rng,
+    cfg: TrainConfig,
+    synth: Synth,
+    draft_fn: DraftFn,
+    draft_in,
+    draft_spread=channels.DEFAULT_SPREAD,
+) -> list[dict]:
+    return refine_crops(refine_source(rgb_u8, rng, cfg, synth, draft_fn, draft_in, draft_spread), rng, cfg)
 
 
 def torch_draft_fn(net: torch.nn.Module) -> DraftFn:
@@ -251,7 +267,7 @@ class Examples(torch.utils.data.Dataset):
         cfg: TrainConfig,
         source: ImageSource,
         synth: Synth | None = None,
-        draft_loader: Callable[[], tuple[torch.nn.Module, tuple[str, ...]]] | None = None,
+        draft_loader: DraftLoader | None = None,
         salt: int = 0,
     ) -> None:
         if cfg.stage == "refine" and draft_loader is None:
@@ -263,6 +279,7 @@ class Examples(torch.utils.data.Dataset):
         self.salt = salt
         self._draft_fn: DraftFn | None = None
         self._draft_in: tuple[str, ...] = ()
+        self._draft_spread = channels.DEFAULT_SPREAD
         self._perm: tuple[int, np.ndarray] | None = None
         self._cache: dict[int, DraftSource | RefineSource] = {}
 
@@ -294,9 +311,11 @@ class Examples(torch.utils.data.Dataset):
             src = draft_source(rgb_u8, rng, self.cfg, self.synth)
         else:
             if self._draft_fn is None:
-                net, self._draft_in = self.draft_loader()
+                net, self._draft_in, self._draft_spread = self.draft_loader()
                 self._draft_fn = torch_draft_fn(net.eval())
-            src = refine_source(rgb_u8, rng, self.cfg, self.synth, self._draft_fn, self._draft_in)
+            src = refine_source(
+                rgb_u8, rng, self.cfg, self.synth, self._draft_fn, self._draft_in, self._draft_spread
+            )
         if self.cfg.data.reuse > 1:
             first = (example // self.cfg.data.pool) * self.cfg.data.pool
             for old in [k for k in self._cache if k < first]:  # an earlier round's examples

@@ -43,7 +43,9 @@ def _train_config(args: argparse.Namespace):
         if args.stage == "refine" and not args.draft:
             raise ValueError("--stage refine needs --draft (a draft run folder or checkpoint)")
         extra = {"draft_checkpoint": args.draft} if args.stage == "refine" else {}
-        cfg = cfgmod.default_config(args.stage, fill=not args.no_fill, spread=not args.no_spread, **extra)
+        cfg = cfgmod.default_config(
+            args.stage, fill=not args.no_fill, spread=not args.no_spread, near=args.near, **extra
+        )
     data = cfg.data
     if args.corpus:
         data = replace(data, corpus_dir=args.corpus)
@@ -85,10 +87,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_config(args: argparse.Namespace) -> int:
     from training import config as cfgmod
 
-    draft = "runs/draft" if args.stage == "refine" else ""
-    print(
-        cfgmod.dumps(cfgmod.default_config(args.stage, fill=not args.no_fill, draft_checkpoint=draft)), end=""
-    )
+    extra = {"draft_checkpoint": "runs/draft"} if args.stage == "refine" else {}
+    if args.stage == "draft":
+        extra.update(spread=not args.no_spread, near=args.near)
+    print(cfgmod.dumps(cfgmod.default_config(args.stage, fill=not args.no_fill, **extra)), end="")
     return 0
 
 
@@ -166,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--draft", help="refinement: the half-trained draft run folder or checkpoint")
     t.add_argument("--no-fill", action="store_true", help="without the flood-fill input channels")
     t.add_argument("--no-spread", action="store_true", help="draft without the spread-hints channels")
+    t.add_argument("--near", action="store_true", help="draft also sees the unfaded nearest-hint colour")
     t.add_argument("--corpus", help=f"corpus folder (default {DEFAULT_CORPUS})")
     t.add_argument("--exclude-source", action="append", help="leave this corpus source out (repeatable)")
     t.add_argument("--init", help="start the generator from these weights (model .safetensors or checkpoint)")
@@ -186,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--stage", choices=["draft", "refine"], required=True)
     g.add_argument("--no-fill", action="store_true")
     g.add_argument("--no-spread", action="store_true")
+    g.add_argument("--near", action="store_true")
     g.set_defaults(func=_cmd_config)
 
     e = sub.add_parser("evaluate", help="score models and the classical baselines on the validation split")

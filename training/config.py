@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from engine.channels import CHANNELS, channel_count
+from engine.channels import CHANNELS, SpreadParams, channel_count
 from engine.modelspec import GeneratorConfig
 
 STAGES = ("draft", "refine")
@@ -45,6 +45,13 @@ class DataConfig:
     pool: int = 64
     p_area_hints: float = 0.4  # share of examples hinted one dab per colour area (else random marks)
     workers: int = 0  # DataLoader worker processes (0: synthesise in the training process)
+    # the draft's spread channels (engine.channels.SpreadParams); export writes them to the manifest
+    spread_fade: float = 0.3
+    spread_ink_cost: float = 2000.0
+
+    @property
+    def spread(self) -> SpreadParams:
+        return SpreadParams(self.spread_fade, self.spread_ink_cost)
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,10 @@ def plane_offset(inputs: tuple[str, ...], name: str) -> int:
     return channel_count(inputs[: inputs.index(name)])
 
 
-def draft_inputs(fill: bool, spread: bool = True) -> tuple[str, ...]:
-    return (*BASE_INPUTS, *(FILL_CHANNELS if fill else ()), *(SPREAD_CHANNELS if spread else ()))
+def draft_inputs(fill: bool, spread: bool = True, near: bool = False) -> tuple[str, ...]:
+    # near_rgb goes last so a model trained without it can be extended (zero weights for it)
+    spread_part = (*SPREAD_CHANNELS, *(("near_rgb",) if near else ())) if spread else ()
+    return (*BASE_INPUTS, *(FILL_CHANNELS if fill else ()), *spread_part)
 
 
 def refine_inputs(fill: bool) -> tuple[str, ...]:
@@ -123,10 +132,14 @@ def refine_inputs(fill: bool) -> tuple[str, ...]:
 
 
 def draft_generator(
-    fill: bool, spread: bool = True, widths: tuple[int, ...] = (32, 64, 128, 256), unshuffle: int = 4
+    fill: bool,
+    spread: bool = True,
+    widths: tuple[int, ...] = (32, 64, 128, 256),
+    unshuffle: int = 4,
+    near: bool = False,
 ) -> GeneratorConfig:
     """Draft U-Net refining a residual base: the spread hints, else the flood fill, else nothing."""
-    inputs = draft_inputs(fill, spread)
+    inputs = draft_inputs(fill, spread, near)
     if spread:
         base = {"base_rgb": plane_offset(inputs, "spread_rgb")}
     elif fill:
@@ -139,19 +152,31 @@ def draft_generator(
 
 
 def refine_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128), unshuffle: int = 4):
-    """Refinement U-Net: refines the upsampled draft (residual base)."""
+    """Refinement U-Net: refines the upsampled draft (residual base).
+
+    Without batch norm: a BN refinement trained briefly shifted colours at inference (running
+    statistics of small crops disagree with whole images), while its training loss looked fine.
+    """
     inputs = refine_inputs(fill)
     return GeneratorConfig(
-        channel_count(inputs), widths=widths, unshuffle=unshuffle, base_rgb=plane_offset(inputs, "draft_rgb")
+        channel_count(inputs),
+        widths=widths,
+        unshuffle=unshuffle,
+        norm="none",
+        base_rgb=plane_offset(inputs, "draft_rgb"),
     )
 
 
-def default_config(stage: str, fill: bool = True, spread: bool = True, **overrides: object) -> TrainConfig:
+def default_config(
+    stage: str, fill: bool = True, spread: bool = True, near: bool = False, **overrides: object
+) -> TrainConfig:
     if stage == "draft":
+        if near and not spread:
+            raise ValueError("near_rgb comes from the spread: it needs the spread channels")
         base = TrainConfig(
             stage="draft",
-            inputs=draft_inputs(fill, spread),
-            generator=draft_generator(fill, spread),
+            inputs=draft_inputs(fill, spread, near),
+            generator=draft_generator(fill, spread, near=near),
             data=DataConfig(crop=128, crops_per_image=4, reuse=2, pool=32),
         )
     elif stage == "refine":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ def export_onnx(net: UNetGenerator, path: Path) -> Path:
 def save_weights(net: torch.nn.Module, path: Path) -> Path:
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     save_file(state, str(path))
+    path.chmod(0o644)  # shipped with the package: readable by every user, like the ONNX files
     return path
 
 
@@ -139,4 +141,5 @@ def export_runs(
         log.warning("the refinement stage does not see the draft's inputs %s", missing)
     nets = {"draft": g_draft, "refine": g_refine}
     inputs = {"draft": cfg_draft.inputs, "refine": cfg_refine.inputs}
+    fields.setdefault("spread", asdict(cfg_draft.data.spread))  # inference must spread as training did
     return export_model(nets, inputs, Path(out_dir), name, version, **fields)

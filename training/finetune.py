@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from engine.errors import ModelError
@@ -92,13 +92,19 @@ def make_corpus(images: str | Path, out_dir: Path, cfg: FinetuneConfig) -> Path:
 
 
 def _stage_config(
-    stage: str, spec, weights: Path, corpus: Path, cfg: FinetuneConfig, minutes: float, **extra
+    stage: str, spec, weights: Path, corpus: Path, cfg: FinetuneConfig, minutes: float, spread, **extra
 ):
     from training import config as cfgmod
 
     base = cfgmod.default_config(stage, fill="fill_rgb" in spec.inputs, **extra)
     data = replace(
-        base.data, corpus_dir=str(corpus), crop=cfg.crop, crops_per_image=2, working_max=cfg.max_side
+        base.data,
+        corpus_dir=str(corpus),
+        crop=cfg.crop,
+        crops_per_image=2,
+        working_max=cfg.max_side,
+        spread_fade=spread.fade,
+        spread_ink_cost=spread.ink_cost,
     )
     if stage == "refine":
         data = replace(data, reuse=4, pool=16)
@@ -167,6 +173,7 @@ def finetune(
         corpus,
         cfg,
         cfg.minutes * cfg.draft_share,
+        manifest.spread,
     )
     d_sum = train(d_cfg, work / "draft")
     r_cfg = _stage_config(
@@ -176,6 +183,7 @@ def finetune(
         corpus,
         cfg,
         cfg.minutes * (1.0 - cfg.draft_share),
+        manifest.spread,
         draft_checkpoint=str(work / "draft"),
     )
     r_sum = train(r_cfg, work / "refine")
@@ -191,6 +199,7 @@ def finetune(
         working_size=manifest.working_size,
         tile=manifest.tile,
         overlap=manifest.overlap,
+        spread=asdict(manifest.spread),
     )
     report.after = measure(out_dir)
     (work / "report.md").write_text(report.table() + "\n")

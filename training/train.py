@@ -69,7 +69,7 @@ def _draft_loader(cfg: TrainConfig):
 
     def load():
         net, draft_cfg = checkpoint.load_generator(path)
-        return net, draft_cfg.inputs
+        return net, draft_cfg.inputs, draft_cfg.data.spread
 
     return load
 
@@ -86,8 +86,28 @@ def _init_weights(gan: Gan, path: str) -> None:
         state = net.state_dict()
     else:
         state = load_file(path, device="cpu")
+    _widen_inputs(gan.G, state)
     gan.G.load_state_dict(state)
     log.info("generator initialised from %s", path)
+
+
+def _widen_inputs(net: torch.nn.Module, state: dict) -> None:
+    """Let weights trained with fewer input channels start a net with more, appended ones.
+
+    The new channels get zero weights in the first convolution, so the widened net computes
+    exactly what the old one did until training gives them a use.
+    """
+    key = "stem.0.0.weight"
+    own = net.state_dict().get(key)
+    old = state.get(key)
+    if own is None or old is None or own.shape == old.shape:
+        return
+    if own.shape[0] != old.shape[0] or own.shape[2:] != old.shape[2:] or own.shape[1] < old.shape[1]:
+        raise ValueError(f"cannot start a {tuple(own.shape)} input layer from {tuple(old.shape)} weights")
+    wide = torch.zeros_like(own)
+    wide[:, : old.shape[1]] = old  # pixel-unshuffle keeps each input channel's planes contiguous
+    state[key] = wide
+    log.info("input layer widened from %d to %d planes (new ones start at zero)", old.shape[1], own.shape[1])
 
 
 def train(
