@@ -160,3 +160,22 @@ def test_evaluate_rows_per_method_and_density(tiny_corpus, tmp_path):
 def test_evaluate_rejects_unknown_density(tiny_corpus):
     with pytest.raises(ValueError, match="sparse"):
         evaluate(BASELINES, tiny_corpus, densities=("lots",))
+
+
+def test_evaluate_at_a_larger_scale_feeds_enlarged_images(tiny_corpus):
+    from training.evaluate import eval_inputs
+
+    (row, rgb, lineart, hints), *_ = eval_inputs(tiny_corpus, "val", ("full",), limit=1)
+    (_, big, big_lines, big_hints), *_ = eval_inputs(tiny_corpus, "val", ("full",), limit=1, scale=2.0)
+    assert big.shape == (2 * rgb.shape[0], 2 * rgb.shape[1], 3)
+    assert big_lines.shape[:2] == big.shape[:2] and big_hints["full"].shape[:2] == big.shape[:2]
+    seen = []
+    rows = evaluate(
+        {"probe": lambda la, h: seen.append(la.shape) or flood_fill(la, h)},
+        tiny_corpus,
+        densities=("full",),
+        scale=2.0,
+    )
+    assert rows[0]["n"] == 3 and all(s[0] >= 2 * 16 for s in seen)
+    with pytest.raises(ValueError, match="scale"):
+        next(eval_inputs(tiny_corpus, scale=0.0))

@@ -111,6 +111,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         densities=tuple(args.densities),
         limit=args.limit or None,
         seed=args.seed,
+        scale=args.scale,
     )
     print(format_table(results))
     if args.json:
@@ -201,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--densities", nargs="+", default=["none", "sparse", "full"])
+    e.add_argument(
+        "--scale", type=float, default=1.0, help="enlarge the images by this factor (large-canvas test)"
+    )
     e.add_argument("--backend", default="onnx", help="onnx (default) or torch")
     e.add_argument("--json", help="also write the rows to this JSON file")
     e.add_argument("--no-baselines", action="store_true")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from training import metrics
 from training.corpus import load_image, load_manifest
@@ -44,8 +45,15 @@ def eval_inputs(
     densities: tuple[str, ...] = tuple(DENSITIES),
     limit: int | None = None,
     seed: int = 0,
+    scale: float = 1.0,
 ) -> Iterator[tuple[dict, np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
-    """(manifest row, true rgb, line art rgba, {density: hints rgba}) for each evaluation image."""
+    """(manifest row, true rgb, line art rgba, {density: hints rgba}) for each evaluation image.
+
+    ``scale`` > 1 enlarges every image (bicubic) before the line art is drawn: canvases larger than
+    the draft's working size, where the refinement stage does the upscaling, as on artists' canvases.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be > 0, got {scale}")
     for d in densities:
         if d not in DENSITIES:
             raise ValueError(f"unknown hint density {d!r}; valid: {', '.join(DENSITIES)}")
@@ -54,6 +62,10 @@ def eval_inputs(
         raise ValueError(f"the {split!r} split of {corpus_dir} is empty")
     for row in rows[:limit]:
         rgb = load_image(corpus_dir, row)
+        if scale != 1.0:
+            h, w = rgb.shape[:2]
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
         s = _image_seed(seed, row["id"])
         lineart = synth_lineart(rgb, np.random.default_rng(s), EVAL_LINES)
         hints = {
@@ -71,6 +83,7 @@ def evaluate(
     densities: tuple[str, ...] = tuple(DENSITIES),
     limit: int | None = None,
     seed: int = 0,
+    scale: float = 1.0,
 ) -> list[dict]:
     """One row per method × density: n, mean psnr, de00, ssim, hint_de00, bleed, seconds per image."""
     if not methods:
@@ -79,7 +92,7 @@ def evaluate(
         (m, d): {k: [] for k in (*METRICS, "seconds")} for m in methods for d in densities
     }
     n_images = 0
-    for _row, rgb, lineart, hints in eval_inputs(corpus_dir, split, densities, limit, seed):
+    for _row, rgb, lineart, hints in eval_inputs(corpus_dir, split, densities, limit, seed, scale):
         lab_truth = metrics.lab(rgb)
         for d in densities:
             for name, fn in methods.items():
