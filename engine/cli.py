@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from engine.cli_support import run_command
 from engine.errors import InkhueError
 from engine.schema import OptionsError
 
@@ -108,21 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="inkhue: %(levelname)s: %(message)s",
-        stream=sys.stderr,
+    return run_command(
+        "inkhue", args, {InkhueError: lambda e: EXIT_CODES.get(getattr(e, "kind", ""), 1), OptionsError: 2}
     )
-    try:
-        return args.func(args)
-    except InkhueError as e:
-        log.error("%s", e)
-        return EXIT_CODES.get(e.kind, 1)
-    except OptionsError as e:
-        log.error("%s", e)
-        return 2
-    except KeyboardInterrupt:
-        return 130
 
 
 if __name__ == "__main__":

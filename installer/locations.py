@@ -71,7 +71,7 @@ def plugin_config_path() -> Path:
 
 
 def server_state_dir() -> Path:
-    """Where the plug-ins' managed ``inkhue serve`` keeps its state: ``engine.client.default_state_dir``."""
+    """Where the plug-ins' managed ``inkhue serve`` keeps its state (``local_server.default_state_dir``)."""
     plat = _platform()
     if plat == "windows":
         return _env_dir("LOCALAPPDATA", _home()) / "inkhue"

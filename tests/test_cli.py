@@ -131,3 +131,25 @@ def test_output_pixels_match_api(images, random_model_dir):
     line, hints = lineart_and_hints(120, 90)
     expected = Colorizer(random_model_dir).colorize(line, hints)
     np.testing.assert_array_equal(np.asarray(Image.open(out)), expected)
+
+
+def test_run_command_maps_errors_to_exit_codes_in_order(caplog):
+    """The wrapper both command lines share: the first matching class wins, bugs keep their traceback."""
+    from argparse import Namespace
+
+    from engine.cli_support import run_command
+
+    def raising(exc: BaseException) -> Namespace:
+        def func(_args):
+            raise exc
+
+        return Namespace(verbose=False, func=func)
+
+    codes = {FileNotFoundError: 7, (ValueError, OSError): lambda e: len(str(e))}
+    assert run_command("prog", raising(FileNotFoundError("gone")), codes) == 7  # before OSError
+    assert run_command("prog", raising(ValueError("four")), codes) == 4
+    assert "four" in caplog.text and "gone" in caplog.text
+    assert run_command("prog", raising(KeyboardInterrupt()), codes) == 130
+    with pytest.raises(TypeError, match="a bug"):
+        run_command("prog", raising(TypeError("a bug")), codes)
+    assert run_command("prog", Namespace(verbose=True, func=lambda _args: 0), codes) == 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import client
+from engine import client, local_server
 from engine.server import ServerConfig, create_app, serve_in_thread
 
 from .service_helpers import (  # noqa: F401
@@ -41,13 +41,14 @@ def test_client_is_stdlib_only_and_vendorable(tmp_path):
     code = (
         "import sys; sys.modules['numpy'] = None\n"  # any numpy import would fail
         "import plugin; c = plugin.client\n"
-        "print(c.schema.MODEL_NAME, c.EngineError('x', 'busy').kind)"
+        "from plugin.vendor import local_server as s\n"  # the managed server, carried beside it
+        "print(c.schema.MODEL_NAME, c.EngineError('x', 'busy').kind, s.EngineError is c.EngineError)"
     )
     r = subprocess.run(
         [sys.executable, "-E", "-s", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["inkhue", "busy"]
+    assert r.stdout.split() == ["inkhue", "busy", "True"]
 
 
 def test_colorize_matches_local_with_and_without_gzip(server_url, colorizer):
@@ -137,7 +138,7 @@ def test_plugin_config(tmp_path, monkeypatch):
         assert words in str(_kind(client.load_plugin_config, str(path)))
     e = _kind(client.endpoint_for, client.PluginConfig(inkhue=None))
     assert e.kind == "not_installed"
-    assert _kind(client.ensure_local_server, str(tmp_path / "missing")).kind == "not_installed"
+    assert _kind(local_server.ensure_local_server, str(tmp_path / "missing")).kind == "not_installed"
 
 
 def _alive(pid: int) -> bool:
@@ -157,7 +158,7 @@ def test_managed_local_server_starts_once_is_reused_and_stops_when_idle(model_di
     state = tmp_path / "state"
     os.environ["INKHUE_MODEL_PATH"] = str(model_dir)  # inherited by the server process
     try:
-        url, token = client.ensure_local_server(exe, str(state), idle_timeout=2)
+        url, token = local_server.ensure_local_server(exe, str(state), idle_timeout=2)
         info = json.loads((state / "server.json").read_text())
         assert stat.S_IMODE((state / "server.json").stat().st_mode) == 0o600  # it holds the token
         assert url.startswith("http://127.0.0.1:") and len(token) >= 32 and info["url"] == url
@@ -165,12 +166,12 @@ def test_managed_local_server_starts_once_is_reused_and_stops_when_idle(model_di
         out = client.colorize(url, lineart.tobytes(), hints.tobytes(), 48, 48, token=token)
         np.testing.assert_array_equal(_rgb(out, 48, 48), colorizer.colorize(lineart, hints))
         assert _kind(client.colorize, url, lineart.tobytes(), None, 48, 48).kind == "auth"
-        assert client.ensure_local_server(exe, str(state), idle_timeout=2) == (url, token)  # reused
+        assert local_server.ensure_local_server(exe, str(state), idle_timeout=2) == (url, token)  # reused
         deadline = time.monotonic() + 30
         while _alive(info["pid"]):
             assert time.monotonic() < deadline, "the idle server did not stop"
             time.sleep(0.1)
-        url2, token2 = client.ensure_local_server(exe, str(state), idle_timeout=2)  # a fresh one
+        url2, token2 = local_server.ensure_local_server(exe, str(state), idle_timeout=2)  # a fresh one
         assert token2 != token and client.health(url2)
     finally:
         os.environ.pop("INKHUE_MODEL_PATH", None)

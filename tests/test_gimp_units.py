@@ -47,7 +47,7 @@ def plug(plugin_dir: Path):
         yield type("Plug", (), {n.removeprefix("inkhue_"): m for n, m in mods.items()})
     finally:
         sys.path.remove(str(plugin_dir))
-        for name in [*MODULES, "vendor", "vendor.client", "vendor.schema"]:
+        for name in [*MODULES, "vendor", "vendor.client", "vendor.schema", "vendor.local_server"]:
             sys.modules.pop(name, None)
 
 

@@ -167,7 +167,7 @@ def test_config_path_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def test_server_state_dir_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from engine.client import default_state_dir
+    from engine.local_server import default_state_dir
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)

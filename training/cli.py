@@ -235,24 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engine.cli_support import run_command
     from engine.errors import InkhueError
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="inkhue-train: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        return args.func(args)
-    except InkhueError as e:
-        log.error("%s", e)
-        return 3
-    except (ValueError, FileNotFoundError) as e:
-        log.error("%s", e)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run_command("inkhue-train", args, {InkhueError: 3, (ValueError, FileNotFoundError): 2})
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # fields that may change between a run and its resumption without changing what is learnt
 RESUMABLE_CHANGES = ("steps", "max_minutes", "threads", "log_every", "sample_every", "checkpoint_every")
+# the progress bar of a run with a wall-time budget: percent done, elapsed<remaining time, the step
+TIME_BAR = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}"
 
 
 def _check_resume(saved: TrainConfig, cfg: TrainConfig, run_dir: Path) -> None:
@@ -164,7 +166,12 @@ def train(
     if d.main and progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=cfg.steps, initial=gan.step_count, desc=cfg.stage, dynamic_ncols=True)
+        if cfg.max_minutes:
+            # a wall-time budget may end the run first (finetune sets ``steps`` out of reach): a
+            # percentage towards whichever limit is nearer, never "12/1000000" steps
+            bar = tqdm(total=100, desc=cfg.stage, dynamic_ncols=True, bar_format=TIME_BAR)
+        else:
+            bar = tqdm(total=cfg.steps, initial=gan.step_count, desc=cfg.stage, dynamic_ncols=True)
     start_step = gan.step_count
     t0 = time.monotonic()
     last: dict[str, float] = {}
@@ -210,8 +217,14 @@ def train(
                     log_file.write(json.dumps({"step": step, "wall_s": round(wall(), 1), **last}) + "\n")
                     log_file.flush()
             if bar is not None:
-                bar.update(1)
-                bar.set_postfix(l1=f"{losses['l1']:.4f}", d=f"{losses['d_loss']:.3f}")
+                shown = {"l1": f"{losses['l1']:.4f}", "d": f"{losses['d_loss']:.3f}"}
+                if cfg.max_minutes:
+                    done = max(step / cfg.steps, (time.monotonic() - t0) / (cfg.max_minutes * 60))
+                    bar.update(min(100.0, 100.0 * done) - bar.n)
+                    bar.set_postfix({"step": step, **shown})
+                else:
+                    bar.update(1)
+                    bar.set_postfix(**shown)
             if step % cfg.checkpoint_every == 0:
                 save()
             over = bool(cfg.max_minutes) and time.monotonic() - t0 > cfg.max_minutes * 60
