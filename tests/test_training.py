@@ -395,3 +395,20 @@ def test_near_channel_config_and_widened_start_match_the_old_model(tmp_path):
     narrow = UNetGenerator(replace(cfgmod.draft_generator(True, spread=False), widths=(8, 16)))
     with pytest.raises(ValueError, match="cannot start"):
         _widen_inputs(narrow, {k: v.clone() for k, v in wide.state_dict().items()})
+
+
+def test_lab_l1_space_matches_skimage_and_unknown_space_is_refused():
+    from skimage.color import rgb2lab
+
+    from training.gan import rgb_to_lab
+
+    rgb = np.random.default_rng(0).random((4, 6, 3)).astype(np.float32)
+    rgb[0, 0] = (0.0, 0.0, 0.0)  # the dark, linear branch of sRGB
+    ours = rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy() * 100
+    assert np.abs(ours - rgb2lab(rgb)).max() < 0.02
+    cfg = tiny("draft", True)
+    gan = Gan(replace(cfg, optim=replace(cfg.optim, l1_space="lab")))
+    batch = fixed_batch(Examples(cfg, standin_images(2), STANDIN), 2)
+    assert math.isfinite(gan.step(batch)["l1"])
+    with pytest.raises(ValueError, match="l1_space 'xyz'; valid: lab, rgb"):
+        Gan(replace(cfg, optim=replace(cfg.optim, l1_space="xyz")))

@@ -62,6 +62,7 @@ class OptimConfig:
     adv_weight: float = 0.01  # λ of L1 + λ·adversarial (the two-stage paper's value)
     label_flip: float = 0.05  # probability of flipping each of D's real/fake targets
     compose_lines: bool = True  # L1 on the output multiplied by the line plane, as the engine shows it
+    l1_space: str = "rgb"  # rgb or lab (training.gan.L1_SPACES)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.errors import unknown_name
 from engine.generator import UNetGenerator
 from training.config import DiscriminatorConfig, TrainConfig, plane_offset
 
@@ -42,6 +43,27 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> 
     return ((pred - target).abs() * valid).sum() / total.clamp_min(1.0)
 
 
+_XYZ_FROM_LINEAR = torch.tensor(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
+_D65 = torch.tensor([0.95047, 1.0, 1.08883])
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """sRGB N×3×H×W in 0..1 → CIELAB (D65) divided by 100, differentiable."""
+    lin = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb.clamp_min(0.0) + 0.055) / 1.055) ** 2.4)
+    xyz = torch.einsum("ij,njhw->nihw", _XYZ_FROM_LINEAR.to(rgb), lin) / _D65.to(rgb).view(1, 3, 1, 1)
+    eps = (6.0 / 29.0) ** 3
+    f = torch.where(xyz > eps, xyz.clamp_min(eps) ** (1.0 / 3.0), xyz / (3 * (6.0 / 29.0) ** 2) + 4.0 / 29.0)
+    fx, fy, fz = f[:, 0:1], f[:, 1:2], f[:, 2:3]
+    return torch.cat([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], 1) / 100.0
+
+
+# colour space the L1 term is measured in: Lab follows perceived colour difference (the ΔE00 the
+# evaluation reports) more closely than RGB
+L1_SPACES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"rgb": lambda t: t, "lab": rgb_to_lab}
+
+
 def _set_requires_grad(net: nn.Module, flag: bool) -> None:
     for p in net.parameters():
         p.requires_grad_(flag)
@@ -70,6 +92,9 @@ class Gan:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=o.lr, betas=(o.beta1, o.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=o.lr, betas=(o.beta1, o.beta2))
         self.line = plane_offset(cfg.inputs, "line")
+        if o.l1_space not in L1_SPACES:
+            raise ValueError(unknown_name("l1_space", o.l1_space, L1_SPACES))
+        self.to_l1_space = L1_SPACES[o.l1_space]
         self.step_count = 0  # optimisation steps taken (also the checkpoint's step)
         self.rank = 0
 
@@ -113,7 +138,7 @@ class Gan:
         _set_requires_grad(self.D, False)
         adv_logits = self.D(x, fake)
         g_adv = F.binary_cross_entropy_with_logits(adv_logits, torch.ones_like(adv_logits))
-        l1 = masked_l1(fake, y, valid)
+        l1 = masked_l1(self.to_l1_space(fake), self.to_l1_space(y), valid)
         g_loss = l1 + o.adv_weight * g_adv
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
