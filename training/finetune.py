@@ -28,6 +28,7 @@ class FinetuneConfig:
     min_holdout: int = 1
     max_holdout: int = 24  # measuring is slow on a CPU: cap the held-out set
     lr: float = 1e-4
+    l1_space: str = "lab"  # as the shipped model was trained (training.gan.L1_SPACES)
     batch: int = 4
     crop: int = 192
     max_side: int = 512
@@ -113,7 +114,7 @@ def _stage_config(
         inputs=spec.inputs,
         generator=spec.generator,
         data=data,
-        optim=replace(base.optim, lr=cfg.lr),
+        optim=replace(base.optim, lr=cfg.lr, l1_space=cfg.l1_space),
         batch=cfg.batch,
         steps=1_000_000,  # the wall-time budget ends the run
         max_minutes=minutes,
