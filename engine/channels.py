@@ -199,7 +199,7 @@ def spread(
     fade = np.where(reached, np.exp(-dist / (params.fade * max(h, w))), 0.0).astype(np.float32)
     colour = np.where(reached[:, None], hint_rgb.reshape(-1, 3)[np.where(reached, source, 0)], 1.0)
     rgb = fade[:, None] * colour + (1.0 - fade[:, None])
-    near = colour.reshape(h, w, 3).astype(np.float32)
+    near = colour.reshape(h, w, 3).astype(np.float32, copy=False)
     return rgb.reshape(h, w, 3).astype(np.float32), fade.reshape(shape), near
 
 

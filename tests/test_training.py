@@ -218,19 +218,24 @@ def test_refine_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
 # ---- GAN steps --------------------------------------------------------------------------------
 
 
+def _draft_for(stage: str, tmp_path, n_images: int) -> dict:
+    """Config overrides for ``stage``: a refinement needs a (one-step) draft run to draw from."""
+    if stage != "refine":
+        return {}
+    train(
+        tiny("draft", steps=1),
+        tmp_path / "d",
+        standin_images(n_images),
+        standin_images(2, 1),
+        STANDIN,
+        progress=False,
+    )
+    return {"draft_checkpoint": str(tmp_path / "d")}
+
+
 @pytest.mark.parametrize("stage", ["draft", "refine"])
 def test_two_steps_of_each_stage_give_finite_losses(tmp_path, stage):
-    extra = {}
-    if stage == "refine":
-        train(
-            tiny("draft", steps=1),
-            tmp_path / "d",
-            standin_images(3),
-            standin_images(2, 1),
-            STANDIN,
-            progress=False,
-        )
-        extra["draft_checkpoint"] = str(tmp_path / "d")
+    extra = _draft_for(stage, tmp_path, 3)
     summary = train(
         tiny(stage, **extra),
         tmp_path / stage,
@@ -253,17 +258,7 @@ def test_two_steps_of_each_stage_give_finite_losses(tmp_path, stage):
     ("stage", "fill", "factor"), [("draft", False, 0.9), ("draft", True, 0.97), ("refine", True, 0.97)]
 )
 def test_overfitting_one_batch_lowers_l1(tmp_path, stage, fill, factor):
-    extra = {}
-    if stage == "refine":
-        train(
-            tiny("draft", steps=1),
-            tmp_path / "d",
-            standin_images(2),
-            standin_images(2, 1),
-            STANDIN,
-            progress=False,
-        )
-        extra["draft_checkpoint"] = str(tmp_path / "d")
+    extra = _draft_for(stage, tmp_path, 2)
     cfg = tiny(stage, fill, **extra)
     cfg = replace(cfg, optim=replace(cfg.optim, lr=2e-3))
     torch.manual_seed(0)

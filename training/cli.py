@@ -144,6 +144,14 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stage_arguments(p: argparse.ArgumentParser) -> None:
+    """The stage and its input channels: the same choices for 'train' and 'config'."""
+    p.add_argument("--stage", choices=["draft", "refine"], required=True)
+    p.add_argument("--no-fill", action="store_true", help="without the flood-fill input channels")
+    p.add_argument("--no-spread", action="store_true", help="draft without the spread-hints channels")
+    p.add_argument("--near", action="store_true", help="draft also sees the unfaded nearest-hint colour")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="inkhue-train", description="Build data, train, evaluate and export Inkhue models."
@@ -163,13 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_corpus)
 
     t = sub.add_parser("train", help="train one stage (resumes the run folder's newest checkpoint)")
-    t.add_argument("--stage", choices=["draft", "refine"], required=True)
+    _stage_arguments(t)
     t.add_argument("--config", help="TOML config (default: the stage's defaults; see 'inkhue-train config')")
     t.add_argument("--run", help="run folder (default runs/STAGE)")
     t.add_argument("--draft", help="refinement: the half-trained draft run folder or checkpoint")
-    t.add_argument("--no-fill", action="store_true", help="without the flood-fill input channels")
-    t.add_argument("--no-spread", action="store_true", help="draft without the spread-hints channels")
-    t.add_argument("--near", action="store_true", help="draft also sees the unfaded nearest-hint colour")
     t.add_argument("--corpus", help=f"corpus folder (default {DEFAULT_CORPUS})")
     t.add_argument("--exclude-source", action="append", help="leave this corpus source out (repeatable)")
     t.add_argument("--init", help="start the generator from these weights (model .safetensors or checkpoint)")
@@ -187,10 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_train)
 
     g = sub.add_parser("config", help="print a stage's default config as TOML")
-    g.add_argument("--stage", choices=["draft", "refine"], required=True)
-    g.add_argument("--no-fill", action="store_true")
-    g.add_argument("--no-spread", action="store_true")
-    g.add_argument("--near", action="store_true")
+    _stage_arguments(g)
     g.set_defaults(func=_cmd_config)
 
     e = sub.add_parser("evaluate", help="score models and the classical baselines on the validation split")

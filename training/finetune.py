@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from engine.errors import ModelError
+from engine.modelspec import ModelManifest
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,12 @@ def make_corpus(images: str | Path, out_dir: Path, cfg: FinetuneConfig) -> Path:
 
 
 def _stage_config(
-    stage: str, spec, weights: Path, corpus: Path, cfg: FinetuneConfig, minutes: float, spread, **extra
+    stage: str, manifest: ModelManifest, corpus: Path, cfg: FinetuneConfig, minutes: float, **extra
 ):
+    """A stage's training config that starts from the shipped weights and spreads as they were trained."""
     from training import config as cfgmod
+
+    spec, spread = manifest.stages[stage], manifest.spread
 
     base = cfgmod.default_config(stage, fill="fill_rgb" in spec.inputs, **extra)
     data = replace(
@@ -124,7 +128,7 @@ def _stage_config(
         log_every=5,
         sample_every=50,
         checkpoint_every=50,
-        init_weights=str(weights),
+        init_weights=str(manifest.path(spec.weights)),
     )
 
 
@@ -166,25 +170,14 @@ def finetune(
     report = FinetuneReport(out_dir, n_train, n_hold)
     report.before = measure(manifest.directory)
 
-    stages = manifest.stages
-    d_cfg = _stage_config(
-        "draft",
-        stages["draft"],
-        manifest.path(stages["draft"].weights),
-        corpus,
-        cfg,
-        cfg.minutes * cfg.draft_share,
-        manifest.spread,
-    )
+    d_cfg = _stage_config("draft", manifest, corpus, cfg, cfg.minutes * cfg.draft_share)
     d_sum = train(d_cfg, work / "draft")
     r_cfg = _stage_config(
         "refine",
-        stages["refine"],
-        manifest.path(stages["refine"].weights),
+        manifest,
         corpus,
         cfg,
         cfg.minutes * (1.0 - cfg.draft_share),
-        manifest.spread,
         draft_checkpoint=str(work / "draft"),
     )
     r_sum = train(r_cfg, work / "refine")
