@@ -50,7 +50,7 @@ def test_recipes_start_from_earlier_recipes_and_keep_the_licence_constrained_sou
         for path in (cfg.init_weights, cfg.draft_checkpoint):
             if path:
                 # e.g. runs/inkhue-default/draft-b/ckpt-...: the run of recipe 2-draft-b
-                run = Path(path).parts[2].split(".")[0].removesuffix("-head005")
+                run = Path(path).parts[2]
                 earlier = [n.split("-", 1)[1] for n in order[:i]]
                 assert run in earlier, (name, path)
         # share-alike / GPL artwork stays out of the shipped weights (training/DATA.md)

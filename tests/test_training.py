@@ -407,3 +407,29 @@ def test_lab_l1_space_matches_skimage_and_unknown_space_is_refused():
     assert math.isfinite(gan.step(batch)["l1"])
     with pytest.raises(ValueError, match="l1_space 'xyz'; valid: lab, rgb"):
         Gan(replace(cfg, optim=replace(cfg.optim, l1_space="xyz")))
+
+
+def test_init_head_scale_shrinks_the_started_head_and_nothing_else(tmp_path):
+    from safetensors.torch import save_file
+
+    from training.train import _init_weights
+
+    cfg = cfgmod.default_config("draft")
+    cfg = replace(cfg, generator=replace(cfg.generator, widths=(8, 16)))
+    torch.manual_seed(0)
+    src = Gan(cfg).G.state_dict()
+    with torch.no_grad():
+        src["head.bias"].fill_(0.3)  # a trained head has a bias; the scaled start has none
+    save_file({k: v.contiguous() for k, v in src.items()}, tmp_path / "draft.safetensors")
+
+    gan = Gan(cfg)
+    _init_weights(gan, str(tmp_path / "draft.safetensors"), head_scale=0.05)
+    got = gan.G.state_dict()
+    assert torch.allclose(got["head.weight"], 0.05 * src["head.weight"])
+    assert not got["head.bias"].any()
+    assert all(torch.equal(got[k], src[k]) for k in src if not k.startswith("head."))
+
+    with pytest.raises(ValueError, match="set init_weights"):
+        replace(cfg, init_head_scale=0.5)
+    with pytest.raises(ValueError, match=r"not in \[0, 1\]"):
+        replace(cfg, init_weights="x.safetensors", init_head_scale=2.0)

@@ -66,6 +66,8 @@ def _train_config(args: argparse.Namespace):
         over["draft_checkpoint"] = args.draft
     if args.init:
         over["init_weights"] = args.init
+    if args.init_head_scale is not None:
+        over["init_head_scale"] = args.init_head_scale
     return replace(cfg, **over)
 
 
@@ -178,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--corpus", help=f"corpus folder (default {DEFAULT_CORPUS})")
     t.add_argument("--exclude-source", action="append", help="leave this corpus source out (repeatable)")
     t.add_argument("--init", help="start the generator from these weights (model .safetensors or checkpoint)")
+    t.add_argument("--init-head-scale", type=float, help="shrink the --init generator's residual head (0-1)")
     t.add_argument("--steps", type=int)
     t.add_argument("--minutes", type=float, help="stop after this much wall time (resumable)")
     t.add_argument("--batch", type=int, help="per process")

@@ -91,6 +91,9 @@ class TrainConfig:
     val_images: int = 8  # fixed validation examples for the logged val L1 and sample grids
     draft_checkpoint: str = ""  # refinement: the (half-trained) draft generator's checkpoint
     init_weights: str = ""  # start the generator from these safetensors weights (fine-tuning)
+    # < 1: shrink the started generator's residual head (bias zeroed) so it begins close to its
+    # base channel and unlearns what no longer fits, e.g. after the spread channel changed
+    init_head_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -108,6 +111,10 @@ class TrainConfig:
             raise ValueError("draft_rgb is an input of the refinement stage and only of it")
         if self.stage == "refine" and not self.draft_checkpoint:
             raise ValueError("the refinement stage needs draft_checkpoint (a draft run's weights)")
+        if not 0.0 <= self.init_head_scale <= 1.0:
+            raise ValueError(f"init_head_scale {self.init_head_scale} is not in [0, 1]")
+        if self.init_head_scale != 1.0 and not self.init_weights:
+            raise ValueError("init_head_scale scales the head of init_weights; set init_weights too")
         if self.data.crop % self.generator.divisor:
             raise ValueError(f"crop {self.data.crop} is not a multiple of {self.generator.divisor}")
         if self.batch % self.data.crops_per_image:

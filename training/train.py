@@ -76,7 +76,7 @@ def _draft_loader(cfg: TrainConfig):
     return load
 
 
-def _init_weights(gan: Gan, path: str) -> None:
+def _init_weights(gan: Gan, path: str, head_scale: float = 1.0) -> None:
     """Generator weights from a model's ``<stage>.safetensors`` or from a training checkpoint."""
     from safetensors import safe_open
     from safetensors.torch import load_file
@@ -91,6 +91,11 @@ def _init_weights(gan: Gan, path: str) -> None:
     _widen_inputs(gan.G, state)
     gan.G.load_state_dict(state)
     log.info("generator initialised from %s", path)
+    if head_scale != 1.0:
+        with torch.no_grad():
+            gan.G.head.weight.mul_(head_scale)
+            gan.G.head.bias.zero_()
+        log.info("residual head scaled by %g", head_scale)
 
 
 def _widen_inputs(net: torch.nn.Module, state: dict) -> None:
@@ -146,7 +151,7 @@ def train(
         wall_before = float(checkpoint.read(ckpt)[1].get("wall_s", 0.0))
         log.info("resumed %s at step %d", run_dir, gan.step_count)
     elif cfg.init_weights:
-        _init_weights(gan, cfg.init_weights)
+        _init_weights(gan, cfg.init_weights, cfg.init_head_scale)
 
     draft_loader = _draft_loader(cfg)
     train_src = source or CorpusImages(cfg.data.corpus_dir, "train", cfg.data.exclude_sources)
