@@ -65,9 +65,13 @@ class UNetGenerator(nn.Module):
         if cfg.base_rgb >= 0:
             # near-zero rather than zero: the untrained net returns (almost) its base, and every
             # layer still receives gradient from the first step
-            with torch.no_grad():
-                self.head.weight.mul_(HEAD_INIT_SCALE)
-            nn.init.zeros_(self.head.bias)
+            self.shrink_head(HEAD_INIT_SCALE)
+
+    def shrink_head(self, scale: float) -> None:
+        """Scale the head's weights and zero its bias: the net moves towards returning its base."""
+        with torch.no_grad():
+            self.head.weight.mul_(scale)
+            self.head.bias.zero_()
 
     def base_logit(self, x: torch.Tensor) -> torch.Tensor:
         i = self.cfg.base_rgb

@@ -92,9 +92,7 @@ def _init_weights(gan: Gan, path: str, head_scale: float = 1.0) -> None:
     gan.G.load_state_dict(state)
     log.info("generator initialised from %s", path)
     if head_scale != 1.0:
-        with torch.no_grad():
-            gan.G.head.weight.mul_(head_scale)
-            gan.G.head.bias.zero_()
+        gan.G.shrink_head(head_scale)
         log.info("residual head scaled by %g", head_scale)
 
 
