@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from engine.arrays import hints_planes, line_from_rgba
 from engine.errors import InputError, unknown_name
-from engine.resample import box_resize
+from engine.resample import box_resize, cell_reduce
 
 # Channel name -> number of planes. Order inside a stage comes from its manifest.
 CHANNELS: dict[str, int] = {
@@ -109,8 +109,9 @@ def crop(prep: Prepared, box: tuple[int, int, int, int]) -> dict[str, np.ndarray
 def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]:
     """Planes at the draft's working resolution.
 
-    Lines are area-averaged; hint dots are kept by a max filter so a small dab survives the
-    downscale; regions are sampled at block centres.
+    Lines are box-averaged; a cell with any hint pixel is hinted at the strongest pixel's strength
+    (a small dab survives the downscale) in the cell's mean hint colour; regions are sampled at
+    block centres.
     """
     h, w = prep.shape
     if out_hw == (h, w):
@@ -127,20 +128,19 @@ def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]
         planes["hint_rgb"] = np.zeros((*out_hw, 3), np.float32)
         planes["hint_mask"] = np.zeros(out_hw, np.float32)
         return planes
-    k = max(1, int(np.ceil(max(h / out_hw[0], w / out_hw[1]))))
-    alpha_max = ndimage.maximum_filter(prep.hints_rgba_u8[..., 3], size=k)
-    hint_mask = alpha_max[np.ix_(ys, xs)].astype(np.float32) / 255.0
-    # premultiplied average, so unhinted pixels do not darken a hint's colour; one plane at a
-    # time keeps the full-resolution temporaries to a single float plane
-    alpha = prep.hints_rgba_u8[..., 3].astype(np.float32) * (1.0 / 255.0)
-    msmall = box_resize(alpha, out_hw)
-    denom = np.maximum(msmall, 1e-6)
+    # strength = the strongest hint pixel of a cell, colour = the strength-weighted mean over the
+    # same cell: a cell is hinted exactly when its mean has hint pixels in it (a max filter over a
+    # differently placed window gave black hints beside every dab at non-integer scales)
+    alpha_u8 = prep.hints_rgba_u8[..., 3]
+    hint_mask = cell_reduce(np.maximum, alpha_u8, out_hw).astype(np.float32) / 255.0
+    alpha = alpha_u8.astype(np.float32) * (1.0 / 255.0)
+    wsum = cell_reduce(np.add, alpha, out_hw)
+    denom = np.maximum(wsum, 1e-12)
     hint_rgb = np.empty((*out_hw, 3), np.float32)
-    for c in range(3):
+    for c in range(3):  # one plane at a time: full-resolution temporaries stay a single plane
         prem = prep.hints_rgba_u8[..., c].astype(np.float32) * (1.0 / 255.0) * alpha
-        hint_rgb[..., c] = np.where(msmall > 1e-6, box_resize(prem, out_hw) / denom, 0.0)
+        hint_rgb[..., c] = np.where(hint_mask > 0, cell_reduce(np.add, prem, out_hw) / denom, 0.0)
     del alpha
-    hint_rgb *= (hint_mask > 0)[..., None]
     planes["hint_rgb"] = np.clip(hint_rgb, 0.0, 1.0).astype(np.float32)
     planes["hint_mask"] = hint_mask
     return planes

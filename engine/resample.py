@@ -15,6 +15,29 @@ def box_resize(plane_hw_f32: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
+def cell_starts(n_in: int, n_out: int) -> np.ndarray:
+    """First input index of each output cell; a cell holds the inputs whose centres fall in it.
+
+    Input ``i`` belongs to cell ``floor((i + 0.5) * n_out / n_in)`` (integer arithmetic, so ties
+    are exact): the same cells as PIL's BOX filter, and every cell is non-empty for n_out <= n_in.
+    """
+    if not 1 <= n_out <= n_in:
+        raise ValueError(f"cells need 1 <= n_out <= n_in, got {n_out} cells for {n_in} inputs")
+    cell = (2 * np.arange(n_in, dtype=np.int64) + 1) * n_out // (2 * n_in)
+    return np.searchsorted(cell, np.arange(n_out)).astype(np.intp)
+
+
+def cell_reduce(ufunc: np.ufunc, plane_hw: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
+    """``ufunc`` (np.add, np.maximum) over each output cell of a plane: one value per cell.
+
+    Sum and max over the *same* cells keep a hint's strength and its colour consistent: a cell
+    is hinted exactly when its colour average has hint pixels in it.
+    """
+    h, w = plane_hw.shape
+    rows = ufunc.reduceat(plane_hw, cell_starts(h, out_hw[0]), axis=0)
+    return ufunc.reduceat(rows, cell_starts(w, out_hw[1]), axis=1)
+
+
 def box_resize_hwc(hwc_f32: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
     return np.stack([box_resize(hwc_f32[..., c], out_hw) for c in range(hwc_f32.shape[2])], -1)
 

@@ -12,8 +12,6 @@ differences from ``engine.pipeline`` (documented in docs/deploy.md):
   hint colour of its own part only.
 * The refinement runs on the whole image in one piece, not in tiles: identical up to the model's
   tile size (1024 px), and without the tiles' cross-fades above it (more GPU memory, no seams).
-* The hint-mask max filter of the draft resolution is exact for a downscale factor up to
-  ``MAX_FILTER`` (images up to 32 × the working size); beyond it the window is capped.
 * Per-request options do not exist in Triton: the graph uses the model's working size and
   ``compose_lines=True``.
 """
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 
 OPSET = 18  # ScatterElements with reduction "max": ONNX Runtime >= 1.14, in any recent Triton
 FILL_ROUNDS = 12  # label propagation rounds (each: row runs, column runs, 2 pointer jumps)
-MAX_FILTER = 32
 CONFIG = """name: "{name}"
 platform: "onnxruntime_onnx"
 max_batch_size: 0
@@ -52,13 +49,22 @@ def _module(manifest, nets: dict, fill_rounds: int = FILL_ROUNDS):
 
     luma = torch.tensor([0.299, 0.587, 0.114])
 
+    def cells(n_in, n_out):
+        """The draft cell of every input pixel: its centre's cell (engine.resample.cell_starts)."""
+        return torch.div((2 * torch.arange(n_in) + 1) * n_out, 2 * n_in, rounding_mode="floor")
+
     def box_matrix(n_in, n_out):
         """[n_out, n_in] averaging of the inputs whose centres fall in each output cell (PIL BOX)."""
-        scale = n_in.double() / n_out.double()
-        centre = torch.arange(n_in).double() + 0.5
-        i = torch.arange(n_out).double()[:, None]
-        m = ((centre >= i * scale) & (centre < (i + 1) * scale)).float()
+        m = (cells(n_in, n_out)[None, :] == torch.arange(n_out)[:, None]).float()
         return m / m.sum(1, keepdim=True).clamp(min=1.0)
+
+    def cell_max(plane, oh, ow):
+        """The largest value of a non-negative plane in each draft cell (engine.resample.cell_reduce)."""
+        size = torch._shape_as_tensor(plane)
+        cy = cells(size[0], oh)[:, None].expand(plane.shape)
+        rows = torch.zeros(oh, size[1]).scatter_reduce(0, cy, plane, "amax", include_self=True)
+        cx = cells(size[1], ow)[None, :].expand(rows.shape)
+        return torch.zeros(oh, ow).scatter_reduce(1, cx, rows, "amax", include_self=True)
 
     def bilinear_matrix(n_in, n_out):
         """[n_out, n_in] linear interpolation with half-pixel centres, clamped (engine.resample)."""
@@ -84,14 +90,6 @@ def _module(manifest, nets: dict, fill_rounds: int = FILL_ROUNDS):
             x = x.index_select(axis, torch.minimum(padded, n - 1))
         return x
 
-    def shift(x, dy: int, dx: int, fill):
-        """out[y, x] = x[y - dy, x - dx] for a one-pixel shift, ``fill`` entering at the border."""
-        if dy:
-            edge = torch.full_like(x[:1], fill)
-            return torch.cat([edge, x[:-1]], 0) if dy > 0 else torch.cat([x[1:], edge], 0)
-        edge = torch.full_like(x[:, :1], fill)
-        return torch.cat([edge, x[:, :-1]], 1) if dx > 0 else torch.cat([x[:, 1:], edge], 1)
-
     def labels(paper):
         """Each paper pixel gets the largest flat index of its 4-connected region; ink gets -1.
 
@@ -114,15 +112,6 @@ def _module(manifest, nets: dict, fill_rounds: int = FILL_ROUNDS):
                 jumped = lab.reshape(-1).index_select(0, lab.clamp(min=0).reshape(-1)).reshape(paper.shape)
                 lab = torch.where(paper, torch.maximum(lab, jumped), lab)
         return lab
-
-    def max_filter(plane, k):
-        """scipy.ndimage.maximum_filter(size=k) of a non-negative plane, k <= MAX_FILTER."""
-        for axis_dy, axis_dx in ((1, 0), (0, 1)):
-            for j in range(1, MAX_FILTER):
-                d = 1 if j % 2 else -1  # grow left, then right: scipy's window for even and odd k
-                grown = torch.maximum(plane, shift(plane, d * axis_dy, d * axis_dx, 0.0))
-                plane = torch.where(torch.tensor(j) < k, grown, plane)
-        return plane
 
     class Pipeline(torch.nn.Module):
         def __init__(self) -> None:
@@ -158,8 +147,7 @@ def _module(manifest, nets: dict, fill_rounds: int = FILL_ROUNDS):
             ow = torch.clamp(torch.round(w.double() * scale), min=1).long()
             by, bx = box_matrix(h, oh), box_matrix(w, ow)
             ys, xs = centres(h, oh), centres(w, ow)
-            k = torch.ceil(torch.maximum(h.double() / oh.double(), w.double() / ow.double())).long()
-            mask_small = max_filter(ha, k).index_select(0, ys).index_select(1, xs)
+            mask_small = cell_max(ha, oh, ow)
             msmall = by @ ha @ bx.T
             hints_f = hints[..., :3].float() * (1.0 / 255.0)
             prem = torch.stack([by @ (hints_f[..., c] * ha) @ bx.T for c in range(3)], -1)

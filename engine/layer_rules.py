@@ -1,0 +1,144 @@
+"""Rules both plug-ins apply to an artist's layers: which is the line art, which holds the hints,
+whether the hints are usable, and where the result layer goes.
+
+Standard library only: ``installer/vendor.py`` copies this file into the Krita and the GIMP
+plug-in, so both decide the same way and say the same words. Layers are passed as plain
+``LayerInfo`` records, ordered **top to bottom** as the Layers panel shows them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# whole words only: GIMP's German default layer name "Hintergrund" (background) must not match
+_HINT_NAME = re.compile(r"\bhints?\b", re.IGNORECASE)
+_LINE_NAME = re.compile(r"\blines?\b|line ?art|\binks?\b|\binking\b|outlines?", re.IGNORECASE)
+_BACKGROUND_NAME = re.compile(r"^\s*(background|hintergrund|arrière-plan|fond|paper|canvas)\b", re.IGNORECASE)
+
+
+class LayerRuleError(ValueError):
+    """The layers cannot be used as chosen; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    key: object  # whatever identifies the layer for the caller (a node, an item id)
+    name: str
+    is_group: bool = False
+    is_paint: bool = True  # a layer holding pixels (not a group, mask, vector or filter layer)
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ").replace("-", " ").strip()
+
+
+def is_hint_name(name: str) -> bool:
+    """ "Hints", "hint", "Colour hints", "Hints #2", "my_hints", but not "Hintergrund" or "Highlights"."""
+    return bool(_HINT_NAME.search(_words(name)))
+
+
+def is_lineart_name(name: str) -> bool:
+    """ "Lines", "Line art", "lineart", "Ink", "Inking", "Outline", "Clean lines", not "Hints"."""
+    return bool(_LINE_NAME.search(_words(name))) and not is_hint_name(name)
+
+
+def is_background_name(name: str) -> bool:
+    """ "Background", "Hintergrund", "Background copy", "Paper": the canvas, not a drawing."""
+    return bool(_BACKGROUND_NAME.search(_words(name)))
+
+
+def guess_layers(
+    layers: list[LayerInfo], active: object | None = None, remembered_hints: str = ""
+) -> tuple[LayerInfo | None, LayerInfo | None]:
+    """The (line art, hints) a dialog should pre-select; either may be None when nothing fits.
+
+    Line art: a layer named like line art (topmost first), else the active layer unless it is a
+    hint, background or group layer, else the topmost other paint layer. Hints: the layer last
+    used (by name), else one named like "Hints" (topmost first); never the line art.
+    """
+    paint = [i for i in layers if i.is_paint and not i.is_group]
+    current = next((i for i in layers if active is not None and i.key == active), None)
+    line = next((i for i in paint if is_lineart_name(i.name)), None)
+    if line is None and current is not None and current in paint:
+        if not is_hint_name(current.name) and not is_background_name(current.name):
+            line = current
+    if line is None:
+        line = next((i for i in paint if not is_hint_name(i.name) and not is_background_name(i.name)), None)
+    hints = [i for i in paint if i is not line]
+    hint = next((i for i in hints if remembered_hints and i.name == remembered_hints), None)
+    if hint is None:
+        hint = next((i for i in hints if is_hint_name(i.name)), None)
+    return line, hint
+
+
+NO_HINT_LAYER = (
+    "Choose the layer with your colour hints. AI Colorize colours the areas where you paint small "
+    'dabs of colour: add a new paint layer above the line art, name it "Hints", paint a dab inside '
+    "each area you want coloured, then run AI Colorize again."
+)
+
+
+def check_choice(lineart: LayerInfo | None, hints: LayerInfo | None) -> None:
+    """Raise ``LayerRuleError`` unless the chosen pair can be coloured (before any pixel is read)."""
+    if lineart is None:
+        raise LayerRuleError(
+            'Choose the layer with your line art (dark lines on white or on transparency; naming it "Lines" '
+            "lets AI Colorize pick it for you)."
+        )
+    if lineart.is_group or not lineart.is_paint:
+        raise LayerRuleError(f'"{lineart.name}" is a layer group: choose the line-art layer itself.')
+    if hints is None:
+        raise LayerRuleError(NO_HINT_LAYER)
+    if hints.is_group or not hints.is_paint:
+        raise LayerRuleError(f'"{hints.name}" is a layer group: choose the hint layer itself.')
+    if hints.key == lineart.key:
+        raise LayerRuleError(
+            f'"{lineart.name}" is chosen as both the line art and the hints: the colour dabs go on a '
+            "layer of their own."
+        )
+
+
+def empty_hints_message(hint_name: str, where: str = "on the canvas") -> str:
+    """What to say when the hint layer holds no visible pixel (``where``: "inside the selection")."""
+    return (
+        f'The hint layer "{hint_name}" has no colour dabs {where}. Paint a small dab of colour '
+        "inside each area you want coloured, then run AI Colorize again."
+    )
+
+
+def no_ink_message(lineart_name: str, blank: bool, where: str = "on the canvas") -> str:
+    state = "is empty" if blank else "has no dark lines"
+    return (
+        f'The line-art layer "{lineart_name}" {state} {where}. Choose the layer with your lines '
+        "(dark lines on white, or on a transparent layer)."
+    )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the result layer goes and how it blends."""
+
+    above: bool  # directly above the line art (else directly below it)
+    multiply: bool  # blend mode Multiply: the lines below show through flat colours
+    reason: str  # one plain sentence for the artist, empty when the result goes below as usual
+
+
+def place_result(lineart_opaque: bool, lineart_is_lowest: bool, lines_drawn_in: bool) -> Placement:
+    """Colour goes under the lines, unless it cannot be seen there.
+
+    An opaque line-art layer (lines on white) would hide a layer below it, and under the lowest
+    layer of a group nothing can be inserted in one step: then the result goes above. Drawn in,
+    the lines are in the result itself; without them the result multiplies onto the line art so
+    the lines stay visible and the layer still holds flat colours.
+    """
+    if not lineart_opaque and not lineart_is_lowest:
+        return Placement(above=False, multiply=False, reason="")
+    why = "the line art has no transparent parts" if lineart_opaque else "the line art is the lowest layer"
+    if lines_drawn_in:
+        return Placement(
+            True, False, f"The result is above the line art, with the lines drawn in, because {why}."
+        )
+    return Placement(
+        True, True, f"The result is above the line art in Multiply mode (lines show through): {why}."
+    )

@@ -1,0 +1,120 @@
+"""The layer rules both plug-ins carry (engine/layer_rules.py): guesses, checks, placement."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from engine import layer_rules as rules
+from engine.layer_rules import LayerInfo, LayerRuleError
+
+
+def stack(*names: str, groups: tuple[str, ...] = ()) -> list[LayerInfo]:
+    """Layers top to bottom, keyed by their position."""
+    return [LayerInfo(i, n, is_group=n in groups, is_paint=n not in groups) for i, n in enumerate(names)]
+
+
+@pytest.mark.parametrize("name", ["Hints", "hint", "Colour hints", "HINTS #2", "my_hints", "color-hint"])
+def test_hint_names(name):
+    assert rules.is_hint_name(name) and not rules.is_lineart_name(name)
+
+
+@pytest.mark.parametrize("name", ["Hintergrund", "Highlights", "Background", "Paint", "Ink", "Behind"])
+def test_not_hint_names(name):
+    assert not rules.is_hint_name(name)
+
+
+@pytest.mark.parametrize("name", ["Lines", "Line art", "lineart", "Ink", "Inking", "Outline", "clean_lines"])
+def test_lineart_names(name):
+    assert rules.is_lineart_name(name)
+
+
+@pytest.mark.parametrize("name", ["Background", "Flats", "Hints", "Shading", "Linen texture", "Sky"])
+def test_not_lineart_names(name):
+    assert not rules.is_lineart_name(name)
+
+
+def test_named_lines_win_over_an_active_background():
+    layers = stack("Hints", "Lines", "Background")
+    line, hint = rules.guess_layers(layers, active=2)
+    assert (line.name, hint.name) == ("Lines", "Hints")
+
+
+def test_active_layer_is_the_line_art_when_no_name_tells():
+    layers = stack("Hints", "Drawing", "Sketch", "Background")
+    assert rules.guess_layers(layers, active=2)[0].name == "Sketch"
+
+
+@pytest.mark.parametrize("active", [0, 3, None])
+def test_active_hint_or_background_falls_back_to_topmost_drawing(active):
+    layers = stack("Hints", "Drawing", "Sketch", "Background")
+    assert rules.guess_layers(layers, active=active)[0].name == "Drawing"
+
+
+def test_hintergrund_is_never_the_hint_layer():
+    line, hint = rules.guess_layers(stack("Zeichnung", "Hintergrund"), active=0)
+    assert line.name == "Zeichnung" and hint is None
+
+
+def test_groups_are_never_guessed_and_remembered_hint_name_wins():
+    layers = stack("Colour", "Hints", "Dabs", "Lines", "Background", groups=("Colour",))
+    line, hint = rules.guess_layers(layers, active=0, remembered_hints="Dabs")
+    assert (line.name, hint.name) == ("Lines", "Dabs")
+    assert rules.guess_layers(layers, active=0, remembered_hints="Gone")[1].name == "Hints"
+
+
+def test_single_layer_document_has_line_art_and_no_hints():
+    line, hint = rules.guess_layers(stack("Background"), active=0)
+    assert line is None and hint is None
+    with pytest.raises(LayerRuleError, match="line art"):
+        rules.check_choice(line, hint)
+
+
+def test_check_choice_messages():
+    lines, hints = LayerInfo(1, "Lines"), LayerInfo(2, "Hints")
+    group = LayerInfo(3, "Ink", is_group=True, is_paint=False)
+    rules.check_choice(lines, hints)
+    with pytest.raises(LayerRuleError, match='add a new paint layer above the line art, name it "Hints"'):
+        rules.check_choice(lines, None)
+    with pytest.raises(LayerRuleError, match="both the line art and the hints"):
+        rules.check_choice(lines, LayerInfo(1, "Lines"))
+    with pytest.raises(LayerRuleError, match='"Ink" is a layer group'):
+        rules.check_choice(group, hints)
+    message = rules.empty_hints_message("Hints", "inside the selection")
+    assert '"Hints" has no colour dabs inside the selection' in message
+
+
+@pytest.mark.parametrize(
+    ("opaque", "lowest", "drawn_in", "above", "multiply"),
+    [
+        (False, False, True, False, False),
+        (False, False, False, False, False),
+        (True, False, True, True, False),
+        (True, False, False, True, True),  # lines on white, flat colours: multiply keeps the lines
+        (False, True, False, True, True),
+        (True, True, True, True, False),
+    ],
+)
+def test_placement_keeps_lines_visible(opaque, lowest, drawn_in, above, multiply):
+    p = rules.place_result(opaque, lowest, drawn_in)
+    assert (p.above, p.multiply) == (above, multiply)
+    assert bool(p.reason) == above
+
+
+def test_rules_are_stdlib_only_and_vendored(tmp_path):
+    from installer.vendor import vendor_into
+
+    vendor_into(tmp_path / "plugin")
+    (tmp_path / "plugin" / "__init__.py").write_text("")
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "from plugin.vendor import layer_rules as r\n"
+        "print(r.is_hint_name('Hintergrund'), r.is_background_name('Hintergrund'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-E", "-s", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
