@@ -15,6 +15,7 @@ from engine import Colorizer, channels
 from engine.arrays import check_lineart
 from engine.resample import cell_starts
 from engine.tiling import plan_axis
+from tests.conftest import lineart_and_hints
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PALETTE = np.array([(220, 30, 30), (30, 160, 60), (40, 90, 230), (250, 210, 40)], np.uint8)
@@ -156,3 +157,21 @@ def test_refinement_tiles_leave_no_seams(shipped, example, h, w, tile):
     cuts_y, cuts_x = tile_cuts(h, tile, overlap, divisor), tile_cuts(w, tile, overlap, divisor)
     assert cuts_y and cuts_x
     assert seam_ratio(tiled, cuts_y, cuts_x) <= seam_ratio(whole, cuts_y, cuts_x) + 0.05
+
+
+@pytest.mark.parametrize(
+    ("h", "w"),
+    [(16, 16), (17, 23), (64, 4096), (4096, 64), (97, 2003), (2003, 97), (1031, 1031), (1500, 1100)],
+)
+def test_closed_box_takes_its_dab_colour_at_tiny_strip_and_odd_sizes(shipped, h, w):
+    line, hints = lineart_and_hints(h, w)  # a closed box, one red dab in the middle
+    out = shipped.colorize(line, hints).astype(int)
+    assert out.shape == (h, w, 3)
+    y0, y1, x0, x1 = h // 4, 3 * h // 4, w // 4, 3 * w // 4
+    above = out[: max(1, y0 - 3)].reshape(-1, 3)
+    assert above.mean() > 230  # nothing painted outside the box
+    if min(h, w) < 64:
+        return  # too small for a measurable inside
+    inside = out[y0 + 3 : y1 - 3, x0 + 3 : x1 - 3].reshape(-1, 3)
+    assert np.abs(inside - (220, 30, 30)).sum(1).mean() <= 70
+    assert inside[:, 0].min() >= 150  # no dark blotch (black hints beside the dab did that)
