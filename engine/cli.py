@@ -18,7 +18,7 @@ EXIT_CODES = {"input": 2, "image_read": 2, "model": 3, "backend": 4, "serve": 5}
 
 
 def _cmd_colorize(args: argparse.Namespace) -> int:
-    from engine.imageio import read_image, write_image
+    from engine.imageio import check_output, read_image, write_image
     from engine.pipeline import make_colorizer
     from engine.schema import ColorizeOptions
 
@@ -40,6 +40,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
                 "layer and save it as PNG, WebP or TIFF with transparency"
             )
     out = Path(args.output or Path(args.lineart).with_name(Path(args.lineart).stem + "-colorized.png"))
+    check_output(out, (args.lineart, *([args.hints] if args.hints else [])), args.force)
     col = make_colorizer(args.model, args.backend, args.device, args.url, args.token)
     t0 = time.perf_counter()
     rgb = col.colorize(lineart, hints, opts)
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("lineart", help="line art: dark lines on white, or lines on a transparent layer")
     c.add_argument("--hints", help="RGBA image of the same size; opaque pixels are colour hints")
     c.add_argument("-o", "--output", help="output file (.png .jpg .webp .tif); default LINEART-colorized.png")
+    c.add_argument("--force", action="store_true", help="allow -o to overwrite an input image")
     c.add_argument("--model", help="installed model name or model folder (default: inkhue-default)")
     c.add_argument("--backend", default="onnx", help="onnx (default), torch, or remote (with --url)")
     c.add_argument("--url", help="remote backend: the server, e.g. http://gpu-box:8000")

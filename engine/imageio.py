@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -53,14 +55,48 @@ def read_image(path: str | Path, what: str = "image", max_pixels: int = DEFAULT_
     return np.asarray(img, dtype=np.uint8).copy()
 
 
-def write_image(path: str | Path, rgb_u8: np.ndarray) -> Path:
+def check_output(path: str | Path, inputs: tuple[str | Path, ...] = (), force: bool = False) -> Path:
+    """Refuse an output path that cannot be written, before any work is done on the image."""
     path = Path(path)
-    fmt = WRITE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    if path.suffix.lower() not in WRITE_FORMATS:
         raise InputError(
             f"cannot write {path.name}: unknown extension; use one of {', '.join(sorted(WRITE_FORMATS))}"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
-    Image.fromarray(rgb_u8).save(path, fmt, **kwargs)
+    if path.is_dir():
+        raise InputError(f"output {path} is a folder: give a file name, e.g. {path / 'colorized.png'}")
+    if path.exists() and not path.is_file():
+        raise InputError(f"output {path} exists and is not a regular file: choose another name")
+    if not force and any(path.exists() and Path(i).exists() and path.samefile(i) for i in inputs):
+        raise InputError(f"output {path} is one of the input images: choose another name, or pass --force")
     return path
+
+
+def write_image(path: str | Path, rgb_u8: np.ndarray) -> Path:
+    """Write atomically: a temporary file beside ``path`` replaces it only once complete, so an
+    interrupt or a full disk never leaves a truncated image or destroys the previous one."""
+    path = check_output(path, force=True)
+    fmt = WRITE_FORMATS[path.suffix.lower()]
+    kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            Image.fromarray(rgb_u8).save(f, fmt, **kwargs)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise InputError(f"cannot write {path}: {e.strerror or e}") from e
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -153,3 +153,56 @@ def test_run_command_maps_errors_to_exit_codes_in_order(caplog):
     with pytest.raises(TypeError, match="a bug"):
         run_command("prog", raising(TypeError("a bug")), codes)
     assert run_command("prog", Namespace(verbose=True, func=lambda _args: 0), codes) == 0
+
+
+def test_output_problems_are_refused_before_colorizing(images, random_model_dir, caplog, monkeypatch):
+    import engine.pipeline
+
+    def no_model(*_a, **_k):
+        raise AssertionError("the model was loaded before the output path was checked")
+
+    monkeypatch.setattr(engine.pipeline, "make_colorizer", no_model)
+    (images / "folder.png").mkdir()
+    cases = [
+        (images / "out.bmp", "unknown extension"),
+        (images / "folder.png", "is a folder"),
+        (images / "line.png", "is one of the input images"),
+        (images / "hints.png", "is one of the input images"),
+    ]
+    for out, message in cases:
+        caplog.clear()
+        assert run("colorize", images / "line.png", "--hints", images / "hints.png", "-o", out) == 2
+        assert message in caplog.text
+    assert Image.open(images / "line.png").size == (90, 120)  # the inputs are untouched
+
+
+def test_force_overwrites_an_input(images, random_model_dir):
+    line = images / "line.png"
+    assert run("colorize", line, "-o", line, "--force", "--model", random_model_dir) == 0
+    assert Image.open(line).mode == "RGB"  # now the colorized result
+
+
+def test_write_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
+    from engine.errors import InputError
+    from engine.imageio import write_image
+
+    out = tmp_path / "out.png"
+    write_image(out, np.zeros((8, 8, 3), np.uint8))
+    before = out.read_bytes()
+
+    def interrupted(self, fp, *args, **kwargs):
+        fp.write(b"\x89PNG half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", interrupted)
+    with pytest.raises(InputError, match="cannot write .*No space left on device"):
+        write_image(out, np.full((8, 8, 3), 255, np.uint8))
+    assert out.read_bytes() == before  # the previous result survives, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temporary file left behind
+
+
+def test_unwritable_output_location_is_a_clean_error(images, random_model_dir, caplog):
+    # the "folder" is a file: no user, root included, can write there
+    out = images / "line.png" / "out.png"
+    assert run("colorize", images / "line.png", "-o", out, "--model", random_model_dir) == 2
+    assert "cannot write" in caplog.text and "Traceback" not in caplog.text
