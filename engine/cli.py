@@ -27,6 +27,9 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         working_size=args.working_size,
         tile=args.tile,
         max_pixels=args.max_pixels,
+        method=args.method,
+        transparent=args.transparent,
+        gap=args.gap,
     )
     lineart = read_image(args.lineart, "line art", opts.max_pixels)
     hints = None
@@ -40,7 +43,9 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
                 "layer and save it as PNG, WebP or TIFF with transparency"
             )
     out = Path(args.output or Path(args.lineart).with_name(Path(args.lineart).stem + "-colorized.png"))
-    check_output(out, (args.lineart, *([args.hints] if args.hints else [])), args.force)
+    check_output(out, (args.lineart, *([args.hints] if args.hints else [])), args.force, opts.transparent)
+    if args.flats_layers:
+        return _write_flats_layers(out, lineart, hints, opts)
     col = make_colorizer(args.model, args.backend, args.device, args.url, args.token)
     t0 = time.perf_counter()
     rgb = col.colorize(lineart, hints, opts)
@@ -55,6 +60,27 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         col.device,
     )
     print(out)
+    return 0
+
+
+def _write_flats_layers(out: Path, lineart, hints, opts) -> int:
+    """One transparent PNG per hint colour beside ``out``: OUT-01-rrggbb.png, largest area first."""
+    import numpy as np
+
+    from engine.arrays import check_hints, check_lineart
+    from engine.flats import flats_layers
+    from engine.imageio import write_image
+
+    lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
+    hints_rgba_u8 = check_hints(hints, lineart_rgba_u8.shape[:2])
+    layers = flats_layers(lineart_rgba_u8, hints_rgba_u8, opts.gap)
+    if not layers:
+        log.warning("no hint colours: no flats layer written (paint dabs on the hint layer)")
+    for k, (colour, mask_hw_bool) in enumerate(layers, 1):
+        rgba = np.zeros((*mask_hw_bool.shape, 4), np.uint8)
+        rgba[mask_hw_bool] = (*colour, 255)
+        name = out.with_name(f"{out.stem}-{k:02d}-{bytes(colour).hex()}.png")
+        print(write_image(name, rgba))
     return 0
 
 
@@ -95,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--token", help="remote backend: the server's bearer token")
     c.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     c.add_argument("--flat", action="store_true", help="flat colours only, without the lines multiplied on")
+    c.add_argument(
+        "--method",
+        default="ai",
+        choices=["ai", "flats"],
+        help="ai: the model (default); flats: each gap-closed area in its dab's exact colour, no model",
+    )
+    c.add_argument("--transparent", action="store_true", help="RGBA result: unpainted areas transparent")
+    c.add_argument("--gap", type=int, default=0, help="close gaps in the lines up to this many px (0: auto)")
+    c.add_argument(
+        "--flats-layers", action="store_true", help="write one transparent PNG per hint colour beside -o"
+    )
     c.add_argument("--working-size", type=int, default=0, help="draft stage's longest side (0: model's)")
     c.add_argument("--tile", type=int, default=0, help="refinement tile side (0: model's)")
     c.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="refuse larger images")

@@ -195,8 +195,8 @@ def encode_request(
     return head, (head, lineart_rgba, hints_rgba)
 
 
-def decode_response(headers: dict, body: bytes, width: int, height: int) -> bytes:
-    """The COLOR tensor's bytes from an infer response, binary or JSON."""
+def decode_response(headers: dict, body: bytes, width: int, height: int, channels: int = 3) -> bytes:
+    """The COLOR tensor's bytes from an infer response, binary or JSON (``channels`` 4: RGBA)."""
     if headers.get("content-encoding", "").lower() in ("gzip", "deflate"):
         body = zlib.decompress(body, 47)  # 47: accept a zlib or a gzip stream
     try:
@@ -205,17 +205,17 @@ def decode_response(headers: dict, body: bytes, width: int, height: int) -> byte
         outputs = answer["outputs"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         raise EngineError(f"the Inkhue engine sent an unreadable answer ({e})", "server") from e
-    expected = width * height * 3
+    expected = width * height * channels
     offset = n
     for out in outputs:
         size = int((out.get("parameters") or {}).get("binary_data_size", -1))
         if out.get("name") != schema.OUTPUT_COLOR:
             offset += max(size, 0)
             continue
-        if out.get("datatype") != "UINT8" or list(out.get("shape", [])) != [height, width, 3]:
+        if out.get("datatype") != "UINT8" or list(out.get("shape", [])) != [height, width, channels]:
             raise EngineError(
                 f"the Inkhue engine answered {out.get('datatype')} {out.get('shape')}, "
-                f"expected UINT8 {[height, width, 3]}",
+                f"expected UINT8 {[height, width, channels]}",
                 "server",
             )
         data = body[offset : offset + size] if size >= 0 else bytes(out.get("data") or [])
@@ -237,7 +237,8 @@ def colorize(
     *,
     compress: bool | None = None,
 ) -> bytes:
-    """Colour ``width``×``height`` RGBA line art; returns width*height*3 RGB bytes, row-major.
+    """Colour ``width``×``height`` RGBA line art; returns width*height*3 RGB bytes, row-major
+    (width*height*4 RGBA with the option ``transparent``).
 
     ``hints_rgba`` is RGBA of the same size (alpha marks hint pixels) or None. ``compress``: gzip
     the request body; None gzips except on loopback, where it would only cost time. A server that
@@ -262,6 +263,7 @@ def colorize(
         opts = schema.ColorizeOptions.from_mapping(options).to_mapping() if options else {}
     except (schema.OptionsError, TypeError) as e:
         raise EngineError(f"invalid option: {e}", "bad_request") from e
+    channels = 4 if opts.get("transparent") else 3
     opts = {k: v for k, v in opts.items() if k in (options or {})}  # send only what was asked
     head, parts = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
     headers = {
@@ -292,7 +294,7 @@ def colorize(
         status, resp_headers, resp = _request("POST", infer_url, token, timeout, parts, headers)
     if status != 200:
         raise _error_from(status, resp_headers, resp, url)
-    return decode_response(resp_headers, resp, width, height)
+    return decode_response(resp_headers, resp, width, height, channels)
 
 
 # ----------------------------------------------------------------------------------------------

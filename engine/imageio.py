@@ -55,13 +55,17 @@ def read_image(path: str | Path, what: str = "image", max_pixels: int = DEFAULT_
     return np.asarray(img, dtype=np.uint8).copy()
 
 
-def check_output(path: str | Path, inputs: tuple[str | Path, ...] = (), force: bool = False) -> Path:
+def check_output(
+    path: str | Path, inputs: tuple[str | Path, ...] = (), force: bool = False, alpha: bool = False
+) -> Path:
     """Refuse an output path that cannot be written, before any work is done on the image."""
     path = Path(path)
     if path.suffix.lower() not in WRITE_FORMATS:
         raise InputError(
             f"cannot write {path.name}: unknown extension; use one of {', '.join(sorted(WRITE_FORMATS))}"
         )
+    if alpha and WRITE_FORMATS[path.suffix.lower()] == "JPEG":
+        raise InputError(f"cannot write {path.name}: JPEG has no transparency; use .png, .webp or .tif")
     if path.is_dir():
         raise InputError(f"output {path} is a folder: give a file name, e.g. {path / 'colorized.png'}")
     if path.exists() and not path.is_file():
@@ -72,9 +76,10 @@ def check_output(path: str | Path, inputs: tuple[str | Path, ...] = (), force: b
 
 
 def write_image(path: str | Path, rgb_u8: np.ndarray) -> Path:
-    """Write atomically: a temporary file beside ``path`` replaces it only once complete, so an
-    interrupt or a full disk never leaves a truncated image or destroys the previous one."""
-    path = check_output(path, force=True)
+    """Write an H×W×3 RGB or H×W×4 RGBA image atomically: a temporary file beside ``path``
+    replaces it only once complete, so an interrupt or a full disk never leaves a truncated image
+    or destroys the previous one."""
+    path = check_output(path, force=True, alpha=rgb_u8.ndim == 3 and rgb_u8.shape[2] == 4)
     fmt = WRITE_FORMATS[path.suffix.lower()]
     kwargs = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     tmp = None

@@ -12,7 +12,10 @@ from engine import channels
 from engine.arrays import check_hints, check_lineart, to_rgb_u8
 from engine.backends import StageBackend, make_backend
 from engine.errors import BackendError, InputError
+from engine.flats import colorize_flats
 from engine.modelspec import ModelManifest
+from engine.regions import find_regions
+from engine.resample import bilinear_crop
 from engine.schema import ColorizeOptions, OptionsError
 from engine.tiling import pad_to_multiple, plan
 
@@ -35,6 +38,33 @@ def _options(options: ColorizeOptions | None, overrides: dict) -> ColorizeOption
         return options
     except (OptionsError, TypeError) as e:
         raise InputError(str(e)) from e
+
+
+def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap: int) -> np.ndarray:
+    """Alpha (H×W f32) of an AI result: 0 on background regions that hold no hint, else 1.
+
+    The regions are found at the draft's working resolution (fast at any canvas size) and the
+    mask is upsampled bilinearly, so its edge falls under the lines.
+    """
+    line_small = planes_small["line"]
+    scale = max(line_small.shape) / max(shape)
+    gap_small = max(1, round(gap * scale)) if gap else 0
+    regions = find_regions(line_small, gap_small)
+    hinted = np.zeros(regions.n + 1, bool)
+    hinted[np.unique(regions.labels_hw_i32[planes_small["hint_mask"] > 0])] = True
+    empty = (regions.background & ~hinted)[regions.labels_hw_i32]
+    keep = (~empty).astype(np.float32)[..., None]
+    return bilinear_crop(keep, shape, (0, shape[0], 0, shape[1]))[..., 0]
+
+
+def with_alpha(
+    rgb_u8: np.ndarray, alpha_hw_f32: np.ndarray, line_hw_f32: np.ndarray, opts: ColorizeOptions
+) -> np.ndarray:
+    """RGBA from an RGB result; drawn-in lines stay opaque over transparent areas."""
+    if opts.compose_lines:
+        alpha_hw_f32 = np.maximum(alpha_hw_f32, 1.0 - np.clip(line_hw_f32, 0.0, 1.0))
+    alpha_u8 = (alpha_hw_f32 * 255.0 + 0.5).astype(np.uint8)
+    return np.concatenate([rgb_u8, alpha_u8[..., None]], -1)
 
 
 class Colorizer:
@@ -73,22 +103,25 @@ class Colorizer:
     ) -> np.ndarray:
         """Colour ``lineart`` (H×W, H×W×3 or H×W×4 uint8) following ``hints`` (H×W×4 uint8 RGBA).
 
-        Returns H×W×3 uint8 RGB of exactly the input's size. Keyword overrides are
-        ``ColorizeOptions`` fields, e.g. ``compose_lines=False`` for a flat colour layer.
+        Returns H×W×3 uint8 RGB of exactly the input's size (H×W×4 RGBA with ``transparent=True``).
+        Keyword overrides are ``ColorizeOptions`` fields, e.g. ``compose_lines=False`` for a flat
+        colour layer, ``method="flats"`` for the region fill without the network.
         """
         opts = _options(options, overrides)
         lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
         shape = lineart_rgba_u8.shape[:2]
         hints_rgba_u8 = check_hints(hints, shape)
+        if opts.method == "flats":
+            return colorize_flats(lineart_rgba_u8, hints_rgba_u8, opts)
         m = self.manifest
         prep = channels.prepare(lineart_rgba_u8, hints_rgba_u8)
 
         # stage 1: draft at the working resolution
         small_hw = working_shape(shape, opts.working_size or m.working_size)
-        planes = channels.downsample(prep, small_hw)
+        planes_small = channels.downsample(prep, small_hw)
         if any(c in channels.WORKING_ONLY for c in m.stages["draft"].inputs):
-            channels.add_spread(planes, m.spread)
-        draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes))
+            channels.add_spread(planes_small, m.spread)
+        draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes_small))
 
         # stage 2: refinement at full resolution, tiles cross-faded so seams vanish
         divisor = m.stages["refine"].generator.divisor
@@ -99,15 +132,16 @@ class Colorizer:
         for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
             planes = channels.crop(prep, box)
             if "draft_rgb" in refine_inputs:
-                from engine.resample import bilinear_crop
-
                 planes["draft_rgb"] = bilinear_crop(draft_hwc_f32, shape, box)
             pred = self._run("refine", channels.stack(refine_inputs, planes))
             if opts.compose_lines:
                 pred *= planes["line"][..., None]
             y0, y1, x0, x1 = box
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
-        return to_rgb_u8(out_hwc_f32)
+        rgb_u8 = to_rgb_u8(out_hwc_f32)
+        if not opts.transparent:
+            return rgb_u8
+        return with_alpha(rgb_u8, unpainted_alpha(planes_small, shape, opts.gap), prep.line_hw_f32, opts)
 
 
 def make_colorizer(
@@ -151,6 +185,10 @@ def colorize(
     The model is loaded on first use and cached per (model, backend, device); ``backend="remote"``
     with ``url`` (and ``token``) sends the request to an ``inkhue serve`` instead.
     """
+    if options.get("method") == "flats" and backend != "remote":
+        opts = _options(None, options)  # the flats need no model: none is loaded
+        lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
+        return colorize_flats(lineart_rgba_u8, check_hints(hints, lineart_rgba_u8.shape[:2]), opts)
     key = (model, backend, device, url, token)
     with _default_lock:
         if key not in _default:

@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, fields
 MODEL_NAME = "inkhue"  # the name served on the inference protocol
 INPUT_LINEART = "LINEART"  # UINT8 [H, W, 4] RGBA line art
 INPUT_HINTS = "HINTS"  # UINT8 [H, W, 4] RGBA hints, alpha marks hint pixels
-OUTPUT_COLOR = "COLOR"  # UINT8 [H, W, 3] RGB result
+OUTPUT_COLOR = "COLOR"  # UINT8 [H, W, 3] RGB result, [H, W, 4] RGBA with option "transparent"
+METHODS = ("ai", "flats")  # "ai": the two-stage model; "flats": gap-closed regions in the hint colours
+MAX_GAP = 256
 
 DEFAULT_MAX_PIXELS = 100_000_000
 
@@ -27,11 +29,14 @@ class ColorizeOptions:
     working_size: int = 0  # draft stage's longest side; 0 = the model's own
     tile: int = 0  # refinement tile side; 0 = the model's own
     max_pixels: int = DEFAULT_MAX_PIXELS
+    method: str = "ai"  # one of METHODS
+    transparent: bool = False  # RGBA result: alpha 0 where nothing is painted (unhinted background)
+    gap: int = 0  # gaps in the lines up to this many pixels are closed; 0 = scaled to the canvas
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            expected = bool if f.type in ("bool", bool) else int
+            expected = {"bool": bool, bool: bool, "str": str, str: str}.get(f.type, int)
             if type(value) is not expected:  # bool is an int subclass: compare exactly
                 raise OptionsError(
                     f"option {f.name!r} must be {expected.__name__}, got {type(value).__name__}"
@@ -42,6 +47,15 @@ class ColorizeOptions:
             raise OptionsError("option 'tile' must be 0 (model default) or 128..8192")
         if self.max_pixels < 1:
             raise OptionsError("option 'max_pixels' must be positive")
+        if self.method not in METHODS:
+            raise OptionsError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
+        if not 0 <= self.gap <= MAX_GAP:
+            raise OptionsError(f"option 'gap' must be 0 (scaled to the canvas) or 1..{MAX_GAP} pixels")
+
+    @property
+    def channels(self) -> int:
+        """Channels of the result: RGBA when transparent, else RGB."""
+        return 4 if self.transparent else 3
 
     @classmethod
     def from_mapping(cls, values: dict | None) -> ColorizeOptions:

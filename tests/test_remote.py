@@ -74,3 +74,14 @@ def test_remote_errors(server_url, model_dir):
         remote.colorize(np.zeros((32, 32), np.uint8), sharpness=2)
     with pytest.raises(BackendError, match="token"):
         RemoteColorizer(server_url, "wrong").colorize(np.zeros((32, 32), np.uint8))
+
+
+def test_transparent_and_flats_through_the_server_match_local(server_url, colorizer):
+    from tests.test_flats import ring
+
+    line, hints = ring(size=128, gap=0, radius=30)
+    remote = make_colorizer(backend="remote", url=server_url, token=TOKEN)
+    for opts in ({"transparent": True}, {"method": "flats", "transparent": True}, {"method": "flats"}):
+        np.testing.assert_array_equal(
+            remote.colorize(line, hints, **opts), colorizer.colorize(line, hints, **opts), err_msg=str(opts)
+        )

@@ -19,7 +19,7 @@ _INPUT_KINDS = ("bad_request", "too_large")
 
 
 class RemoteColorizer:
-    """``colorize(lineart, hints, options | **overrides) -> H×W×3 uint8`` on a remote server."""
+    """``colorize(lineart, hints, options | **overrides) -> H×W×3 (×4 transparent) uint8`` remotely."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 300.0) -> None:
         if not url or not url.startswith(("http://", "https://")):
@@ -52,4 +52,4 @@ class RemoteColorizer:
             if e.kind in _INPUT_KINDS:
                 raise InputError(str(e)) from e
             raise BackendError(str(e)) from e
-        return np.frombuffer(rgb, np.uint8).reshape(h, w, 3).copy()  # writable, like Colorizer's
+        return np.frombuffer(rgb, np.uint8).reshape(h, w, opts.channels).copy()  # writable, like Colorizer's

@@ -72,7 +72,7 @@ class InferenceService:
             self._check_model(request)
         except ProtocolError as e:
             return _error(e.status, str(e))
-        rgba, rgb = [-1, -1, 4], [-1, -1, 3]
+        rgba, rgb = [-1, -1, 4], [-1, -1, -1]  # COLOR: 3 channels, 4 with option "transparent"
         return JSONResponse(
             {
                 "name": schema.MODEL_NAME,
