@@ -146,7 +146,7 @@ def quality_run(tiny_corpus, random_model_dir, tmp_path_factory):
 
 def test_quality_scores_every_method_density_and_image(quality_run):
     out, records = quality_run
-    methods = {"inkhue", "lineart", "flood_fill", "watershed", "levin"}
+    methods = {"inkhue", "lineart", "flood_fill", "watershed", "flats", "levin"}
     assert len([r for r in records if r["method"] in methods]) == 2 * 3 * len(methods)
     assert [(r["density"], r["seconds"]) for r in records if r["method"] == "krita"] == [("full", 0.25)]
     hints = {

@@ -9,6 +9,8 @@ multiplied by the line plane, as the engine's ``compose_lines`` does for the mod
 - ``watershed``: a marker watershed over the ink darkness, seeded by the hint dots, each dot with its
   own colour — the idea behind Krita's Colorize Mask. Colour floods until it meets another
   colour's front, so it crosses gaps in open lines but stops at the inked ridges between seeds.
+- ``flats``: the engine's own ``method="flats"`` (gap-closed regions in the exact hint colours,
+  unhinted regions left white), the floor the AI result must beat.
 """
 
 from __future__ import annotations
@@ -78,10 +80,19 @@ def watershed(lineart_rgba_u8: np.ndarray, hints_rgba_u8: np.ndarray | None = No
     return _compose(colours[regions], line)
 
 
+def flats(lineart_rgba_u8: np.ndarray, hints_rgba_u8: np.ndarray | None = None) -> np.ndarray:
+    from engine.flats import colorize_flats
+    from engine.schema import ColorizeOptions
+
+    la, hints = _inputs(lineart_rgba_u8, hints_rgba_u8)
+    return colorize_flats(la, hints, ColorizeOptions(method="flats"))
+
+
 BASELINES: dict[str, Method] = {
     "lineart": lineart,
     "flood_fill": flood_fill,
     "watershed": watershed,
+    "flats": flats,
 }
 
 
