@@ -27,10 +27,16 @@ CHANNELS: dict[str, int] = {
     "spread_rgb": 3,  # hints spread along paths that avoid ink, fading to white (draft stage only)
     "spread_mask": 1,  # the spread's confidence: 1 at a hint, fading with geodesic distance
     "near_rgb": 3,  # colour of the geodesically nearest hint, unfaded (white where none reaches)
+    "flat_rgb": 3,  # the flats method: exact hint colour per gap-closed region, white where unhinted
+    "flat_mask": 1,  # 1 where the flats paint
+    "background": 1,  # 1 on regions open to the canvas border (engine.regions)
+    "edge_dist": 1,  # distance to the nearest region boundary, in gap sizes, capped at 1
 }
 
-# computed on the draft's working-resolution planes by ``add_spread``, not by crop/downsample
-WORKING_ONLY = ("spread_rgb", "spread_mask", "near_rgb")
+# computed on the draft's working-resolution planes by ``add_working``, not by crop/downsample
+SPREAD_CHANNELS = ("spread_rgb", "spread_mask", "near_rgb")
+REGION_CHANNELS = ("flat_rgb", "flat_mask", "background", "edge_dist")
+WORKING_ONLY = SPREAD_CHANNELS + REGION_CHANNELS
 
 INK_THRESHOLD = 0.5  # line plane below this is a barrier for region filling
 
@@ -208,6 +214,46 @@ def add_spread(planes: dict[str, np.ndarray], params: SpreadParams = DEFAULT_SPR
     planes["spread_rgb"], planes["spread_mask"], planes["near_rgb"] = spread(
         planes["line"], planes["hint_rgb"], planes["hint_mask"], params
     )
+    return planes
+
+
+def add_regions(planes: dict[str, np.ndarray], gap: int = 0) -> dict[str, np.ndarray]:
+    """Add the line-art analysis (``REGION_CHANNELS``) to working-resolution planes (in place).
+
+    ``gap`` is in these planes' pixels (0: scaled to their size).
+    """
+    from engine.flats import flats
+    from engine.regions import find_regions
+
+    line = planes["line"]
+    hints_rgba_u8 = np.empty((*line.shape, 4), np.uint8)
+    hints_rgba_u8[..., :3] = np.round(np.clip(planes["hint_rgb"], 0.0, 1.0) * 255.0)
+    hints_rgba_u8[..., 3] = np.round(np.clip(planes["hint_mask"], 0.0, 1.0) * 255.0)
+    regions = find_regions(line, gap)
+    f = flats(regions, line, hints_rgba_u8)
+    labels = regions.labels_hw_i32
+    edge = np.zeros(labels.shape, bool)
+    edge[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    edge[1:] |= labels[1:] != labels[:-1]
+    dist = ndimage.distance_transform_edt(~edge) if edge.any() else np.full(labels.shape, np.inf)
+    planes["flat_rgb"] = f.rgb_u8().astype(np.float32) * (1.0 / 255.0)
+    planes["flat_mask"] = f.painted_hw_bool.astype(np.float32)
+    planes["background"] = regions.background_hw_bool.astype(np.float32)
+    planes["edge_dist"] = np.minimum(1.0, dist / regions.gap).astype(np.float32)
+    return planes
+
+
+def add_working(
+    planes: dict[str, np.ndarray],
+    inputs: tuple[str, ...] | list[str],
+    spread_params: SpreadParams,
+    gap: int = 0,
+) -> dict[str, np.ndarray]:
+    """Add the working-resolution channels a stage's ``inputs`` name, and only those."""
+    if any(c in SPREAD_CHANNELS for c in inputs):
+        add_spread(planes, spread_params)
+    if any(c in REGION_CHANNELS for c in inputs):
+        add_regions(planes, gap)
     return planes
 
 

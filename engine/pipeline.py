@@ -40,16 +40,13 @@ def _options(options: ColorizeOptions | None, overrides: dict) -> ColorizeOption
         raise InputError(str(e)) from e
 
 
-def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap: int) -> np.ndarray:
+def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap_small: int) -> np.ndarray:
     """Alpha (H×W f32) of an AI result: 0 on background regions that hold no hint, else 1.
 
-    The regions are found at the draft's working resolution (fast at any canvas size) and the
-    mask is upsampled bilinearly, so its edge falls under the lines.
+    The regions are found at the draft's working resolution (fast at any canvas size; ``gap_small``
+    in its pixels) and the mask is upsampled bilinearly, so its edge falls under the lines.
     """
-    line_small = planes_small["line"]
-    scale = max(line_small.shape) / max(shape)
-    gap_small = max(1, round(gap * scale)) if gap else 0
-    regions = find_regions(line_small, gap_small)
+    regions = find_regions(planes_small["line"], gap_small)
     hinted = np.zeros(regions.n + 1, bool)
     hinted[np.unique(regions.labels_hw_i32[planes_small["hint_mask"] > 0])] = True
     empty = (regions.background & ~hinted)[regions.labels_hw_i32]
@@ -119,8 +116,8 @@ class Colorizer:
         # stage 1: draft at the working resolution
         small_hw = working_shape(shape, opts.working_size or m.working_size)
         planes_small = channels.downsample(prep, small_hw)
-        if any(c in channels.WORKING_ONLY for c in m.stages["draft"].inputs):
-            channels.add_spread(planes_small, m.spread)
+        gap_small = max(1, round(opts.gap * max(small_hw) / max(shape))) if opts.gap else 0
+        channels.add_working(planes_small, m.stages["draft"].inputs, m.spread, gap_small)
         draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes_small))
 
         # stage 2: refinement at full resolution, tiles cross-faded so seams vanish
@@ -141,7 +138,7 @@ class Colorizer:
         rgb_u8 = to_rgb_u8(out_hwc_f32)
         if not opts.transparent:
             return rgb_u8
-        return with_alpha(rgb_u8, unpainted_alpha(planes_small, shape, opts.gap), prep.line_hw_f32, opts)
+        return with_alpha(rgb_u8, unpainted_alpha(planes_small, shape, gap_small), prep.line_hw_f32, opts)
 
 
 def make_colorizer(

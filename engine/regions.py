@@ -62,7 +62,7 @@ def _cores(dist_hw_f32: np.ndarray, gap: int) -> tuple[np.ndarray, int]:
         if k == 0:
             continue
         touched = np.zeros(k + 1, bool)
-        touched[np.unique(comp[markers > 0])] = True
+        touched[comp[markers > 0]] = True
         new_ids = np.zeros(k + 1, np.int32)
         fresh = np.flatnonzero(~touched[1:]) + 1
         new_ids[fresh] = np.arange(n + 1, n + 1 + fresh.size, dtype=np.int32)

@@ -246,3 +246,13 @@ def test_model_cost_counts_both_stages(random_model_dir):
     assert c["flops"] == pytest.approx(expect) and c["bytes"] > 0
     assert c["refine_px"] >= 256 * 256  # tiles cover the canvas, overlaps counted
     assert speed.unavailable("onnx") is None and "valid" in speed.unavailable("tpu")
+
+
+def test_regions_bench_times_every_step(tmp_path):
+    from bench import regions
+
+    assert regions.main(["--sizes", "64", "96", "--repeat", "1", "--json", str(tmp_path / "r.json")]) == 0
+    rows = json.loads((tmp_path / "r.json").read_text())
+    assert [r["side"] for r in rows] == [64, 96]
+    assert all(r[k] > 0 for r in rows for k in ("regions", "regions+flats", "region channels"))
+    assert "| 96² |" in regions.format_table(rows)

@@ -141,3 +141,22 @@ def test_cli_flats_transparent_and_layers(tmp_path):
     layer = np.asarray(Image.open(tmp_path / f"f-01-{bytes(PINK).hex()}.png"))
     assert tuple(layer[64, 64]) == (*PINK, 255) and layer[2, 2, 3] == 0
     assert main([*args, "-o", str(tmp_path / "t.jpg"), "--transparent"]) == 2  # JPEG has no alpha
+
+
+def test_region_channels_at_working_resolution_only_when_asked():
+    from engine import channels
+    from engine.arrays import check_lineart
+
+    line, hints = ring(gap=6)
+    prep = channels.prepare(check_lineart(line), hints)
+    planes = channels.downsample(prep, (256, 256))
+    channels.add_working(planes, ("line", "hint_rgb"), channels.DEFAULT_SPREAD)
+    assert not set(channels.WORKING_ONLY) & set(planes)  # nothing computed that was not asked for
+    channels.add_working(planes, ("line", *channels.REGION_CHANNELS), channels.DEFAULT_SPREAD)
+    x = channels.stack(channels.REGION_CHANNELS, planes)
+    assert x.shape == (channels.channel_count(channels.REGION_CHANNELS), 256, 256)
+    inside, outside = (m[::2, ::2] for m in inside_outside())
+    assert np.allclose(planes["flat_rgb"][inside], np.array(PINK) / 255) and planes["flat_mask"][inside].all()
+    assert not planes["flat_mask"][outside].any() and planes["background"][outside].all()
+    assert not planes["background"][inside].any()
+    assert planes["edge_dist"][128, 128] == 1.0 and planes["edge_dist"].min() == 0.0

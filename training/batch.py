@@ -142,11 +142,8 @@ def working_planes(
     inputs: tuple[str, ...],
     spread: channels.SpreadParams,
 ) -> dict:
-    """The draft's planes as the engine's pipeline builds them (spread added when asked for)."""
-    planes = channels.downsample(prep, small_hw)
-    if any(c in channels.WORKING_ONLY for c in inputs):
-        channels.add_spread(planes, spread)
-    return planes
+    """The draft's planes as the engine's pipeline builds them (working-only channels as asked)."""
+    return channels.add_working(channels.downsample(prep, small_hw), inputs, spread)
 
 
 @dataclass(frozen=True)
