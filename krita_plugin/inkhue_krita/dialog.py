@@ -181,10 +181,19 @@ class ColorizeDialog(QDialog):
         self.problem.setText(self._rules.NO_HINT_LAYER if missing else "")
         self.problem.setVisible(missing)
         self.buttons.button(QDialogButtonBox.Ok).setEnabled(not missing)
+        self._fit()
 
     def _refuse(self, message: str) -> None:
         self.problem.setText(message)
         self.problem.setVisible(True)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to show every line of the wrapped texts (Qt does not for a shown dialog)."""
+        self.layout().activate()
+        self.resize(
+            self.width(), max(self.height(), self.heightForWidth(self.width()), self.sizeHint().height())
+        )
 
     def accept(self) -> None:
         if self.remote_radio.isChecked() and not self.url_edit.text().strip():
