@@ -99,6 +99,14 @@ def test_gray_becomes_equal_rgb(depth, pack):
     assert got == bytes([255, 255, 255, 255, 0, 0, 0, 255])
 
 
+def test_blank_inside_a_selection():
+    fmt = PixelFormat("RGBA", "U8")
+    data = bytes(4 * 6) + bytes([9, 9, 9, 1]) + bytes(4)  # one faint dab, at pixel 6 of 8
+    assert not pixels.is_blank_raw(data, fmt)
+    assert not pixels.is_blank_raw(data, fmt, bytes([0] * 6 + [1, 0]))
+    assert pixels.is_blank_raw(data, fmt, bytes([255] * 6 + [0, 255]))  # the dab is not selected
+
+
 def test_cmyk_is_left_to_krita_but_its_alpha_is_read():
     # C, M, Y, K, A: colours need the document's profile (kritaio.read_layer converts them in Krita)
     u8 = bytes([0, 0, 0, 255, 255, 0, 0, 0, 0, 0])

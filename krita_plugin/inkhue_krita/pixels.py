@@ -95,10 +95,18 @@ def alpha_plane(rgba: bytes) -> bytes:
     return rgba[3::4]
 
 
-def is_blank_raw(data: bytes, fmt: PixelFormat) -> bool:
-    """``is_blank`` for native pixels of any model and depth (only alpha is decoded)."""
+_NONZERO = bytes([0] + [1] * 255)
+
+
+def is_blank_raw(data: bytes, fmt: PixelFormat, coverage: bytes | None = None) -> bool:
+    """``is_blank`` for native pixels of any model and depth (only alpha is decoded); with a
+    selection's ``coverage`` plane, pixels outside the selection do not count."""
     alpha = channel_u8(bytes(data), fmt, fmt.channels - 1)
-    return alpha.count(0) == len(alpha)
+    if coverage is None:
+        return alpha.count(0) == len(alpha)
+    # one 0/1 byte per pixel, ANDed as two big integers: fast at any size
+    painted, selected = (int.from_bytes(p.translate(_NONZERO), "big") for p in (alpha, coverage))
+    return not painted & selected
 
 
 def is_blank(rgba: bytes) -> bool:

@@ -121,8 +121,10 @@ class Session:
         if not native:
             notes.append(colour_space_note(doc.colorModel()))
 
+        coverage = kritaio.selection_alpha(doc, area) if selection else None
+
         def hints_blank(info) -> bool:
-            return is_blank_raw(*kritaio.read_raw(nodes[info.key], area))
+            return is_blank_raw(*kritaio.read_raw(nodes[info.key], area), coverage)
 
         dialog = ColorizeDialog(
             self.qwindow,
@@ -153,7 +155,7 @@ class Session:
             hints=request.Layer(hints.name(), hint_raw, hint_fmt),
             area=area,
             selected=selection is not None,
-            selection_alpha=kritaio.selection_alpha(doc, area) if selection else None,
+            selection_alpha=coverage,
             out_fmt=out_fmt,
             options=settings.engine_options(),
         )

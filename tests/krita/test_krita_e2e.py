@@ -160,6 +160,12 @@ def test_dialog_refuses_with_the_shared_messages_and_stays_open(e2e, case, messa
     assert got["outcome"]["state"] == "cancelled" and got["messages"] == []
 
 
+def test_hints_outside_a_selections_shape_do_not_count(e2e):
+    got = e2e[0].result["selection_shape"]
+    assert got["refused"] == [rules.empty_hints_message("Hints", "inside the selection")]
+    assert got["outcome"]["state"] == "cancelled"
+
+
 def test_layer_guesses_groups_and_the_advanced_section(e2e):
     g = e2e[0].result["G"]
     dialog = g["dialog"]

@@ -321,6 +321,23 @@ def later_phases(sc, driver, remote):
     yield 200
     save_result(res)
 
+    # ---- an L-shaped selection whose bounding box, but not its shape, holds the "left" dab
+    docs = new_doc(sc, "S", sc["layers"])
+    yield from show(docs, "Ink")
+    sel, arm = Selection(), Selection()
+    sel.select(20, 20, 10, 80, 255)
+    arm.select(20, 90, 80, 10, 255)
+    sel.add(arm)
+    docs.setSelection(sel)
+    yield 200
+    n_refused = len(driver.refusals())
+    yield from colorize(driver, dict(remote, lineart="Ink", hints="Hints"))
+    res["selection_shape"] = {"refused": driver.refusals()[n_refused:], "outcome": outcome()}
+    docs.setModified(False)
+    docs.close()
+    yield 200
+    save_result(res)
+
     # ---- D: a CMYK document: Krita converts the layers through its profile; the result is sRGB
     docd = new_doc(sc, "D", sc["layers"])
     docd.setColorSpace("CMYKA", "U8", "")
