@@ -25,6 +25,8 @@ sys.path.insert(0, str(PLUGIN))
 from inkhue_krita import colorspaces, job, pixels, planning, request, samples  # noqa: E402
 from inkhue_krita.pixels import PixelFormat  # noqa: E402
 
+from engine import layer_rules  # noqa: E402  (the plug-in gets a vendored copy)
+
 RNG = np.random.default_rng(0)
 
 
@@ -97,13 +99,24 @@ def test_gray_becomes_equal_rgb(depth, pack):
     assert got == bytes([255, 255, 255, 255, 0, 0, 0, 255])
 
 
-def test_cmyk_ink_and_paper():
-    # C, M, Y, K, A: full black ink, no ink, and magenta+yellow (red)
-    u8 = bytes([0, 0, 0, 255, 255, 0, 0, 0, 0, 255, 0, 255, 255, 0, 128])
-    got = pixels.to_rgba8(u8, PixelFormat("CMYKA", "U8"))
-    assert got == bytes([0, 0, 0, 255, 255, 255, 255, 255, 255, 0, 0, 128])
-    f32 = struct.pack("<10f", 0.0, 0.0, 0.0, 100.0, 1.0, 0.0, 100.0, 100.0, 0.0, 1.0)  # ink 0..100
-    assert pixels.to_rgba8(f32, PixelFormat("CMYKA", "F32")) == bytes([0, 0, 0, 255, 255, 0, 0, 255])
+def test_blank_inside_a_selection():
+    fmt = PixelFormat("RGBA", "U8")
+    data = bytes(4 * 6) + bytes([9, 9, 9, 1]) + bytes(4)  # one faint dab, at pixel 6 of 8
+    assert not pixels.is_blank_raw(data, fmt)
+    assert not pixels.is_blank_raw(data, fmt, bytes([0] * 6 + [1, 0]))
+    assert pixels.is_blank_raw(data, fmt, bytes([255] * 6 + [0, 255]))  # the dab is not selected
+
+
+def test_cmyk_is_left_to_krita_but_its_alpha_is_read():
+    # C, M, Y, K, A: colours need the document's profile (kritaio.read_layer converts them in Krita)
+    u8 = bytes([0, 0, 0, 255, 255, 0, 0, 0, 0, 0])
+    with pytest.raises(pixels.FormatError, match="converted to RGB by Krita"):
+        pixels.to_rgba8(u8, PixelFormat("CMYKA", "U8"))
+    assert not pixels.is_blank_raw(u8, PixelFormat("CMYKA", "U8"))
+    assert pixels.is_blank_raw(u8[5:] * 2, PixelFormat("CMYKA", "U8"))
+    f32 = struct.pack("<10f", 0.0, 0.0, 0.0, 100.0, 0.0, 0.0, 100.0, 100.0, 0.0, 0.5)
+    assert not pixels.is_blank_raw(f32, PixelFormat("CMYKA", "F32"))
+    assert pixels.is_blank_raw(f32[:20] * 2, PixelFormat("CMYKA", "F32"))
 
 
 def test_lab_known_colours():
@@ -200,13 +213,6 @@ def test_has_ink():
 # planning
 
 
-def test_find_hint_layer_prefers_clear_names_and_the_top():
-    assert planning.find_hint_layer(["Background", "Lines", "Hints"]) == 2
-    assert planning.find_hint_layer(["hints", "Lines", "old hint sketch"]) == 0
-    assert planning.find_hint_layer(["Colour hints", "HINTS"]) == 1
-    assert planning.find_hint_layer(["Background", "Lines"]) is None
-
-
 def test_work_area_and_size_checks():
     canvas = planning.Rect(0, 0, 4000, 3000)
     assert planning.work_area(canvas, None) == canvas
@@ -214,16 +220,11 @@ def test_work_area_and_size_checks():
     with pytest.raises(planning.PlanError, match="outside the canvas"):
         planning.work_area(canvas, planning.Rect(5000, 0, 10, 10))
     planning.check_area(canvas, 12, selected=False)
-    with pytest.raises(planning.PlanError, match=r"4000x3000 = 12 megapixels.*limit of 10"):
+    too_large = r"4000x3000 = 12 million pixels.*limit of 10 million.*Largest image to colour"
+    with pytest.raises(planning.PlanError, match=too_large):
         planning.check_area(canvas, 10, selected=False)
     with pytest.raises(planning.PlanError, match="The selection is 10x300"):
         planning.check_area(planning.Rect(0, 0, 10, 300), 10, selected=True)
-
-
-def test_placement():
-    assert planning.placement(3, lineart_opaque=False) == "below"
-    assert planning.placement(0, lineart_opaque=False) == "above"  # lowest layer
-    assert planning.placement(3, lineart_opaque=True) == "above"  # would hide the result
 
 
 def test_settings_round_trip_and_bad_values():
@@ -238,6 +239,14 @@ def test_settings_round_trip_and_bad_values():
     store.update(mode="cloud", working_size="big", max_megapixels="-3")
     bad = planning.Settings.load(lambda k, d: store.get(k, d), mode="local")
     assert (bad.mode, bad.working_size, bad.max_megapixels) == ("local", 0, 50)
+
+
+@pytest.mark.parametrize(
+    ("stored", "loaded"), [("384", 0), ("640", 0), ("0", 0), ("512", 512), ("1024", 1024)]
+)
+def test_working_sizes_no_longer_offered_load_as_automatic(stored, loaded):
+    # "384 (fast)" gave poor results and is gone from the dialog: a remembered 384 must not stick
+    assert planning.Settings.load({"working_size": stored}.get).working_size == loaded
 
 
 # ------------------------------------------------------------------------------------------------
@@ -272,10 +281,9 @@ def _req(line_rgba: np.ndarray, hints_rgba, out_fmt=U8, alpha=None, selected=Fal
     h, w = line_rgba.shape[:2]
     fmt = U8
     to_bgra = lambda a: a[..., [2, 1, 0, 3]].tobytes()  # noqa: E731
-    hints = None if hints_rgba is None else request.Layer("Hints", to_bgra(hints_rgba), fmt)
     return request.Request(
         lineart=request.Layer("Ink", to_bgra(line_rgba), fmt),
-        hints=hints,
+        hints=request.Layer("Hints", to_bgra(hints_rgba), fmt),
         area=planning.Rect(5, 7, w, h),
         selected=selected,
         selection_alpha=alpha,
@@ -302,7 +310,7 @@ def test_request_sends_rgba_and_encodes_the_answer():
 
     alpha = bytes(range(0, 255, 255 // 600 + 1))[:600].ljust(600, b"\xff")
     req = _req(line, hints, PixelFormat("RGBA", "F32", "sRGB-elle-V2-g10.icc"), alpha, selected=True)
-    res = request.run(req, lambda report: ("http://e", "tok"), colorize, lambda text: None)
+    res = request.run(req, lambda report: ("http://e", "tok"), colorize, lambda text: None, layer_rules)
     url, sent_line, sent_hints, width, height, options, token = calls[0]
     assert (url, width, height, options, token) == ("http://e", 30, 20, {"compose_lines": True}, "tok")
     assert sent_line == line.tobytes() and sent_hints == hints.tobytes()  # RGBA, not Krita's BGRA
@@ -311,28 +319,16 @@ def test_request_sends_rgba_and_encodes_the_answer():
     assert res.lineart_opaque is False
 
 
-def test_request_refuses_empty_layers_before_contacting_the_engine():
+def test_request_refuses_line_art_without_ink_before_contacting_the_engine():
     line, hints = _scene()
     never = lambda *a, **k: pytest.fail("the engine must not be contacted")  # noqa: E731
-    with pytest.raises(planning.PlanError, match='line-art layer "Ink" is empty on the canvas'):
-        request.run(_req(np.zeros_like(line), hints), never, never, lambda t: None)
-    with pytest.raises(planning.PlanError, match='hint layer "Hints" is empty inside the selection'):
-        request.run(_req(line, np.zeros_like(hints), selected=True), never, never, lambda t: None)
+    with pytest.raises(planning.PlanError) as e:
+        request.run(_req(np.zeros_like(line), hints), never, never, lambda t: None, layer_rules)
+    assert str(e.value) == layer_rules.no_ink_message("Ink", True, "on the canvas")
     white = np.full_like(line, 255)
-    with pytest.raises(planning.PlanError, match="has no dark lines"):
-        request.run(_req(white, hints), never, never, lambda t: None)
-
-
-def test_request_without_hints_sends_none():
-    line, _ = _scene()
-    sent = {}
-
-    def colorize(url, lineart, hints_bytes, width, height, **kw):
-        sent["hints"] = hints_bytes
-        return bytes(width * height * 3)
-
-    request.run(_req(line, None), lambda r: ("u", None), colorize, lambda t: None)
-    assert sent["hints"] is None
+    with pytest.raises(planning.PlanError) as e:
+        request.run(_req(white, hints, selected=True), never, never, lambda t: None, layer_rules)
+    assert str(e.value) == layer_rules.no_ink_message("Ink", False, "inside the selection")
 
 
 # ------------------------------------------------------------------------------------------------

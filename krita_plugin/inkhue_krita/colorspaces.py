@@ -1,23 +1,14 @@
-"""Colour models without R, G, B channels: CMYK and CIE L*a*b*, to 8-bit sRGB planes.
+"""CIE L*a*b* (a colour model without R, G, B channels) to 8-bit sRGB planes.
 
-Rare for line art, so plain Python is fine here: CMYK goes through table lookups, Lab converts
-each distinct colour once (line art has few).
+Rare for line art, so plain Python is fine here: each distinct colour is converted once (line art
+has few). CMYK needs the document's profile, so Krita converts it (``kritaio.read_layer``).
 """
 
 from __future__ import annotations
 
 import struct
 
-from .samples import PixelFormat, channel_u8, invert, multiply, to_srgb, to_u8
-
-
-def cmyk_to_rgb(data: bytes, fmt: PixelFormat) -> tuple[bytes, bytes, bytes]:
-    # naive (profile-free) separation: close enough to find lines and hint colours
-    unit = 100.0 if fmt.depth in ("F16", "F32") else 1.0
-    c, m, y, k = (channel_u8(data, fmt, i, unit=unit) for i in range(4))
-    white = invert(k)
-    return multiply(invert(c), white), multiply(invert(m), white), multiply(invert(y), white)
-
+from .samples import PixelFormat, channel_u8, to_srgb, to_u8
 
 _D50 = (0.9642, 1.0, 0.8249)
 # XYZ (D50, as ICC Lab is) -> linear sRGB, Bradford-adapted

@@ -1,6 +1,13 @@
-"""The AI Colorize dialog: layers, engine, options. Plain PyQt5 widgets, no Krita calls."""
+"""The AI Colorize dialog: layers, engine, options. Plain PyQt5 widgets, no Krita calls.
+
+The layer rules (``vendor/layer_rules.py``, shared with the GIMP plug-in) are passed in, so the
+dialog refuses what the run would refuse while the artist can still change the choice: the same
+layer twice, a group, no hint layer, a hint layer without any dab.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (
@@ -18,66 +25,87 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
 )
 
-from .planning import NO_HINT_LAYER_HELP, Settings
+from .planning import WORKING_SIZES, Settings
 
-WORKING_SIZES = (
-    (0, "Model default"),
-    (384, "384 (fast)"),
-    (512, "512"),
-    (768, "768"),
-    (1024, "1024 (detailed)"),
-)
-NO_HINTS = "(none: colour freely)"
+PROBLEM_STYLE = "color: #c0392b;"  # readable on Krita's light and dark themes
+
+
+def working_size_text(value: int) -> str:
+    return "Automatic (recommended)" if value == 0 else f"{value} pixels"
+
+
+class _Millions(QDoubleSpinBox):
+    """A number of million pixels, shown without trailing zeros ("50", "0.5")."""
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
+        return f"{value:g}"
+
+
+def _explain(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 class ColorizeDialog(QDialog):
-    """Choose the layers and the engine. ``layer_names`` are ordered bottom to top."""
+    """Choose the layers and the engine. ``layers`` are ``LayerInfo`` records, top to bottom.
+
+    ``hints_blank(info)`` tells whether a layer has no visible pixel in the area to colour;
+    ``where`` names that area for messages ("on the canvas", "inside the selection").
+    """
 
     def __init__(
         self,
         parent,
-        layer_names: list[str],
-        lineart_index: int,
-        hint_index: int | None,
+        rules,
+        layers: list,
+        lineart,
+        hints,
         settings: Settings,
         local_engine: str | None,
-        selection_text: str = "",
+        hints_blank: Callable[[object], bool],
+        where: str = "on the canvas",
+        notes: tuple[str, ...] = (),
     ) -> None:
         super().__init__(parent)
         self.setObjectName("inkhue_colorize_dialog")
         self.setWindowTitle("AI Colorize")
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(460)
+        self._rules = rules
+        self._layers = list(layers)
         self._settings = settings
+        self._hints_blank = hints_blank
+        self._where = where
         layout = QVBoxLayout(self)
 
-        layers = QGroupBox("Layers")
-        form = QFormLayout(layers)
-        shown = list(reversed(layer_names))  # top layer first, as in the Layers docker
-        self._count = len(layer_names)
+        group = QGroupBox("Layers")
+        form = QFormLayout(group)
+        names = [i.name for i in self._layers]
         self.lineart_combo = QComboBox(objectName="inkhue_lineart")
-        self.lineart_combo.addItems(shown)
-        self.lineart_combo.setCurrentIndex(self._count - 1 - lineart_index)
+        self.lineart_combo.addItems(names)
+        self.lineart_combo.setCurrentIndex(self._index(lineart))
         form.addRow("Line art:", self.lineart_combo)
         self.hints_combo = QComboBox(objectName="inkhue_hints")
-        self.hints_combo.addItems(shown + [NO_HINTS])
-        self.hints_combo.setCurrentIndex(self._count if hint_index is None else self._count - 1 - hint_index)
+        self.hints_combo.addItems(names)
+        self.hints_combo.setCurrentIndex(self._index(hints))  # -1 (empty) when no layer fits
         form.addRow("Hints:", self.hints_combo)
-        self.hint_help = QLabel(NO_HINT_LAYER_HELP, objectName="inkhue_hint_help")
-        self.hint_help.setWordWrap(True)
-        self.hint_help.setVisible(hint_index is None)
-        form.addRow(self.hint_help)
-        self.hints_combo.currentIndexChanged.connect(lambda i: self.hint_help.setVisible(i == self._count))
-        if selection_text:
-            form.addRow(QLabel(selection_text, objectName="inkhue_selection_note"))
-        layout.addWidget(layers)
+        for note in notes:
+            label = QLabel(note, objectName="inkhue_note")
+            label.setWordWrap(True)
+            form.addRow(label)
+        self.problem = QLabel("", objectName="inkhue_problem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet(PROBLEM_STYLE)
+        form.addRow(self.problem)
+        layout.addWidget(group)
 
         engine = QGroupBox("Engine")
         eform = QFormLayout(engine)
         self.local_radio = QRadioButton("On this computer", objectName="inkhue_local")
         self.remote_radio = QRadioButton("On a server", objectName="inkhue_remote")
-        group = QButtonGroup(self)
-        group.addButton(self.local_radio)
-        group.addButton(self.remote_radio)
+        radios = QButtonGroup(self)
+        radios.addButton(self.local_radio)
+        radios.addButton(self.remote_radio)
         local_note = local_engine or "not installed: run the Inkhue installer, or use a server"
         self.local_label = QLabel(local_note, objectName="inkhue_local_note")
         self.local_label.setWordWrap(True)
@@ -99,49 +127,101 @@ class ColorizeDialog(QDialog):
         self.compose_check = QCheckBox("Draw the lines into the result", objectName="inkhue_compose")
         self.compose_check.setChecked(settings.compose_lines)
         oform.addRow(self.compose_check)
-        self.size_combo = QComboBox(objectName="inkhue_working_size")
-        for value, text in WORKING_SIZES:
-            self.size_combo.addItem(text, value)
-        index = self.size_combo.findData(settings.working_size)
-        self.size_combo.setCurrentIndex(max(0, index))
-        oform.addRow("Draft resolution:", self.size_combo)
-        self.limit_spin = QDoubleSpinBox(objectName="inkhue_max_megapixels")
-        self.limit_spin.setRange(0.01, 1000.0)
-        self.limit_spin.setDecimals(2)
-        self.limit_spin.setSuffix(" MP")
-        self.limit_spin.setValue(settings.max_megapixels)
-        oform.addRow("Size limit:", self.limit_spin)
+        oform.addRow(_explain("Unchecked, the new layer holds flat colours only, for shading on top."))
         layout.addWidget(options)
 
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Colorize")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        advanced = QGroupBox("Advanced", objectName="inkhue_advanced")
+        aform = QFormLayout(advanced)
+        self.size_combo = QComboBox(objectName="inkhue_working_size")
+        for value in WORKING_SIZES:
+            self.size_combo.addItem(working_size_text(value), value)
+        self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(settings.working_size)))
+        aform.addRow("Detail of the first pass:", self.size_combo)
+        aform.addRow(
+            _explain(
+                "AI Colorize first colours a small copy of the picture, then refines it at full size. "
+                "Automatic suits most pictures; more pixels can help very detailed line art."
+            )
+        )
+        self.limit_spin = _Millions(objectName="inkhue_max_megapixels")
+        self.limit_spin.setRange(0.01, 1000.0)
+        self.limit_spin.setDecimals(2)
+        self.limit_spin.setSuffix(" million pixels")
+        self.limit_spin.setValue(settings.max_megapixels)
+        aform.addRow("Largest image to colour:", self.limit_spin)
+        aform.addRow(
+            _explain(
+                "Larger images are refused, so Krita does not run out of memory. To colour part of a "
+                "larger image, select that part first."
+            )
+        )
+        layout.addWidget(advanced)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.button(QDialogButtonBox.Ok).setText("Colorize")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+        self.lineart_combo.currentIndexChanged.connect(self._choice_changed)
+        self.hints_combo.currentIndexChanged.connect(self._choice_changed)
+        self._choice_changed()
+
+    def _index(self, info) -> int:
+        return next((i for i, x in enumerate(self._layers) if info is not None and x.key == info.key), -1)
 
     def _sync_engine(self) -> None:
         remote = self.remote_radio.isChecked()
         self.url_edit.setEnabled(remote)
         self.token_edit.setEnabled(remote)
 
+    def _choice_changed(self, *_) -> None:
+        """No hint layer chosen: say how to make one, and Colorize stays disabled."""
+        missing = self.hints() is None
+        self.problem.setText(self._rules.NO_HINT_LAYER if missing else "")
+        self.problem.setVisible(missing)
+        self.buttons.button(QDialogButtonBox.Ok).setEnabled(not missing)
+        self._fit()
+
+    def _refuse(self, message: str) -> None:
+        self.problem.setText(message)
+        self.problem.setVisible(True)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to show every line of the wrapped texts (Qt does not for a shown dialog)."""
+        self.layout().activate()
+        self.resize(
+            self.width(), max(self.height(), self.heightForWidth(self.width()), self.sizeHint().height())
+        )
+
     def accept(self) -> None:
         if self.remote_radio.isChecked() and not self.url_edit.text().strip():
             self.url_edit.setFocus(Qt.OtherFocusReason)
             self.url_edit.setPlaceholderText("enter the server's address, e.g. http://gpu-box:8000")
             return
+        lineart, hints = self.lineart(), self.hints()
+        try:
+            self._rules.check_choice(lineart, hints)
+        except self._rules.LayerRuleError as e:
+            return self._refuse(str(e))
+        if self._hints_blank(hints):
+            self.hints_combo.setFocus(Qt.OtherFocusReason)
+            return self._refuse(self._rules.empty_hints_message(hints.name, self._where))
         super().accept()
 
-    # -- the choices, after exec() returned Accepted
+    # -- the choices
 
-    def lineart_index(self) -> int:
-        return self._count - 1 - self.lineart_combo.currentIndex()
+    def lineart(self):
+        i = self.lineart_combo.currentIndex()
+        return self._layers[i] if i >= 0 else None
 
-    def hint_index(self) -> int | None:
+    def hints(self):
         i = self.hints_combo.currentIndex()
-        return None if i == self._count else self._count - 1 - i
+        return self._layers[i] if i >= 0 else None
 
     def settings(self) -> Settings:
-        hint = self.hint_index()
+        hints = self.hints()
         return Settings(
             mode="remote" if self.remote_radio.isChecked() else "local",
             url=self.url_edit.text().strip(),
@@ -149,5 +229,5 @@ class ColorizeDialog(QDialog):
             compose_lines=self.compose_check.isChecked(),
             working_size=int(self.size_combo.currentData() or 0),
             max_megapixels=float(self.limit_spin.value()),
-            hint_layer=self.hints_combo.currentText() if hint is not None else self._settings.hint_layer,
+            hint_layer=hints.name if hints is not None else self._settings.hint_layer,
         )

@@ -1,8 +1,9 @@
 """Krita layers in and out: read any layer as 8-bit RGBA, add the result as one new layer.
 
-Reading never changes a layer. Writing creates a new, filled node and inserts it with one
-``addChildNode`` call, which Krita records as a single "Add Layer" undo step (filling an existing
-layer with ``setPixelData`` would not be undoable at all).
+Reading never changes a layer (CMYK pixels are converted by Krita in a scratch document). Writing
+creates a new, filled node and inserts it with one ``addChildNode`` call, which Krita records as a
+single "Add Layer" undo step (filling an existing layer with ``setPixelData`` would not be undoable
+at all).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ RESULT_PROFILE = "sRGB-elle-V2-srgbtrc.icc"  # Krita's built-in sRGB, for the 8-
 
 
 def all_layers(doc) -> list:
-    """Every layer that can hold line art or hints, depth first, bottom to top."""
+    """Every layer that can hold line art or hints, top to bottom as the Layers docker shows
+    them (a group before its children)."""
     out = []
 
     def walk(node):
-        for child in node.childNodes():
+        for child in reversed(node.childNodes()):
             if child.type() in LAYER_TYPES:
                 out.append(child)
             if child.type() == "grouplayer":
@@ -29,6 +31,17 @@ def all_layers(doc) -> list:
 
     walk(doc.rootNode())
     return out
+
+
+def layer_key(node) -> str:
+    return node.uniqueId().toString()
+
+
+def layer_infos(rules, layers: list) -> list:
+    """``rules.LayerInfo`` records for ``layers``: groups are not paint layers; vector, file, clone
+    and fill layers are read as rendered, so they count as layers with pixels."""
+    group = "grouplayer"
+    return [rules.LayerInfo(layer_key(n), n.name(), n.type() == group, n.type() != group) for n in layers]
 
 
 def same_node(a, b) -> bool:
@@ -66,6 +79,36 @@ def read_raw(node, area: Rect) -> tuple[bytes, PixelFormat]:
     return data, fmt
 
 
+def read_layer(app, node, area: Rect) -> tuple[bytes, PixelFormat]:
+    """``read_raw``, with a CMYK layer converted to 8-bit sRGB by Krita through its own profile
+    (a separation cannot be undone by formula: SWOP colours came out about 10 levels off)."""
+    data, fmt = read_raw(node, area)
+    if fmt.model != "CMYKA":
+        return data, fmt
+    return krita_to_srgb8(app, data, fmt, area), PixelFormat("RGBA", "U8", RESULT_PROFILE)
+
+
+def krita_to_srgb8(app, data: bytes, fmt: PixelFormat, area: Rect) -> bytes:
+    """Native pixels -> 8-bit sRGB (Krita's BGRA), converted by Krita in a scratch document that
+    is closed again: the artist's document and its undo history are not touched."""
+    w, h = area.width, area.height
+    scratch = app.createDocument(w, h, "inkhue-scratch", fmt.model, fmt.depth, fmt.profile, 72.0)
+    try:
+        scratch.setBatchmode(True)
+        node = scratch.createNode("pixels", "paintlayer")
+        scratch.rootNode().addChildNode(node, None)
+        node.setPixelData(data, 0, 0, w, h)
+        scratch.setColorSpace("RGBA", "U8", RESULT_PROFILE)
+        scratch.waitForDone()
+        out = bytes(scratch.nodeByName("pixels").pixelData(0, 0, w, h))
+    finally:
+        scratch.setModified(False)
+        scratch.close()
+    if len(out) != w * h * 4:
+        raise FormatError(f"Krita could not convert the {fmt.model} pixels to RGB")
+    return out
+
+
 def selection_rect(doc) -> Rect | None:
     sel = doc.selection()
     if sel is None or sel.width() <= 0 or sel.height() <= 0:
@@ -99,18 +142,22 @@ def result_format(doc) -> tuple[PixelFormat, bool]:
     return PixelFormat("RGBA", "U8", RESULT_PROFILE), False
 
 
-def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, where: str):
-    """Insert a new paint layer holding ``data`` (in ``result_format``) next to ``lineart``.
+def is_lowest(node) -> bool:
+    """Nothing can be inserted under the lowest layer of its group in one undo step."""
+    return same_node(node.parentNode().childNodes()[0], node)
 
-    ``where`` is "below" (directly under the line art) or "above" (directly over it). A layer in
-    a foreign format is made in a scratch document and moved over in the same single step.
+
+def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, above: bool, multiply: bool):
+    """Insert a new paint layer holding ``data`` (in ``result_format``) directly above or below
+    ``lineart``, in blending mode Multiply if asked. A layer in a foreign format is made in a
+    scratch document and moved over in the same single step.
     """
     parent = lineart.parentNode()
     siblings = parent.childNodes()
     index = next(i for i, n in enumerate(siblings) if same_node(n, lineart))
-    if where == "below" and index == 0:
-        where = "above"  # nothing can go under the lowest layer in one step (see planning)
-    anchor = siblings[index - 1] if where == "below" else lineart
+    if not above and index == 0:
+        raise ValueError("nothing can go below the lowest layer in one step (see layer_rules)")
+    anchor = lineart if above else siblings[index - 1]
 
     scratch = None
     if native:
@@ -121,6 +168,8 @@ def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, w
         node = scratch.createNode(RESULT_LAYER_NAME, "paintlayer")
     try:
         node.setPixelData(data, area.x, area.y, area.width, area.height)
+        if multiply:
+            node.setBlendingMode("multiply")  # set before insertion: part of the same step
         parent.addChildNode(node, anchor)  # the one undo step
         doc.waitForDone()
     finally:

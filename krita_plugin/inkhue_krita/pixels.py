@@ -1,6 +1,7 @@
 """Krita pixel data <-> 8-bit sRGB RGBA, the engine's format (standard library only: Krita's Python
-has no numpy). Native layouts and tone curves are decoded in ``samples``, CMYK and Lab in
-``colorspaces``; this module assembles whole pixels and checks what a layer holds.
+has no numpy). Native layouts and tone curves are decoded in ``samples``, Lab in ``colorspaces``
+(CMYK is converted by Krita itself, see ``kritaio.read_layer``); this module assembles whole
+pixels and checks what a layer holds.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import struct
 from functools import cache, lru_cache
 from operator import add
 
-from .colorspaces import cmyk_to_rgb, lab_to_rgb
+from .colorspaces import lab_to_rgb
 from .samples import (
     SAMPLE_BYTES,
     FormatError,
@@ -22,7 +23,7 @@ from .samples import (
     to_u8,
 )
 
-__all__ = ["FormatError", "PixelFormat", "from_rgba8", "has_ink", "rgb_to_rgba", "to_rgba8"]
+__all__ = ["FormatError", "PixelFormat", "from_rgba8", "has_ink", "is_blank_raw", "rgb_to_rgba", "to_rgba8"]
 
 
 def to_rgba8(data: bytes, fmt: PixelFormat) -> bytes:
@@ -36,8 +37,8 @@ def to_rgba8(data: bytes, fmt: PixelFormat) -> bytes:
         r, g, b = (channel_u8(data, fmt, i, tr) for i in ((2, 1, 0) if fmt.bgr else (0, 1, 2)))
     elif fmt.model == "GRAYA":
         r = g = b = channel_u8(data, fmt, 0, tr)
-    elif fmt.model == "CMYKA":
-        r, g, b = cmyk_to_rgb(data, fmt)
+    elif fmt.model == "CMYKA":  # needs the profile: Krita converts it (kritaio.read_layer)
+        raise FormatError("CMYK pixels must be converted to RGB by Krita first")
     else:
         r, g, b = lab_to_rgb(data, fmt)
     return interleave(r, g, b, alpha)
@@ -92,6 +93,20 @@ def rgb_to_rgba(rgb: bytes, alpha: bytes | None = None) -> bytes:
 
 def alpha_plane(rgba: bytes) -> bytes:
     return rgba[3::4]
+
+
+_NONZERO = bytes([0] + [1] * 255)
+
+
+def is_blank_raw(data: bytes, fmt: PixelFormat, coverage: bytes | None = None) -> bool:
+    """``is_blank`` for native pixels of any model and depth (only alpha is decoded); with a
+    selection's ``coverage`` plane, pixels outside the selection do not count."""
+    alpha = channel_u8(bytes(data), fmt, fmt.channels - 1)
+    if coverage is None:
+        return alpha.count(0) == len(alpha)
+    # one 0/1 byte per pixel, ANDed as two big integers: fast at any size
+    painted, selected = (int.from_bytes(p.translate(_NONZERO), "big") for p in (alpha, coverage))
+    return not painted & selected
 
 
 def is_blank(rgba: bytes) -> bool:

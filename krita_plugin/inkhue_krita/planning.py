@@ -1,37 +1,22 @@
-"""Decisions before any pixel moves: which layers, which area, where the result goes, settings.
+"""Decisions before any pixel moves: which area, how large, the remembered settings.
 
-No Krita import: the extension passes plain values in, so all of this is unit tested.
+No Krita import: the extension passes plain values in, so all of this is unit tested. Which layers
+and where the result goes are the shared rules in ``vendor/layer_rules.py``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
 MIN_SIDE = 16  # the engine refuses smaller images
 DEFAULT_MAX_MEGAPIXELS = 50  # about 8660 x 5770; keeps Krita's memory for the request sane
 RESULT_LAYER_NAME = "AI Colorize"
-NO_HINT_LAYER_HELP = (
-    "No hint layer found. Add a new paint layer above the line art (Layer > New > Add Paint "
-    'Layer), name it "Hints", and paint small dabs of colour inside the areas you want coloured.'
-)
-_HINT_NAME = re.compile(r"hint", re.IGNORECASE)
-_EXACT_HINT_NAME = re.compile(r"^\s*(colou?r\s*)?hints?\s*$", re.IGNORECASE)
+WORKING_SIZES = (0, 512, 768, 1024)  # 0: automatic (the model's own); offered in the dialog
 
 
 class PlanError(Exception):
     """The request cannot go ahead; the message tells the artist what to change."""
-
-
-def find_hint_layer(names: list[str]) -> int | None:
-    """Index of the layer that holds the hints: "Hints"/"hint"/"Colour hints" first, then any
-    name containing "hint"; the topmost match wins (``names`` is ordered bottom to top)."""
-    for pattern in (_EXACT_HINT_NAME, _HINT_NAME):
-        for i in range(len(names) - 1, -1, -1):
-            if pattern.search(names[i]):
-                return i
-    return None
 
 
 @dataclass(frozen=True)
@@ -75,22 +60,11 @@ def check_area(area: Rect, max_megapixels: float, selected: bool) -> None:
     if area.pixels > limit:
         what = "The selection" if selected else "The image"
         raise PlanError(
-            f"{what} is {area.width}x{area.height} = {area.pixels / 1e6:.3g} megapixels, over the "
-            f"limit of {max_megapixels:g} megapixels. Select a smaller part to colour (only the "
-            "selection is processed), or raise the size limit in the AI Colorize options."
+            f"{what} is {area.width}x{area.height} = {area.pixels / 1e6:.3g} million pixels, over the "
+            f"limit of {max_megapixels:g} million. Select a smaller part to colour (only the "
+            'selection is processed), or raise "Largest image to colour" under Advanced in the '
+            "AI Colorize dialog."
         )
-
-
-def placement(index_in_parent: int, lineart_opaque: bool) -> str:
-    """Where the result layer goes: "below" the line art, as colour is painted under lines.
-
-    Two cases cannot show a layer below, so the result (which has the lines drawn in) goes
-    directly "above": line art that is the lowest layer of its group (nothing can be inserted
-    under it in one undo step), and line art without any transparency (it would hide it).
-    """
-    if index_in_parent == 0 or lineart_opaque:
-        return "above"
-    return "below"
 
 
 @dataclass
@@ -101,7 +75,7 @@ class Settings:
     url: str = ""
     token: str = ""
     compose_lines: bool = True
-    working_size: int = 0  # 0: the model's own
+    working_size: int = 0  # one of WORKING_SIZES
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
     hint_layer: str = ""  # name last used, preferred when the document has it
 
@@ -133,6 +107,8 @@ class Settings:
         s = cls(**values)
         if s.mode not in ("local", "remote"):
             s.mode = base.mode
+        if s.working_size not in WORKING_SIZES:  # e.g. 384 from an older version: now automatic
+            s.working_size = 0
         if s.max_megapixels <= 0:
             s.max_megapixels = DEFAULT_MAX_MEGAPIXELS
         return s

@@ -26,7 +26,7 @@ class Layer:
 @dataclass(frozen=True)
 class Request:
     lineart: Layer
-    hints: Layer | None
+    hints: Layer  # checked in the dialog: it holds some visible pixel
     area: Rect
     selected: bool
     selection_alpha: bytes | None  # coverage of a non-rectangular selection, else None
@@ -40,34 +40,29 @@ class Result:
     lineart_opaque: bool
 
 
-def _where(req: Request) -> str:
-    return "inside the selection" if req.selected else "on the canvas"
+def where(selected: bool) -> str:
+    """The area to colour, as the shared messages name it."""
+    return "inside the selection" if selected else "on the canvas"
 
 
 def run(
-    req: Request, endpoint: Endpoint, colorize: Callable[..., bytes], report: Callable[[str], None]
+    req: Request,
+    endpoint: Endpoint,
+    colorize: Callable[..., bytes],
+    report: Callable[[str], None],
+    rules,
 ) -> Result:
     """Check and convert the layers, ask the engine, encode its answer.
 
     ``colorize`` has the signature of ``client.colorize``; ``endpoint(report)`` returns the url
-    and token to use (it may start the local engine, which takes a while the first time).
+    and token to use (it may start the local engine, which takes a while the first time);
+    ``rules`` is the vendored ``layer_rules`` module (its messages are shared with GIMP).
     """
     report("Reading the layers…")
     line_rgba = to_rgba8(req.lineart.raw, req.lineart.fmt)
     if not has_ink(line_rgba):
-        state = "is empty" if is_blank(line_rgba) else "has no dark lines"
-        raise PlanError(
-            f'The line-art layer "{req.lineart.name}" {state} {_where(req)}. Choose the layer with '
-            "your lines in the AI Colorize dialog (dark lines on white, or on a transparent layer)."
-        )
-    hints_rgba = None
-    if req.hints is not None:
-        hints_rgba = to_rgba8(req.hints.raw, req.hints.fmt)
-        if is_blank(hints_rgba):
-            raise PlanError(
-                f'The hint layer "{req.hints.name}" is empty {_where(req)}. Paint small dabs of '
-                "colour on it inside the areas you want coloured, or choose no hint layer."
-            )
+        raise PlanError(rules.no_ink_message(req.lineart.name, is_blank(line_rgba), where(req.selected)))
+    hints_rgba = to_rgba8(req.hints.raw, req.hints.fmt)
     url, token = endpoint(report)
     report("Colorizing…")
     a = req.area

@@ -2,7 +2,9 @@
 
 Everything touching Krita runs on the GUI thread; the request runs in a ``job.Job`` polled by a
 QTimer, so Krita keeps painting and answering while the engine works. The document is changed only
-at the very end, by one ``addChildNode``; errors and Cancel leave it exactly as it was.
+at the very end, by one ``addChildNode``; errors and Cancel leave it exactly as it was. Which
+layers to pre-select, what to refuse and where the result goes follow ``vendor/layer_rules.py``,
+the rules the GIMP plug-in follows too.
 """
 
 from __future__ import annotations
@@ -11,33 +13,43 @@ import logging
 import time
 
 from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtGui import QIcon
 from PyQt5.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
 from . import kritaio, request
 from .dialog import ColorizeDialog
 from .job import Job
-from .pixels import FormatError
-from .planning import PlanError, Rect, Settings, check_area, find_hint_layer, placement, work_area
+from .pixels import FormatError, is_blank_raw
+from .planning import PlanError, Rect, Settings, check_area, work_area
 
 log = logging.getLogger(__name__)
 
 TITLE = "AI Colorize"
 SETTINGS_GROUP = "inkhue_krita"
 POLL_MS = 50
+NOTE_MS = 8000  # how long the note about the result's placement stays on the canvas
 # What the last run ended with, for tests and bug reports: state is "done", "error", "cancelled"
 LAST_OUTCOME: dict = {}
 
 
-def _client():
-    """The vendored engine client, imported late so a broken install still loads the plug-in."""
+def _vendored():
+    """The vendored engine client and layer rules, imported late so a broken install still loads
+    the plug-in and says what is missing."""
     try:
-        from .vendor import client
+        from .vendor import client, layer_rules
     except ImportError as e:
         raise PlanError(
-            "The Inkhue plug-in is installed without its engine client (the vendor folder is "
-            f"missing: {e}). Reinstall Inkhue with its installer."
+            "The Inkhue plug-in is installed without its engine client or layer rules (its vendor "
+            f"folder is missing or out of date: {e}). Reinstall Inkhue with its installer."
         ) from None
-    return client
+    return client, layer_rules
+
+
+def colour_space_note(model: str) -> str:
+    """What to tell the artist when the result cannot be in the document's own colours."""
+    name = {"CMYKA": "CMYK", "LABA": "L*a*b*", "GRAYA": "grayscale"}.get(model, "")
+    what = f"This image is {name}" if name else "This image uses an RGB profile other than sRGB"
+    return f"{what}: the new layer is made in RGB (sRGB); Krita converts it for display and export."
 
 
 class Session:
@@ -46,17 +58,19 @@ class Session:
         self.qwindow = qwindow
         self.on_end = on_end
         self.client = None  # the vendored engine client module, once imported
+        self.rules = None  # the vendored layer_rules module
         self.job: Job | None = None
-        self._pending: tuple | None = None  # (doc, line-art id, native format?, request)
+        self._pending: tuple | None = None  # (doc, line-art id, native format?, request, lines drawn in?)
         self.timer: QTimer | None = None
         self.progress: QProgressDialog | None = None
         self._t0 = time.monotonic()
 
     # -- outcome
 
-    def _end(self, state: str, message: str = "", layer: str = "") -> None:
+    def _end(self, state: str, message: str = "", layer: str = "", **facts) -> None:
         LAST_OUTCOME.clear()
         LAST_OUTCOME.update(state=state, message=message, layer=layer, seconds=time.monotonic() - self._t0)
+        LAST_OUTCOME.update(facts)
         log.info("AI Colorize %s %s", state, message)
         if state == "error":
             QMessageBox.warning(self.qwindow, TITLE, message)
@@ -75,14 +89,13 @@ class Session:
             self._end("error", f"AI Colorize failed unexpectedly: {e}")
 
     def _start(self) -> None:
-        self.client = client = _client()
+        client, rules = self.client, self.rules = _vendored()
         doc = self.app.activeDocument()
         if doc is None:
             raise PlanError("Open an image first: AI Colorize works on the active document.")
         layers = kritaio.all_layers(doc)
         if not layers:
             raise PlanError("The image has no layers to colour. Draw or open your line art first.")
-        names = [n.name() for n in layers]
         try:
             config = client.load_plugin_config()
         except client.EngineError as e:
@@ -92,51 +105,61 @@ class Session:
             return self.app.readSetting(SETTINGS_GROUP, key, default)
 
         settings = Settings.load(read, config.mode, config.url or "", config.token or "")
-
-        hint_index = names.index(settings.hint_layer) if settings.hint_layer in names else None
-        if hint_index is None:
-            hint_index = find_hint_layer(names)
+        infos = kritaio.layer_infos(rules, layers)
+        nodes = dict(zip((i.key for i in infos), layers, strict=True))
         active = doc.activeNode()
-        line_index = next((i for i, n in enumerate(layers) if kritaio.same_node(n, active)), len(layers) - 1)
-        if line_index == hint_index:  # the hints are active: the line art is most likely just below
-            line_index = max(0, line_index - 1)
+        line_guess, hint_guess = rules.guess_layers(
+            infos, active and kritaio.layer_key(active), settings.hint_layer
+        )
 
         canvas = Rect(0, 0, doc.width(), doc.height())
         selection = kritaio.selection_rect(doc)
         area = work_area(canvas, selection)
-        note = f"Only the selection ({area.width}x{area.height} pixels) is coloured." if selection else ""
+        where = request.where(selection is not None)
+        notes = [f"Only the selection ({area.width}x{area.height} pixels) is coloured."] if selection else []
+        out_fmt, native = kritaio.result_format(doc)
+        if not native:
+            notes.append(colour_space_note(doc.colorModel()))
 
-        dialog = ColorizeDialog(self.qwindow, names, line_index, hint_index, settings, config.inkhue, note)
+        coverage = kritaio.selection_alpha(doc, area) if selection else None
+
+        def hints_blank(info) -> bool:
+            return is_blank_raw(*kritaio.read_raw(nodes[info.key], area), coverage)
+
+        dialog = ColorizeDialog(
+            self.qwindow,
+            rules,
+            infos,
+            line_guess,
+            hint_guess,
+            settings,
+            config.inkhue,
+            hints_blank,
+            where,
+            tuple(notes),
+        )
         try:
             if dialog.exec_() != QDialog.Accepted:
                 return self._end("cancelled", "dialog closed")
             settings = dialog.settings()
-            line_i, hint_i = dialog.lineart_index(), dialog.hint_index()
+            lineart, hints = nodes[dialog.lineart().key], nodes[dialog.hints().key]
         finally:
             dialog.deleteLater()  # parented to Krita's window: would pile up there otherwise
         settings.save(lambda key, value: self.app.writeSetting(SETTINGS_GROUP, key, value))
-        lineart = layers[line_i]
-        hints = None if hint_i is None else layers[hint_i]
-        if hints is not None and kritaio.same_node(hints, lineart):
-            raise PlanError("The line art and the hints must be two different layers.")
         check_area(area, settings.max_megapixels, selection is not None)
 
-        line_raw, line_fmt = kritaio.read_raw(lineart, area)
-        hints_layer = None
-        if hints is not None:
-            raw, fmt = kritaio.read_raw(hints, area)
-            hints_layer = request.Layer(hints.name(), raw, fmt)
-        out_fmt, native = kritaio.result_format(doc)
+        line_raw, line_fmt = kritaio.read_layer(self.app, lineart, area)
+        hint_raw, hint_fmt = kritaio.read_layer(self.app, hints, area)
         req = request.Request(
             lineart=request.Layer(lineart.name(), line_raw, line_fmt),
-            hints=hints_layer,
+            hints=request.Layer(hints.name(), hint_raw, hint_fmt),
             area=area,
             selected=selection is not None,
-            selection_alpha=kritaio.selection_alpha(doc, area) if selection else None,
+            selection_alpha=coverage,
             out_fmt=out_fmt,
             options=settings.engine_options(),
         )
-        self._pending = (doc, lineart.uniqueId(), native, req)
+        self._pending = (doc, lineart.uniqueId(), native, req, settings.compose_lines)
         self._launch(config, settings, req)
 
     # -- step 2: the request (worker thread), polled
@@ -151,7 +174,8 @@ class Session:
             report("Starting the Inkhue engine on this computer…")
             return client.endpoint_for(client.PluginConfig(inkhue=config.inkhue, mode="local"))
 
-        self.job = Job(lambda report: request.run(req, endpoint, client.colorize, report)).start()
+        rules = self.rules
+        self.job = Job(lambda report: request.run(req, endpoint, client.colorize, report, rules)).start()
         self.progress = QProgressDialog("Colorizing…", "Cancel", 0, 0, self.qwindow)
         self.progress.setObjectName("inkhue_progress")
         self.progress.setWindowTitle(TITLE)
@@ -193,14 +217,33 @@ class Session:
     # -- step 3: the new layer (GUI thread)
 
     def _finish(self, result: request.Result) -> None:
-        doc, lineart_id, native, req = self._pending
+        doc, lineart_id, native, req, drawn_in = self._pending
         if doc.rootNode() is None:  # the document wrapper outlives a closed image
             raise PlanError("The image was closed while the engine worked; nothing was added.")
         lineart = kritaio.find_node(doc, lineart_id)
         if lineart is None:
             raise PlanError("The line-art layer was deleted while the engine worked; nothing was added.")
-        siblings = lineart.parentNode().childNodes()
-        index = next(i for i, n in enumerate(siblings) if kritaio.same_node(n, lineart))
-        where = placement(index, result.lineart_opaque)
-        node = kritaio.add_result_layer(self.app, doc, lineart, result.data, native, req.area, where)
-        self._end("done", f"added {where} {lineart.name()!r}", node.name())
+        place = self.rules.place_result(result.lineart_opaque, kritaio.is_lowest(lineart), drawn_in)
+        node = kritaio.add_result_layer(
+            self.app, doc, lineart, result.data, native, req.area, place.above, place.multiply
+        )
+        # The hint layer stays visible: Krita's setVisible is no undo step, so hiding it would
+        # outlive an undo of the result (see README).
+        if place.reason:
+            self._note(place.reason)
+        where = "above" if place.above else "below"
+        self._end(
+            "done",
+            f"added {where} {lineart.name()!r}",
+            node.name(),
+            above=place.above,
+            blending=node.blendingMode(),
+            reason=place.reason,
+        )
+
+    def _note(self, text: str) -> None:
+        """A message that fades from the canvas by itself (no box to close)."""
+        window = self.app.activeWindow()
+        view = window.activeView() if window is not None else None
+        if view is not None:
+            view.showFloatingMessage(text, QIcon(), NOTE_MS, 1)

@@ -77,6 +77,44 @@ def hints_rgba() -> np.ndarray:
     return rgba
 
 
+A4 = (1240, 1754)  # A4 at 150 dpi: the size whose results showed seams before the engine fix
+A4_DABS = {  # name: (x, y, rgb), 14x14 each, one per region of a4_lineart
+    "sky": (600, 150, (90, 160, 230)),
+    "disc": (300, 700, (230, 60, 50)),
+    "box": (880, 700, (60, 170, 80)),
+    "ground": (600, 1450, (200, 150, 60)),
+}
+
+
+def a4_ink() -> np.ndarray:
+    """H×W bool: a frame split into sky, middle band (a disc and a box in it) and ground."""
+    w, h = A4
+    m = np.zeros((h, w), bool)
+    m[40:46, 40 : w - 40] = m[h - 46 : h - 40, 40 : w - 40] = True
+    m[40 : h - 40, 40:46] = m[40 : h - 40, w - 46 : w - 40] = True
+    m[400:406, 40 : w - 40] = m[1200:1206, 40 : w - 40] = True
+    yy, xx = np.mgrid[0:h, 0:w]
+    r = np.hypot(xx - 320, yy - 780)
+    m |= (r >= 200) & (r < 206)
+    m[560:566, 700:1060] = m[1000:1006, 700:1060] = True
+    m[560:1006, 700:706] = m[560:1006, 1054:1060] = True
+    return m
+
+
+def a4_lineart_rgba() -> np.ndarray:
+    """Dark lines on white paper, one opaque layer (a scan)."""
+    rgba = np.full((*A4[::-1], 4), 255, np.uint8)
+    rgba[a4_ink(), :3] = 20
+    return rgba
+
+
+def a4_hints_rgba() -> np.ndarray:
+    rgba = np.zeros((*A4[::-1], 4), np.uint8)
+    for x, y, rgb in A4_DABS.values():
+        rgba[y : y + 14, x : x + 14] = (*rgb, 255)
+    return rgba
+
+
 def sketch_rgba() -> np.ndarray:
     rng = np.random.default_rng(5)
     rgba = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
@@ -102,11 +140,19 @@ def write(folder: Path) -> dict:
         _layer(folder, "Hints", hints_rgba(), hx, hy),
     ]
     layers_c = [_layer(folder, "Background", lineart_rgba(False), 0, 0), layers[-1]]
+    layers_g = [_layer(folder, "Lines", lineart_rgba(True), -MARGIN, -MARGIN), layers[-1]]
+    layers_e = [
+        _layer(folder, "A4 lines", a4_lineart_rgba(), 0, 0),
+        _layer(folder, "A4 hints", a4_hints_rgba(), 0, 0),
+    ]
     return {
         "width": WIDTH,
         "height": HEIGHT,
+        "a4": list(A4),
         "layers": layers,
         "layers_c": layers_c,
+        "layers_g": layers_g,
+        "layers_e": layers_e,
         "selection": list(SELECTION),
         "probe_colors": PROBE_COLORS,
     }

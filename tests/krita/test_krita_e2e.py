@@ -9,10 +9,14 @@ must come out closest to its own hint.
 from __future__ import annotations
 
 import krita_scenario as ks
+import krita_servers
 import numpy as np
 import pytest
 
+from engine import layer_rules as rules
+
 pytestmark = pytest.mark.needs_krita
+SRGB = "sRGB-elle-V2-srgbtrc.icc"
 
 DOC_A_LAYERS = ["Background", "Sketch", "Empty", "Ink", "Hints"]
 
@@ -71,9 +75,11 @@ def test_reads_every_colour_model_and_depth_as_rgba8(e2e):
         elif model == "GRAYA":
             assert (got[:, 0] == got[:, 1]).all() and (got[:, 1] == got[:, 2]).all(), key
             assert np.abs(got[opaque, 0] - decoded["GRAYA/U8"][opaque, 0]).max() <= 2, key
-        else:  # CMYK, profile-free: lines and dominant hues survive
-            assert got[0, :3].max() <= 16 and got[1, :3].min() >= 240, key
-            assert got[2, 0] > 200 and got[2, 1:3].max() < 60, key
+        else:  # CMYK: converted by Krita through the profile, exactly as Krita converts the image
+            fmt = run.result["formats"][key]
+            krita = np.frombuffer(bytes.fromhex(fmt["krita_rgba"]), np.uint8).reshape(-1, 4).astype(int)
+            assert np.abs(got - krita).max() <= 1, (key, got.tolist(), krita.tolist())
+        assert run.result["formats"][key]["scratch_closed"], key
         assert got[0, :3].max() <= 2 and got[1, :3].min() >= 253 or model == "CMYKA", key
 
 
@@ -81,6 +87,7 @@ def test_result_layer_directly_below_the_line_art(e2e):
     a = e2e[0].result["A"]
     assert a["outcome"]["state"] == "done", a["outcome"]
     assert a["names"] == ["Background", "Sketch", "Empty", "AI Colorize", "Ink", "Hints", "Marker"]
+    assert (a["outcome"]["above"], a["outcome"]["blending"], a["outcome"]["reason"]) == (False, "normal", "")
     assert a["size"] == [ks.WIDTH, ks.HEIGHT]
     assert a["result"]["format"][:2] == ["RGBA", "U8"]
 
@@ -114,12 +121,66 @@ def test_one_undo_removes_the_result(e2e):
 def test_dialog_defaults_and_remembered_choices(e2e):
     r = e2e[0].result
     first = r["A"]["dialog"]
-    assert (first["lineart"], first["hints"], first["hint_help_visible"]) == ("Ink", "Hints", False)
+    assert (first["lineart"], first["hints"], first["problem"], first["ok_enabled"]) == (
+        "Ink",
+        "Hints",
+        "",
+        True,
+    )
     assert first["mode"] == "local"  # from plugin.json
+    assert first["notes"] == []  # an sRGB document: nothing to say about colours
     again = r["errors"]["dialog_defaults_after_first_run"]
     assert (again["mode"], again["url"]) == ("remote", e2e[2]["url"])
+
+
+def test_no_hint_layer_dialog_explains_and_cannot_start(e2e):
+    r = e2e[0].result
     nohints = r["nohints_dialog"]
-    assert nohints["hints"].startswith("(none") and nohints["hint_help_visible"]
+    assert (nohints["hints"], nohints["problem"], nohints["ok_enabled"]) == ("", rules.NO_HINT_LAYER, False)
+    assert r["nohints_refused"] == [rules.NO_HINT_LAYER]  # even when accept() is forced
+    assert r["nohints_outcome"]["state"] == "cancelled"
+
+
+def _choice_message(lineart, hints) -> str:
+    with pytest.raises(rules.LayerRuleError) as e:
+        rules.check_choice(lineart, hints)
+    return str(e.value)
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("empty_hints", rules.empty_hints_message("Empty", "on the canvas")),
+        ("same_layers", _choice_message(rules.LayerInfo(1, "Ink"), rules.LayerInfo(1, "Ink"))),
+    ],
+)
+def test_dialog_refuses_with_the_shared_messages_and_stays_open(e2e, case, message):
+    got = e2e[0].result["errors"][case]
+    assert got["refused"] == [message]
+    assert got["outcome"]["state"] == "cancelled" and got["messages"] == []
+
+
+def test_hints_outside_a_selections_shape_do_not_count(e2e):
+    got = e2e[0].result["selection_shape"]
+    assert got["refused"] == [rules.empty_hints_message("Hints", "inside the selection")]
+    assert got["outcome"]["state"] == "cancelled"
+
+
+def test_layer_guesses_groups_and_the_advanced_section(e2e):
+    g = e2e[0].result["G"]
+    dialog = g["dialog"]
+    # the active layer is "Background", but a layer is named "Lines"
+    assert (dialog["lineart"], dialog["hints"]) == ("Lines", "Hints")
+    assert g["refused"] == [_choice_message(rules.LayerInfo(1, "Group", is_group=True), None)]
+    assert g["outcome"]["state"] == "cancelled" and g["unchanged"]
+    assert "Advanced" in dialog["groups"]
+    sizes = ["Automatic (recommended)", "512 pixels", "768 pixels", "1024 pixels"]
+    assert dialog["working_sizes"] == sizes
+    assert dialog["working_size"] == "Automatic (recommended)"  # a stored 384 is no longer offered
+    assert dialog["limit_text"] == "50 million pixels"
+    words = " ".join(dialog["labels"])
+    assert "Detail of the first pass" in words and "Largest image to colour" in words
+    assert "Draft resolution" not in words and "MP" not in words.split()
 
 
 @pytest.mark.parametrize(
@@ -127,10 +188,8 @@ def test_dialog_defaults_and_remembered_choices(e2e):
     [
         ("bad_token", "token"),
         ("unreachable", "cannot reach"),
-        ("empty_lineart", 'line-art layer "Empty" is empty'),
-        ("empty_hints", 'hint layer "Empty" is empty'),
-        ("same_layers", "two different layers"),
-        ("too_large", "megapixels"),
+        ("empty_lineart", rules.no_ink_message("Empty", True, "on the canvas")),
+        ("too_large", "Largest image to colour"),
         ("engine_missing", "not installed"),
     ],
 )
@@ -168,19 +227,70 @@ def test_float_document_selection_and_local_engine(e2e, model_dir):
     assert b["state_undo2_equal"]
 
 
-def test_grayscale_document_with_opaque_bottom_line_art(e2e, model_dir):
+def test_grayscale_document_flat_colours_over_opaque_line_art_multiply(e2e, model_dir):
     run, out, _ = e2e
     c = run.result["C"]
     assert c["outcome"]["state"] == "done", (c["outcome"], c["messages"])
-    # nothing can go below the bottom layer in one step, and it is opaque: directly above it
+    # nothing can go below the bottom layer in one step, and it is opaque: directly above it, and
+    # without the lines drawn in it multiplies, so the lines stay visible
     assert c["names"] == ["Background", "AI Colorize", "Hints"]
+    assert c["result"]["blending"] == "multiply"
+    assert c["outcome"]["reason"] == rules.place_result(True, True, False).reason
+    merged = np.frombuffer((out / c["merged"]).read_bytes(), np.uint8).reshape(ks.HEIGHT, ks.WIDTH, 2)
+    assert merged[ks.ink_mask()][:, 0].max() <= 60, "the lines vanished under the result"
     assert c["result"]["format"][:2] == ["RGBA", "U8"]
+    assert any("grayscale" in n and "sRGB" in n for n in c["dialog"]["notes"]), c["dialog"]["notes"]
     rgba = _rgba_from_bgra((out / c["result"]["pixels"]).read_bytes())
     gray = np.frombuffer((out / c["hints_gray"]).read_bytes(), np.uint8).reshape(ks.HEIGHT, ks.WIDTH, 2)
     expected = {n: (int(gray[y + 2, x + 2, 0]),) * 3 for n, (x, y, _) in ks.DABS.items()}
     if model_dir[1]:
         _check_regions(rgba, expected, exact=True)
     assert c["names_undo1"] == ["Background", "Hints"] and c["state_undo1_equal"]
+
+
+def test_cmyk_document_gets_an_srgb_layer_and_is_left_alone(e2e):
+    d = e2e[0].result["D"]
+    assert d["outcome"]["state"] == "done", (d["outcome"], d["messages"])
+    assert d["doc_format"][:2] == ["CMYKA", "U8"]
+    assert d["names"] == ["Background", "Sketch", "Empty", "AI Colorize", "Ink", "Hints"]
+    assert d["result"]["format"] == ["RGBA", "U8", SRGB]
+    assert any("CMYK" in n and "sRGB" in n for n in d["dialog"]["notes"]), d["dialog"]["notes"]
+    assert d["others_unchanged"] and d["documents_same"], "the conversion's scratch document stayed open"
+    assert d["names_undo1"] == ["Background", "Sketch", "Empty", "Ink", "Hints"] and d["state_undo1_equal"]
+
+
+def test_a4_page_matches_the_engine_run_directly(e2e, engine_server):
+    """The A4 size showed seams before the engine fix: the plug-in's layer must be exactly what the
+    engine makes of the same pixels (no tiling or offsets of its own), opaque, above the scan."""
+    from engine import client
+
+    run, out, sc = e2e
+    e = run.result["E"]
+    assert e["outcome"]["state"] == "done", (e["outcome"], e["messages"])
+    assert e["names"] == ["Background", "A4 lines", "AI Colorize", "A4 hints"]
+    assert e["result"]["blending"] == "normal"
+    w, h = ks.A4
+    got = np.frombuffer((out / e["result"]["pixels"]).read_bytes(), np.uint8).reshape(h, w, 4)
+    assert (got[..., 3] == 255).all()
+    line, hints = ks.a4_lineart_rgba(), ks.a4_hints_rgba()
+    rgb = client.colorize(
+        engine_server.url, line.tobytes(), hints.tobytes(), w, h, options={"compose_lines": True},
+        token=krita_servers.TOKEN,
+    )  # fmt: skip
+    want = np.frombuffer(rgb, np.uint8).reshape(h, w, 3)
+    diff = np.abs(got[..., [2, 1, 0]].astype(int) - want)
+    assert diff.max() <= 1, f"{(diff > 1).sum()} pixels differ from the engine's own result"
+    assert e["others_unchanged"]
+
+
+def test_hint_layer_stays_visible_because_hiding_is_no_undo_step(e2e):
+    r = e2e[0].result
+    assert r["A"]["hints_visible"] and r["A"]["others_unchanged"]
+    v = r["visibility"]
+    # hiding after adding a layer leaves "Add Layer" as the last undo step, and undoing it leaves
+    # the hint layer hidden: hiding it would break "one undo step"
+    assert v["undo_text"] == "Undo Add Layer"
+    assert v["names_after_undo"] == ["Background", "Hints"] and v["hints_hidden_after_undo"]
 
 
 def test_image_closed_or_line_art_deleted_while_the_engine_works(e2e):

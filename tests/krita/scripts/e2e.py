@@ -41,10 +41,11 @@ def undo():
     app.action("edit_undo").trigger()
 
 
-def new_doc(sc, name, layers):
+def new_doc(sc, name, layers, size=None):
     """An RGBA/U8 document: Krita's white "Background" plus ``layers`` (bottom to top); a layer
     named "Background" is painted onto the existing one."""
-    doc = app.createDocument(sc["width"], sc["height"], name, "RGBA", "U8", "", 72.0)
+    width, height = size or (sc["width"], sc["height"])
+    doc = app.createDocument(width, height, name, "RGBA", "U8", "", 72.0)
     doc.setBatchmode(True)
     for spec in layers:
         pixels = load_input(spec["file"])
@@ -73,6 +74,7 @@ def result_layer_facts(doc, prefix):
     return {
         "present": True,
         "format": [node.colorModel(), node.colorDepth(), node.colorProfile()],
+        "blending": node.blendingMode(),
         "pixels": save_bytes(prefix + ".raw", node.pixelData(0, 0, doc.width(), doc.height())),
         "bounds": [node.bounds().x(), node.bounds().y(), node.bounds().width(), node.bounds().height()],
     }
@@ -94,11 +96,18 @@ def formats_phase():
         node = doc.nodeByName("l")
         from inkhue_krita import kritaio, pixels, planning
 
-        raw, fmt = kritaio.read_raw(node, planning.Rect(0, 0, len(colors), 1))
+        n_docs = len(app.documents())
+        raw, fmt = kritaio.read_layer(app, node, planning.Rect(0, 0, len(colors), 1))
         out[model + "/" + depth] = {
             "profile": node.colorProfile(),
             "rgba": pixels.to_rgba8(raw, fmt).hex(),
+            "scratch_closed": len(app.documents()) == n_docs,
         }
+        if model == "CMYKA":  # what Krita itself makes of these pixels in 8-bit sRGB
+            doc.setColorSpace("RGBA", "U8", "sRGB-elle-V2-srgbtrc.icc")
+            doc.waitForDone()
+            bgra = bytes(doc.nodeByName("l").pixelData(0, 0, len(colors), 1))
+            out[model + "/" + depth]["krita_rgba"] = rgba_to_bgra(bgra).hex()
         doc.close()
     res["formats"] = out
 
@@ -128,6 +137,7 @@ def steps():
     a["size"] = [doc.width(), doc.height()]
     a["names"] = layer_names(doc)
     a["result"] = result_layer_facts(doc, "A")
+    a["hints_visible"] = doc.nodeByName("Hints").visible()
     after = doc_state(doc)
     a["others_unchanged"] = [s for s in after if s["name"] != "AI Colorize"] == before
     undo()
@@ -149,7 +159,7 @@ def steps():
         ("unreachable", dict(remote, url=sc["dead_url"])),
         ("empty_lineart", dict(remote, lineart="Empty")),
         ("empty_hints", dict(remote, hints="Empty")),
-        ("same_layers", dict(remote, lineart="Hints", hints="Hints")),
+        ("same_layers", dict(remote, lineart="Ink", hints="Ink")),
         ("too_large", dict(remote, limit=0.01)),
         ("dialog_cancel", "reject"),
         ("engine_missing", dict(remote, mode="local")),
@@ -161,10 +171,14 @@ def steps():
         if name == "engine_missing":  # the installed engine was removed since the installer ran
             with open(config, "w", encoding="utf-8") as f:
                 json.dump({"inkhue": "/nonexistent/inkhue", "mode": "local"}, f)
-        n_messages = len(driver.messages())
+        n_messages, n_refused = len(driver.messages()), len(driver.refusals())
         yield from colorize(driver, plan)
         yield 100
-        errors[name] = {"outcome": outcome(), "messages": driver.messages()[n_messages:]}
+        errors[name] = {
+            "outcome": outcome(),
+            "messages": driver.messages()[n_messages:],
+            "refused": driver.refusals()[n_refused:],
+        }
     with open(config, "w", encoding="utf-8") as f:
         f.write(saved_config)
     # a server that never answers: Krita must keep running its event loop, Cancel must work
@@ -214,11 +228,14 @@ def steps():
     res["vanish"] = vanish
     save_result(res)
 
-    # ---- no hint layer: the dialog says how to make one
+    # ---- no hint layer: the dialog says how to make one and refuses to start
     nohints = new_doc(sc, "NoHints", [s for s in sc["layers"] if s["name"] != "Hints"])
     yield from show(nohints, "Ink")
-    yield from colorize(driver, "reject")
+    n_refused = len(driver.refusals())
+    yield from colorize(driver, remote)
     res["nohints_dialog"] = driver.dialogs()[-1]
+    res["nohints_refused"] = driver.refusals()[n_refused:]
+    res["nohints_outcome"] = outcome()
     nohints.setModified(False)
     nohints.close()
     yield 200
@@ -264,9 +281,10 @@ def steps():
     yield from show(docc, "Background")
     before = doc_state(docc)
     n_messages = len(driver.messages())
-    yield from colorize(driver, dict(remote, lineart="Background", hints="Hints"))
-    c = {"outcome": outcome(), "names": layer_names(docc)}
+    yield from colorize(driver, dict(remote, lineart="Background", hints="Hints", compose=False))
+    c = {"outcome": outcome(), "names": layer_names(docc), "dialog": driver.dialogs()[-1]}
     c["result"] = result_layer_facts(docc, "C")
+    c["merged"] = save_bytes("C_merged.raw", docc.pixelData(0, 0, docc.width(), docc.height()))
     c["hints_gray"] = save_bytes(
         "C_hints.raw", docc.nodeByName("Hints").pixelData(0, 0, docc.width(), docc.height())
     )
@@ -277,4 +295,109 @@ def steps():
     c["state_undo1_equal"] = doc_state(docc) == before
     c["messages"] = driver.messages()[n_messages:]
     res["C"] = c
+    save_result(res)
+    yield from later_phases(sc, driver, remote)
+
+
+def later_phases(sc, driver, remote):
+    remote = {k: remote[k] for k in ("mode", "url", "token")}  # the layers: the dialog's guesses
+    # ---- G: layer guesses; the active layer is the background, a stored working size of 384
+    app.writeSetting("inkhue_krita", "working_size", "384")
+    docg = new_doc(sc, "G", sc["layers_g"])
+    group = docg.createNode("Group", "grouplayer")
+    docg.rootNode().addChildNode(group, None)
+    flats = docg.createNode("Flats", "paintlayer")
+    group.addChildNode(flats, None)
+    docg.waitForDone()
+    yield from show(docg, "Background")
+    before = doc_state(docg)
+    n_refused = len(driver.refusals())
+    yield from colorize(driver, dict(remote, lineart="Group"))
+    g = {"dialog": driver.dialogs()[-1], "refused": driver.refusals()[n_refused:], "outcome": outcome()}
+    g["unchanged"] = doc_state(docg) == before
+    res["G"] = g
+    docg.setModified(False)
+    docg.close()
+    yield 200
+    save_result(res)
+
+    # ---- an L-shaped selection whose bounding box, but not its shape, holds the "left" dab
+    docs = new_doc(sc, "S", sc["layers"])
+    yield from show(docs, "Ink")
+    sel, arm = Selection(), Selection()
+    sel.select(20, 20, 10, 80, 255)
+    arm.select(20, 90, 80, 10, 255)
+    sel.add(arm)
+    docs.setSelection(sel)
+    yield 200
+    n_refused = len(driver.refusals())
+    yield from colorize(driver, dict(remote, lineart="Ink", hints="Hints"))
+    res["selection_shape"] = {"refused": driver.refusals()[n_refused:], "outcome": outcome()}
+    docs.setModified(False)
+    docs.close()
+    yield 200
+    save_result(res)
+
+    # ---- D: a CMYK document: Krita converts the layers through its profile; the result is sRGB
+    docd = new_doc(sc, "D", sc["layers"])
+    docd.setColorSpace("CMYKA", "U8", "")
+    docd.waitForDone()
+    yield from show(docd, "Ink")
+    before = doc_state(docd)
+    n_docs = len(app.documents())
+    n_messages = len(driver.messages())
+    yield from colorize(driver, dict(remote, lineart="Ink", hints="Hints", compose=True))
+    d = {"outcome": outcome(), "names": layer_names(docd), "dialog": driver.dialogs()[-1]}
+    d["doc_format"] = [docd.colorModel(), docd.colorDepth(), docd.colorProfile()]
+    d["result"] = result_layer_facts(docd, "D")
+    d["others_unchanged"] = [s for s in doc_state(docd) if s["name"] != "AI Colorize"] == before
+    d["documents_same"] = len(app.documents()) == n_docs
+    undo()
+    yield 300
+    d["names_undo1"] = layer_names(docd)
+    d["state_undo1_equal"] = doc_state(docd) == before
+    d["messages"] = driver.messages()[n_messages:]
+    res["D"] = d
+    docd.setModified(False)
+    docd.close()
+    yield 200
+    save_result(res)
+
+    # ---- E: an A4 page (lines on white, one layer) with the default choices
+    w, h = sc["a4"]
+    doce = new_doc(sc, "E", sc["layers_e"], size=(w, h))
+    yield from show(doce, "A4 lines")
+    before = doc_state(doce)
+    n_messages = len(driver.messages())
+    t0 = time.monotonic()
+    yield from colorize(driver, dict(remote, compose=True), timeout=120)
+    e = {"outcome": outcome(), "seconds": time.monotonic() - t0, "names": layer_names(doce)}
+    e["dialog"] = driver.dialogs()[-1]
+    e["result"] = result_layer_facts(doce, "E")
+    e["others_unchanged"] = [s for s in doc_state(doce) if s["name"] != "AI Colorize"] == before
+    e["messages"] = driver.messages()[n_messages:]
+    res["E"] = e
+    doce.setModified(False)
+    doce.close()
+    yield 200
+    save_result(res)
+
+    # ---- why the hint layer is not hidden after a run: Krita's setVisible is no undo step
+    docv = app.createDocument(32, 32, "V", "RGBA", "U8", "", 72.0)
+    yield from show(docv, "Background")
+    hints = add_layer(docv, "Hints", bytes(32 * 32 * 4))
+    yield 200
+    undo_action = app.action("edit_undo")
+    add_layer(docv, "AI Colorize", bytes(32 * 32 * 4))  # as the plug-in's one step, then hide
+    hints.setVisible(False)
+    docv.waitForDone()
+    yield 200
+    v = {"undo_text": undo_action.text()}
+    undo()
+    yield 300
+    v["names_after_undo"] = layer_names(docv)
+    v["hints_hidden_after_undo"] = not docv.nodeByName("Hints").visible()
+    res["visibility"] = v
+    docv.setModified(False)
+    docv.close()
     save_result(res)

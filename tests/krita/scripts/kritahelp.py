@@ -11,7 +11,7 @@ import time
 
 from krita import Krita
 from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QApplication, QMessageBox
+from PyQt5.QtWidgets import QApplication, QDialogButtonBox, QGroupBox, QLabel, QMessageBox
 
 OUT = os.environ.get("INKHUE_KRITA_OUT", ".")
 INPUT = os.environ.get("INKHUE_KRITA_INPUT", ".")
@@ -141,11 +141,18 @@ class ModalDriver:
         defaults = {
             "lineart": dlg.lineart_combo.currentText(),
             "hints": dlg.hints_combo.currentText(),
-            "hint_help_visible": dlg.hint_help.isVisibleTo(dlg),
+            "problem": dlg.problem.text() if dlg.problem.isVisibleTo(dlg) else "",
+            "ok_enabled": dlg.buttons.button(QDialogButtonBox.Ok).isEnabled(),
+            "notes": [w.text() for w in dlg.findChildren(QLabel, "inkhue_note")],
             "mode": "remote" if dlg.remote_radio.isChecked() else "local",
             "url": dlg.url_edit.text(),
             "compose": dlg.compose_check.isChecked(),
             "limit": dlg.limit_spin.value(),
+            "limit_text": dlg.limit_spin.text(),
+            "working_size": dlg.size_combo.currentText(),
+            "working_sizes": [dlg.size_combo.itemText(i) for i in range(dlg.size_combo.count())],
+            "labels": [w.text() for w in dlg.findChildren(QLabel)],
+            "groups": [w.title() for w in dlg.findChildren(QGroupBox)],
         }
         self.seen.append(("dialog", defaults))
         plan, self.plan = self.plan, None
@@ -164,13 +171,21 @@ class ModalDriver:
             dlg.local_radio.setChecked(True)
         if "limit" in plan:
             dlg.limit_spin.setValue(plan["limit"])
+        if "compose" in plan:
+            dlg.compose_check.setChecked(plan["compose"])
         dlg.accept()
+        if dlg.isVisible():  # the dialog refused the choice: record why, then close it like a user
+            self.seen.append(("refused", dlg.problem.text()))
+            dlg.reject()
 
     def messages(self):
         return [d for kind, d in self.seen if kind == "message"]
 
     def dialogs(self):
         return [d for kind, d in self.seen if kind == "dialog"]
+
+    def refusals(self):
+        return [d for kind, d in self.seen if kind == "refused"]
 
 
 def colorize(driver, plan, timeout=90.0):
