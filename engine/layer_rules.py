@@ -54,7 +54,8 @@ def guess_layers(
     """The (line art, hints) a dialog should pre-select; either may be None when nothing fits.
 
     Line art: a layer named like line art (topmost first), else the active layer unless it is a
-    hint, background or group layer, else the topmost other paint layer. Hints: the layer last
+    hint, background or group layer, else the topmost other paint layer, else a background layer
+    (line art opened from a file is often the only layer, named "Background"). Hints: the layer last
     used (by name), else one named like "Hints" (topmost first); never the line art.
     """
     paint = [i for i in layers if i.is_paint and not i.is_group]
@@ -65,6 +66,8 @@ def guess_layers(
             line = current
     if line is None:
         line = next((i for i in paint if not is_hint_name(i.name) and not is_background_name(i.name)), None)
+    if line is None:  # a scan opened as "Background" with a Hints layer added: that is the line art
+        line = next((i for i in paint if not is_hint_name(i.name)), None)
     hints = [i for i in paint if i is not line]
     hint = next((i for i in hints if remembered_hints and i.name == remembered_hints), None)
     if hint is None:

@@ -65,11 +65,16 @@ def test_groups_are_never_guessed_and_remembered_hint_name_wins():
     assert rules.guess_layers(layers, active=0, remembered_hints="Gone")[1].name == "Hints"
 
 
-def test_single_layer_document_has_line_art_and_no_hints():
+def test_line_art_opened_as_background_is_the_line_art_and_nothing_else_is_guessed():
+    line, hint = rules.guess_layers(stack("Hints", "Background"), active=0)
+    assert (line.name, hint.name) == ("Background", "Hints")
     line, hint = rules.guess_layers(stack("Background"), active=0)
-    assert line is None and hint is None
-    with pytest.raises(LayerRuleError, match="line art"):
+    assert line.name == "Background" and hint is None
+    with pytest.raises(LayerRuleError, match='name it "Hints"'):
         rules.check_choice(line, hint)
+    assert rules.guess_layers(stack("Hints"), active=0)[0] is None  # never the hints as line art
+    with pytest.raises(LayerRuleError, match="line art"):
+        rules.check_choice(None, None)
 
 
 def test_check_choice_messages():
