@@ -377,12 +377,24 @@ def test_is_lowest(plug):
     assert not plug.result.is_lowest(image, image.layers[1])
 
 
-def test_first_time_remembers_notes(plug, tmp_path):
-    notes = str(tmp_path / "profile" / "notes.txt")
-    assert plug.result.first_time(notes, "The result is above the line art.")
-    assert not plug.result.first_time(notes, "The result is above the line art.")
-    assert plug.result.first_time(notes, "Another note.")
-    assert plug.result.first_time(str(tmp_path / "notes.txt" / "in-a-file"), "x")  # unwritable: told again
+def test_first_time_remembers_notes_beside_other_state(plug, tmp_path):
+    state = str(tmp_path / "profile" / "inkhue-gimp.json")
+    plug.result.save_state(state, {"hint-layer": "dabs"})
+    assert plug.result.first_time(state, "The result is above the line art.")
+    assert not plug.result.first_time(state, "The result is above the line art.")
+    assert plug.result.first_time(state, "Another note.")
+    assert plug.result.load_state(state)["hint-layer"] == "dabs"
+
+
+def test_state_that_cannot_be_read_or_written_is_forgotten(plug, tmp_path):
+    garbled = tmp_path / "garbled.json"
+    garbled.write_text("[1, 2")
+    assert plug.result.load_state(str(garbled)) == {}
+    (tmp_path / "a-file").write_text("")
+    blocked = str(tmp_path / "a-file" / "inkhue-gimp.json")  # its folder is a file
+    plug.result.save_state(blocked, {"hint-layer": "x"})
+    assert plug.result.load_state(blocked) == {}
+    assert plug.result.first_time(blocked, "x") and plug.result.first_time(blocked, "x")  # told again
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ gi.require_version("Gegl", "0.4")
 import inkhue_layers as lay  # noqa: E402
 import inkhue_pixels as px  # noqa: E402
 from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
-from inkhue_result import add_result, first_time, is_lowest  # noqa: E402
+from inkhue_result import add_result, first_time, is_lowest, load_state, save_state  # noqa: E402
 from vendor.layer_rules import place_result  # noqa: E402
 
 try:  # a plug-in folder copied without its vendored client must still load and explain itself
@@ -47,7 +47,7 @@ except ImportError as e:  # pragma: no cover - exercised by a broken install onl
 
 PROC = "plug-in-inkhue-colorize"
 RESULT_NAME = lay.RESULT_NAME
-NOTES_FILE = "inkhue-notes.txt"  # in GIMP's profile: what the artist was already told
+STATE_FILE = "inkhue-gimp.json"  # in GIMP's profile: the last hint layer's name, what was told
 OPAQUE_SHARE = 0.5  # line art covering more of the canvas than this would hide a layer below it
 FMT_RGBA = "R'G'B'A u8"  # 8-bit sRGB-encoded RGBA whatever the image's precision or mode
 FMT_MASK = "Y u8"
@@ -168,9 +168,10 @@ def _selected_id(drawables: list, by_id: dict) -> int | None:
 def preset_dialog(image: Gimp.Image, drawables: list, config) -> None:
     """Pre-select the guessed layers (remembered ones from another image give way to them)."""
     infos, by_id = layer_infos(image)
-    remembered = config.get_property("hint-layer")
-    remembered_name = remembered.get_name() if remembered is not None and remembered.is_valid() else ""
-    guesses = lay.guess(infos, _selected_id(drawables, by_id), remembered_name)
+    remembered = load_state(state_path()).get("hint-layer", "")
+    guesses = lay.guess(
+        infos, _selected_id(drawables, by_id), remembered if isinstance(remembered, str) else ""
+    )
     for prop, info in zip(("lineart-layer", "hint-layer"), guesses, strict=True):
         current = config.get_property(prop)
         if current is None or current.get_id() not in by_id:
@@ -221,10 +222,19 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
 # the procedure
 
 
+def state_path() -> str:
+    return os.path.join(Gimp.directory(), STATE_FILE)
+
+
 def tell_once(message: str) -> None:
     """Say why the result sits where it does, the first time only (GIMP's message, titled AI Colorize)."""
-    if first_time(os.path.join(Gimp.directory(), NOTES_FILE), message):
+    if first_time(state_path(), message):
         Gimp.message(message)
+
+
+def remember_hints(name: str) -> None:
+    """The next guess prefers a hint layer of this name (the artist's own name for it)."""
+    save_state(state_path(), {**load_state(state_path()), "hint-layer": name})
 
 
 def colorize(procedure, image, drawables, config, interactive: bool) -> None:
@@ -273,6 +283,7 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     Gimp.progress_update(1.0)
     Gimp.progress_end()
     Gimp.displays_flush()
+    remember_hints(checked.hints.get_name())
     if placement.reason:
         tell_once(placement.reason)
     mode = _MODE_NOTES.get(image.get_base_type())

@@ -6,6 +6,7 @@ them inside one undo group, can be tested without GIMP (tests/test_gimp_units.py
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 
@@ -45,22 +46,34 @@ def add_result(image, lineart, hints, make_layer: Callable[[], object], fill: Ca
     return layer
 
 
-def first_time(path: str, note: str) -> bool:
-    """True the first time ``note`` is asked about (remembered in the file at ``path``).
-
-    Where the result goes is explained once, not on every run; a file that cannot be read or
-    written only means the note is shown again.
-    """
+def load_state(path: str) -> dict:
+    """What the plug-in remembers between runs (a JSON file in GIMP's profile); {} if unreadable."""
     try:
         with open(path, encoding="utf-8") as f:
-            if note in f.read().splitlines():
-                return False
-    except OSError:
-        pass
+            state = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def save_state(path: str, state: dict) -> None:
+    """Best effort: a profile that cannot be written only means nothing is remembered."""
     try:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(note.replace("\n", " ") + "\n")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(state, f)
     except OSError:
         pass
+
+
+def first_time(path: str, note: str) -> bool:
+    """True the first time ``note`` is asked about (remembered in the state file at ``path``).
+
+    Where the result goes is explained once, not on every run.
+    """
+    state = load_state(path)
+    told = state.get("told") if isinstance(state.get("told"), list) else []
+    if note in told:
+        return False
+    save_state(path, {**state, "told": [*told, note]})
     return True

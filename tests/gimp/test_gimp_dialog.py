@@ -47,6 +47,8 @@ STEPS = (
     ("dialog-ok", ("Return",)),
     ("dialog-no-hints", ("Return", "Escape")),
     ("dialog-empty-hints", ("Return", "Escape")),
+    ("remember-dabs", ()),  # not interactive: a run with the hint layer "dabs"
+    ("dialog-remembered", ("Escape",)),
 )
 
 
@@ -127,9 +129,17 @@ def run(gimp_root: Path, server: dict, display: str, tmp_path_factory: pytest.Te
         "dialog-ok": standard_layers(),
         "dialog-no-hints": [("Line art", lineart()), ("Paper", white())],
         "dialog-empty-hints": [("Hints", blank), ("Line art", lineart()), ("Paper", white())],
+        "remember-dabs": [("dabs", hints()), ("Line art", lineart()), ("Paper", white())],
+        "dialog-remembered": [
+            ("Hints", hints()),
+            ("dabs", hints()),
+            ("Line art", lineart()),
+            ("Paper", white()),
+        ],
     }
     scenario_list = [{"name": name, "layers": layers[name], **dialog} for name, _keys in STEPS]
     scenario_list[2]["selected"] = ["Line art"]
+    scenario_list[4].update(run_mode="noninteractive", args={"hint-layer": "dabs"}, selected=["Line art"])
     out = tmp_path_factory.mktemp("gimp-dialog")
     record = run_in_gimp(
         gimp_root, scenario_list, out, env={"DISPLAY": display}, during=answer_dialogs(display)
@@ -187,6 +197,13 @@ def test_empty_hint_layer_is_refused_in_the_dialog(run):
     assert again["problem"] == rules.empty_hints_message("Hints", "on the canvas")
     assert again["pickers"] == first["pickers"]
     assert rec["status"] == "cancel" and _unchanged(rec)
+
+
+def test_the_hint_layer_used_last_is_preselected_by_name(run):
+    assert scenario(run, "remember-dabs")["status"] == "success"
+    (shown,) = run["traces"]["dialog-remembered"]  # "Hints" exists, but "dabs" was used last
+    assert shown["pickers"] == {"lineart-layer": "Line art", "hint-layer": "dabs"}
+    assert scenario(run, "dialog-remembered")["status"] == "cancel"
 
 
 def test_advanced_options_are_explained_in_words(run):
