@@ -38,6 +38,8 @@ from tests.gimp.scenes import (
     window,
 )
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
 pytestmark = pytest.mark.skipif(
     os.environ.get("INKHUE_SKIP_GIMP") == "1", reason="INKHUE_SKIP_GIMP=1: real-GIMP tests skipped"
 )
@@ -56,8 +58,15 @@ def scenarios(url: str, dead_url: str) -> list[dict]:
     ]
     transparent = [("Hints", hints()), ("Line art", lineart(on_white=False)), ("Paper", white())]
     blank = np.zeros((H, W, 4), np.uint8)
+    from PIL import Image
+
+    example = [  # the README's example as a new user opens it: one opaque layer, hints added
+        ("Hints", np.asarray(Image.open(EXAMPLES / "hints.png").convert("RGBA"))),
+        ("lineart.png", np.asarray(Image.open(EXAMPLES / "lineart.png").convert("RGBA"))),
+    ]
     return [
         sc("basic", std, export=True),
+        sc("readme-example", example, canvas=[512, 384], export=True),
         sc("flat-on-opaque", std, args={"compose-lines": False}, export=True),
         sc("transparent-lines", transparent),
         sc("transparent-flat", transparent, args={"compose-lines": False}),
@@ -102,6 +111,7 @@ ERRORS = {
 }
 SUCCESSES = [
     "basic",
+    "readme-example",
     "flat-on-opaque",
     "transparent-lines",
     "transparent-flat",
@@ -137,7 +147,7 @@ def test_success_adds_one_layer_and_changes_nothing_else(run, name):
     rec = scenario(run, name)
     assert rec["status"] == "success", rec["message"]
     new = new_layer(rec)
-    assert new["size"] == [W, H] and new["offsets"] == [0, 0]
+    assert new["size"] == ([512, 384] if name == "readme-example" else [W, H]) and new["offsets"] == [0, 0]
     assert len(rec["after"]) == len(rec["before"]) + 1
     assert_originals_unchanged(rec, hidden="dabs" if name == "offsets" else "Hints")
 
@@ -195,6 +205,19 @@ def test_the_canvas_shows_colours_and_lines(run, name):
         mean = shown[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4].reshape(-1, 3).mean(0)
         hint = np.array(HINTS[box])
         assert np.linalg.norm(mean - hint) < 60, (box, mean, hint)  # white paper would be ~300 away
+
+
+def test_readme_example_result_is_seen_on_the_canvas(run):
+    """The new user's case (evidence 05): one opaque line-art layer; the canvas must change."""
+    from PIL import Image
+
+    rec = scenario(run, "readme-example")
+    assert [i["name"] for i in rec["after"]] == ["Hints", "AI Colorize", "lineart.png"]
+    shown = np.asarray(Image.open(run["dir"] / rec["image_png"]).convert("RGB")).astype(int)
+    line = pixels(run, layer(rec, "lineart.png"))[..., :3].astype(int)
+    changed = (np.abs(shown - line).max(axis=2) > 40).mean()
+    assert changed > 0.5, changed  # most of the white paper is now coloured
+    assert shown[line.max(axis=2) < 60].mean() < 80  # and the lines are still dark
 
 
 def test_placement_reason_is_told_once(run):
