@@ -26,7 +26,7 @@ from installer.vendor import vendor_into
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_SRC = REPO / "gimp_plugin" / "inkhue_gimp"
-MODULES = ("inkhue_pixels", "inkhue_layers", "inkhue_engine")
+MODULES = ("inkhue_pixels", "inkhue_layers", "inkhue_engine", "inkhue_result")
 TOKEN = "unit-token"
 
 
@@ -47,7 +47,8 @@ def plug(plugin_dir: Path):
         yield type("Plug", (), {n.removeprefix("inkhue_"): m for n, m in mods.items()})
     finally:
         sys.path.remove(str(plugin_dir))
-        for name in [*MODULES, "vendor", "vendor.client", "vendor.schema", "vendor.local_server"]:
+        vendored = ["vendor", "vendor.client", "vendor.schema", "vendor.local_server", "vendor.layer_rules"]
+        for name in [*MODULES, *vendored]:
             sys.modules.pop(name, None)
 
 
@@ -65,7 +66,8 @@ def test_helper_modules_import_with_numpy_torch_and_engine_blocked(plugin_dir: P
         "BLOCKED = {'numpy', 'torch', 'onnxruntime', 'scipy', 'PIL', 'engine', 'training'}\n"
         "sys.meta_path.insert(0, Block())\n"
         f"sys.path.insert(0, {str(plugin_dir)!r})\n"
-        "import inkhue_pixels, inkhue_layers, inkhue_engine\n"
+        "import inkhue_pixels, inkhue_layers, inkhue_engine, inkhue_result\n"
+        "assert inkhue_layers.rules.__name__ == 'vendor.layer_rules'\n"
         "assert inkhue_engine.client.__name__ == 'vendor.client'\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in BLOCKED))\n"
     )
@@ -194,58 +196,205 @@ def test_has_paint_and_is_all(plug):
     assert plug.pixels.is_all(b"\xff" * 10, 255) and not plug.pixels.is_all(b"\xff" * 9 + b"\xfe", 255)
 
 
+def test_has_paint_inside_a_selection(plug):
+    rgba = bytearray(4 * 100)
+    rgba[4 * 42 + 3] = 1  # one faint dab at pixel 42: the engine takes any alpha as a hint
+    mask = bytearray(100)
+    assert plug.pixels.has_paint(bytes(rgba))
+    assert not plug.pixels.has_paint(bytes(rgba), bytes(mask))  # selected: nothing
+    mask[40:50] = b"\x80" * 10
+    assert plug.pixels.has_paint(bytes(rgba), bytes(mask))
+    with pytest.raises(ValueError, match="mask has 99 bytes"):
+        plug.pixels.has_paint(bytes(rgba), bytes(99))
+
+
+def test_opaque_share(plug):
+    assert plug.pixels.opaque_share(bytes((255, 255, 255, 255)) * 10) == 1.0  # lines on white
+    lines = _rgba((0, 0, 0, 255), (0, 0, 0, 255), n=100)  # lines on transparency
+    assert plug.pixels.opaque_share(lines) == 0.02
+    assert plug.pixels.opaque_share(b"") == 0.0
+
+
 # ---------------------------------------------------------------------------------------------
-# choosing layers
-
-
-@pytest.mark.parametrize(
-    "name", ["Hints", "hints", "hint", "Colour hints", "Hints #2", "my_hints", "HINT-layer"]
-)
-def test_hint_names(plug, name):
-    assert plug.layers.is_hint_name(name)
-
-
-@pytest.mark.parametrize("name", ["Highlights", "Line art", "Hintergrund", "Chintz", "Shading"])
-def test_not_hint_names(plug, name):
-    assert not plug.layers.is_hint_name(name)
+# choosing and checking layers: the shared rules (engine/layer_rules.py), vendored
 
 
 def _infos(plug, *names, group=()):
-    return [plug.layers.LayerInfo(i, n, n in group) for i, n in enumerate(names)]
+    return [plug.layers.LayerInfo(i, n, n in group, n not in group) for i, n in enumerate(names)]
 
 
-def test_selected_layer_is_the_line_art_and_hints_are_found_by_name(plug):
-    infos = _infos(plug, "Colour hints", "Inks", "Paper")
-    line, hint = plug.layers.choose_layers(infos, selected=1)
-    assert (line.name, hint.name) == ("Inks", "Colour hints")
+def test_the_plugin_applies_the_vendored_shared_rules(plug):
+    from engine import layer_rules
+
+    assert plug.layers.rules.NO_HINT_LAYER == layer_rules.NO_HINT_LAYER
+    assert plug.layers.LayerRuleError is plug.layers.rules.LayerRuleError
+    assert not hasattr(plug.layers, "choose_layers")  # the plug-in's own rules are gone
 
 
-def test_with_the_hint_layer_selected_the_line_art_is_found_by_name(plug):
-    infos = _infos(plug, "Hints", "Sketch", "Line art", "Paper")
-    line, hint = plug.layers.choose_layers(infos, selected=0)
+def test_guess_follows_the_shared_rules(plug):
+    infos = _infos(plug, "Hints", "Sketch", "Line art", "Hintergrund")
+    line, hint = plug.layers.guess(infos, active=0)
     assert (line.name, hint.name) == ("Line art", "Hints")
+    line, hint = plug.layers.guess(_infos(plug, "Zeichnung", "Hintergrund"), active=1)
+    assert line.name == "Zeichnung" and hint is None  # "Hintergrund" is the background, not hints
 
 
-def test_explicit_layers_win(plug):
-    infos = _infos(plug, "Hints", "Layer 1", "dabs")
-    line, hint = plug.layers.choose_layers(infos, selected=0, lineart=1, hints=2)
+def test_guess_never_picks_an_earlier_result(plug):
+    infos = _infos(plug, "Hints", "AI Colorize", "Drawing", "Paper")
+    line, hint = plug.layers.guess(infos, active=1)  # GIMP selects the layer it just added
+    assert (line.name, hint.name) == ("Drawing", "Hints")
+    assert plug.layers.guess(infos, active=1, remembered_hints="AI Colorize #1")[1].name == "Hints"
+
+
+def test_resolve_explicit_layers_win_and_are_checked(plug):
+    infos = _infos(plug, "Hints", "Layer 1", "dabs", "Ink", group=("Ink",))
+    line, hint = plug.layers.resolve(infos, 0, lineart=1, hints=2)
     assert (line.name, hint.name) == ("Layer 1", "dabs")
+    with pytest.raises(plug.layers.LayerRuleError, match="not in this image"):
+        plug.layers.resolve(infos, 0, lineart=7, hints=None)
+    with pytest.raises(plug.layers.LayerRuleError, match='"Ink" is a layer group'):
+        plug.layers.resolve(infos, 0, lineart=3, hints=0)
+    with pytest.raises(plug.layers.LayerRuleError) as err:
+        plug.layers.resolve(_infos(plug, "Line art", "Paper"), 0, None, None)
+    assert str(err.value) == plug.layers.rules.NO_HINT_LAYER
 
 
 @pytest.mark.parametrize(
-    ("names", "kwargs", "message"),
+    ("painted", "inked", "dabs", "selection", "expected"),
     [
-        (("Line art", "Paper"), {"selected": 0}, 'no hint layer found: add a layer named "Hints"'),
-        (("Hints", "Layer 1"), {"selected": 0}, "cannot tell which layer is the line art"),
-        (("Hints", "Drawing"), {"selected": 1}, "is a layer group"),
-        (("Hints", "Layer 1"), {"selected": None, "lineart": 1, "hints": 1}, "both line art and hints"),
-        (("Hints", "Layer 1"), {"selected": None, "lineart": 7}, "not in this image"),
-        ((), {"selected": None}, "no layers"),
+        (True, True, True, False, None),
+        (False, False, True, False, 'The line-art layer "Lines" is empty on the canvas.'),
+        (True, False, True, False, 'The line-art layer "Lines" has no dark lines on the canvas.'),
+        (True, True, False, False, 'The hint layer "Hints" has no colour dabs on the canvas.'),
+        (True, True, False, True, 'The hint layer "Hints" has no colour dabs inside the selection.'),
     ],
 )
-def test_layer_choice_errors_say_what_to_do(plug, names, kwargs, message):
-    with pytest.raises(plug.layers.LayerChoiceError, match=message):
-        plug.layers.choose_layers(_infos(plug, *names, group=("Drawing",)), **kwargs)
+def test_problem_uses_the_shared_messages(plug, painted, inked, dabs, selection, expected):
+    line, hint = plug.layers.LayerInfo(1, "Lines"), plug.layers.LayerInfo(2, "Hints")
+    message = plug.layers.problem(line, hint, lambda: (painted, inked), lambda: dabs, selection)
+    if expected is None:
+        assert message is None
+    else:
+        assert message.startswith(expected)
+        rules = plug.layers.rules
+        assert message in (
+            rules.no_ink_message("Lines", blank=not painted),
+            rules.empty_hints_message("Hints", plug.layers.where(selection)),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# the result layer: placement and one undo step (GIMP's objects faked)
+
+
+class _Item:
+    def __init__(self, log, name, parent=None, visible=True):
+        self.log, self.name, self.parent, self.visible = log, name, parent, visible
+
+    def get_parent(self):
+        return self.parent
+
+    def get_visible(self):
+        return self.visible
+
+    def set_visible(self, visible):
+        self.log.append(("set_visible", self.name, visible))
+        self.visible = visible
+
+
+class _Image:
+    def __init__(self, log, *names):
+        self.log = log
+        self.layers = [_Item(log, n) for n in names]
+
+    def get_layers(self):
+        return self.layers
+
+    def get_item_position(self, item):
+        return self.layers.index(item)
+
+    def undo_group_start(self):
+        self.log.append("undo_group_start")
+
+    def undo_group_end(self):
+        self.log.append("undo_group_end")
+
+    def insert_layer(self, layer, parent, position):
+        self.log.append(("insert_layer", layer.name, position))
+        self.layers.insert(position, layer)
+        return True
+
+    def remove_layer(self, layer):
+        self.log.append(("remove_layer", layer.name))
+        self.layers.remove(layer)
+
+
+@pytest.mark.parametrize(("above", "position"), [(True, 1), (False, 2)])
+def test_result_and_hidden_hints_are_one_undo_step(plug, above, position):
+    log = []
+    image = _Image(log, "Hints", "Line art", "Paper")
+    hints, lines = image.layers[:2]
+    new = plug.result.add_result(
+        image, lines, hints, lambda: _Item(log, "AI Colorize"), lambda layer: log.append("fill"), above
+    )
+    assert log == [
+        "undo_group_start",
+        ("insert_layer", "AI Colorize", position),
+        "fill",
+        ("set_visible", "Hints", False),
+        "undo_group_end",
+    ]
+    assert image.layers[position] is new and not hints.visible
+
+
+def test_a_failed_fill_leaves_everything_as_it_was(plug):
+    log = []
+    image = _Image(log, "Hints", "Line art")
+    hints, lines = image.layers
+
+    def fill(layer):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        plug.result.add_result(image, lines, hints, lambda: _Item(log, "AI Colorize"), fill, True)
+    assert [i.name for i in image.layers] == ["Hints", "Line art"] and hints.visible
+    assert log[-2:] == [("set_visible", "Hints", True), "undo_group_end"]
+
+
+def test_an_already_hidden_hint_layer_stays_hidden(plug):
+    log = []
+    image = _Image(log, "Hints", "Line art")
+    image.layers[0].visible = False
+    plug.result.add_result(
+        image, image.layers[1], image.layers[0], lambda: _Item(log, "new"), lambda layer: None, False
+    )
+    assert not any(isinstance(e, tuple) and e[0] == "set_visible" for e in log)
+
+
+def test_is_lowest(plug):
+    image = _Image([], "Hints", "Line art", "Paper")
+    assert plug.result.is_lowest(image, image.layers[2])
+    assert not plug.result.is_lowest(image, image.layers[1])
+
+
+def test_first_time_remembers_notes_beside_other_state(plug, tmp_path):
+    state = str(tmp_path / "profile" / "inkhue-gimp.json")
+    plug.result.save_state(state, {"hint-layer": "dabs"})
+    assert plug.result.first_time(state, "The result is above the line art.")
+    assert not plug.result.first_time(state, "The result is above the line art.")
+    assert plug.result.first_time(state, "Another note.")
+    assert plug.result.load_state(state)["hint-layer"] == "dabs"
+
+
+def test_state_that_cannot_be_read_or_written_is_forgotten(plug, tmp_path):
+    garbled = tmp_path / "garbled.json"
+    garbled.write_text("[1, 2")
+    assert plug.result.load_state(str(garbled)) == {}
+    (tmp_path / "a-file").write_text("")
+    blocked = str(tmp_path / "a-file" / "inkhue-gimp.json")  # its folder is a file
+    plug.result.save_state(blocked, {"hint-layer": "x"})
+    assert plug.result.load_state(blocked) == {}
+    assert plug.result.first_time(blocked, "x") and plug.result.first_time(blocked, "x")  # told again
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,32 +1,161 @@
-"""The AI Colorize dialog (interactive runs only: it needs a display and GTK)."""
+"""The AI Colorize dialog (interactive runs only: it needs a display and GTK).
+
+Colorize checks the choice before the dialog closes: a problem (no hint layer, no dabs, no lines)
+is shown in the dialog, which stays open with the artist's choices.
+
+GIMP 3.0's layer picker (GimpDrawableChooser) shows only "Browse..." and a thumbnail that it
+draws once, when it is made: before the dialog is laid out, at 1×1 pixel, so a preset layer
+looks like no layer at all. The picker's button here names the layer, and the thumbnail is
+drawn again once the picker has its size.
+
+``INKHUE_DIALOG_TRACE`` (a file path; the real-GIMP tests set it) appends one JSON line each
+time the dialog is ready for input: what the pickers show, the problem shown, the labels, and a
+screenshot beside it.
+"""
 
 from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
 
 import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
-from gi.repository import Gimp, GimpUi, GObject  # noqa: E402
+gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")
+from gi.repository import Gdk, Gimp, GimpUi, GLib, GObject, Gtk  # noqa: E402
 
 BINARY = "inkhue_gimp"
+LAYER_PROPS = ("lineart-layer", "hint-layer")
+NO_LAYER = "(choose a layer)"
 
 
-def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig) -> bool:
-    """Show the dialog; True when the artist pressed Colorize (the config then holds the choices)."""
+def _walk(widget: Gtk.Widget):
+    yield widget
+    if isinstance(widget, Gtk.Container):
+        for child in widget.get_children():
+            yield from _walk(child)
+
+
+def _button_label(chooser: Gtk.Widget) -> Gtk.Label | None:
+    """The label inside the picker's button ("Browse..." in GIMP 3.0)."""
+    for widget in _walk(chooser):
+        if isinstance(widget, Gtk.Button):
+            return next((w for w in _walk(widget) if isinstance(w, Gtk.Label)), None)
+    return None
+
+
+def _show_layer_names(chooser: Gtk.Widget) -> None:
+    """Name the chosen layer on the picker's button, and draw its thumbnail at the real size."""
+    label = _button_label(chooser)
+
+    def name(*_args) -> None:
+        layer = chooser.get_drawable()
+        if label is not None:
+            label.set_text(layer.get_name() if layer is not None and layer.is_valid() else NO_LAYER)
+
+    drawn: dict = {}
+
+    def redraw(_widget, allocation) -> None:
+        size = (allocation.width, allocation.height)
+        if drawn.get("size") != size:  # the chooser only draws its thumbnail when set
+            drawn["size"] = size
+            chooser.set_drawable(chooser.get_drawable())
+
+    name()
+    chooser.connect("notify::drawable", name)
+    chooser.connect_after("size-allocate", redraw)
+
+
+def _labels(dialog: Gtk.Widget) -> list[str]:
+    """Every text the dialog shows: labels, and widgets that draw their own (spin scales, expanders)."""
+    out = []
+    for widget in _walk(dialog):
+        if isinstance(widget, Gtk.Label):
+            text = widget.get_text()
+        else:
+            try:
+                text = widget.get_property("label")
+            except TypeError:  # no such property
+                continue
+        if isinstance(text, str) and text:
+            out.append(text)
+    return out
+
+
+def _trace(dialog, config, problem_label: Gtk.Label, showing: int) -> None:
+    path = os.environ.get("INKHUE_DIALOG_TRACE")
+    if not path:
+        return
+    pickers = {}
+    for prop in LAYER_PROPS:
+        label = _button_label(dialog.get_widget(prop, GObject.TYPE_NONE))
+        pickers[prop] = label.get_text() if label is not None else None
+    layers = {p: (v.get_name() if (v := config.get_property(p)) is not None else None) for p in LAYER_PROPS}
+    record = {
+        "showing": showing,
+        "pickers": pickers,
+        "config": layers,
+        "problem": problem_label.get_text() if problem_label.get_visible() else "",
+        "labels": _labels(dialog),
+    }
+    try:  # a picture of the dialog beside the trace, for a person to look at
+        window = dialog.get_window()
+        shot = Gdk.pixbuf_get_from_window(window, 0, 0, window.get_width(), window.get_height())
+        record["screenshot"] = f"{os.path.basename(path)}-{time.monotonic_ns()}.png"
+        shot.savev(os.path.join(os.path.dirname(path), record["screenshot"]), "png", [], [])
+    except Exception as e:  # noqa: BLE001 - the trace is a test aid: never fail the dialog for it
+        record["screenshot_error"] = repr(e)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callable[[], str | None]) -> bool:
+    """Show the dialog until Colorize is pressed with a usable choice (True) or it is cancelled.
+
+    ``problem()`` checks the config's current choice: None, or the message to show.
+    """
     GimpUi.init(BINARY)
     dialog = GimpUi.ProcedureDialog.new(procedure, config, "AI Colorize")
     dialog.set_ok_label("C_olorize")  # "_C" is Cancel's
     if config.get_property("server-url") is None:
         config.set_property("server-url", "")  # GTK's entry refuses a NULL text
-    dialog.get_label("advanced-title", "Advanced", False, False)
+    for prop in LAYER_PROPS:
+        _show_layer_names(dialog.get_widget(prop, GObject.TYPE_NONE))
+    note = dialog.get_label("problem", "", False, False)
+    dialog.get_label("advanced-title", "Advanced (0 = automatic; rarely needed)", False, False)
     dialog.fill_box("advanced-box", ["working-size", "tile"])
     dialog.fill_expander("advanced", "advanced-title", False, "advanced-box")
-    dialog.fill(["lineart-layer", "hint-layer", "engine", "server-url", "compose-lines", "advanced"])
+    dialog.fill(
+        ["lineart-layer", "hint-layer", "problem", "engine", "server-url", "compose-lines", "advanced"]
+    )
+    note.set_line_wrap(True)
+    note.set_max_width_chars(56)
+    note.set_xalign(0.0)
+    note.set_visible(False)
     # the server address only matters for a remote engine (needs the widget: after fill)
     remote = Gimp.ValueArray.new(1)
     remote.append(GObject.Value(GObject.TYPE_STRING, "remote"))
     dialog.set_sensitive_if_in("server-url", None, "engine", remote, True)
+    showing = {"n": 0}
+
+    def ready(*_args) -> bool:  # traced once the dialog is drawn and takes input
+        showing["n"] += 1
+        _trace(dialog, config, note, showing["n"])
+        return False
+
+    dialog.connect("map-event", lambda *_a: GLib.timeout_add(300, ready) and False)
     try:
-        return bool(dialog.run())
+        while dialog.run():
+            message = problem()
+            if message is None:
+                return True
+            note.set_markup(f"<b>{GLib.markup_escape_text(message)}</b>")
+            note.set_visible(True)
+            GLib.timeout_add(300, ready)  # the dialog stays up: trace the message shown
+        return False
     finally:
         dialog.destroy()

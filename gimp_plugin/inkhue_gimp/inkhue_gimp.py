@@ -11,9 +11,12 @@ Non-interactive use (scripts, batch)::
     proc = Gimp.get_pdb().lookup_procedure("plug-in-inkhue-colorize")
     cfg = proc.create_config()
     cfg.set_property("image", image)
-    cfg.set_property("lineart-layer", lines)   # None: the selected layer
+    cfg.set_property("lineart-layer", lines)   # None: named like "Line art", else the selected layer
     cfg.set_property("hint-layer", hints)      # None: the layer named like "Hints"
-    result = proc.run(cfg)
+    result = proc.run(cfg)                     # EXECUTION_ERROR + the artist-facing message
+
+The layer rules (guesses, checks, messages, where the result goes) are shared with the Krita
+plug-in: ``vendor/layer_rules.py`` (``engine/layer_rules.py``), applied by ``inkhue_layers.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -28,9 +32,11 @@ import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
+import inkhue_layers as lay  # noqa: E402
 import inkhue_pixels as px  # noqa: E402
 from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
-from inkhue_layers import LayerChoiceError, LayerInfo, choose_layers  # noqa: E402
+from inkhue_result import add_result, first_time, is_lowest, load_state, save_state  # noqa: E402
+from vendor.layer_rules import place_result  # noqa: E402
 
 try:  # a plug-in folder copied without its vendored client must still load and explain itself
     import inkhue_engine as engine
@@ -40,7 +46,9 @@ except ImportError as e:  # pragma: no cover - exercised by a broken install onl
 
 
 PROC = "plug-in-inkhue-colorize"
-RESULT_NAME = "AI Colorize"
+RESULT_NAME = lay.RESULT_NAME
+STATE_FILE = "inkhue-gimp.json"  # in GIMP's profile: the last hint layer's name, what was told
+OPAQUE_SHARE = 0.5  # line art covering more of the canvas than this would hide a layer below it
 FMT_RGBA = "R'G'B'A u8"  # 8-bit sRGB-encoded RGBA whatever the image's precision or mode
 FMT_MASK = "Y u8"
 _ENGINE_CHOICES = (
@@ -65,6 +73,18 @@ class Failure(Exception):
 
 class Cancelled(Exception):
     """The artist closed the dialog."""
+
+
+@dataclass
+class Checked:
+    """A choice that can be coloured, with the pixels read to check it."""
+
+    lineart: Gimp.Layer
+    hints: Gimp.Layer
+    line_rgba: bytes
+    hint_rgba: bytes
+    mask: bytes | None
+    options: dict
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,29 +118,26 @@ def selection_mask(image: Gimp.Image, canvas_w: int, canvas_h: int) -> bytes | N
     return None if px.is_all(mask, 255) else mask
 
 
-def insert_result(image: Gimp.Image, lineart: Gimp.Layer, rgba: bytes, width: int, height: int) -> Gimp.Layer:
-    """A new canvas-sized layer directly below ``lineart``, as one undo step; nothing else changes."""
+def insert_result(image: Gimp.Image, checked: Checked, rgba: bytes, placement) -> Gimp.Layer:
+    """The new canvas-sized layer beside the line art, with the hint layer hidden: one undo step."""
+    width, height = image.get_width(), image.get_height()
     layer_type = _LAYER_TYPES.get(image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
-    image.undo_group_start()
-    inserted = False
-    try:
-        layer = Gimp.Layer.new(image, RESULT_NAME, width, height, layer_type, 100.0, Gimp.LayerMode.NORMAL)
-        inserted = image.insert_layer(layer, lineart.get_parent(), image.get_item_position(lineart) + 1)
+    mode = Gimp.LayerMode.MULTIPLY if placement.multiply else Gimp.LayerMode.NORMAL
+
+    def make() -> Gimp.Layer:
+        return Gimp.Layer.new(image, RESULT_NAME, width, height, layer_type, 100.0, mode)
+
+    def fill(layer: Gimp.Layer) -> None:
         buf = layer.get_buffer()
         buf.set(Gegl.Rectangle.new(0, 0, width, height), FMT_RGBA, bytes(rgba))
         buf.flush()
         layer.update(0, 0, width, height)
-    except Exception:
-        if inserted:
-            image.remove_layer(layer)  # never leave a half-filled layer behind
-        raise
-    finally:
-        image.undo_group_end()
-    return layer
+
+    return add_result(image, checked.lineart, checked.hints, make, fill, placement.above)
 
 
 # ---------------------------------------------------------------------------------------------
-# choosing layers
+# choosing and checking layers
 
 
 def all_layers(image: Gimp.Image) -> list[Gimp.Layer]:
@@ -137,59 +154,44 @@ def all_layers(image: Gimp.Image) -> list[Gimp.Layer]:
     return out
 
 
-def pick_layers(
-    image: Gimp.Image, drawables: list, lineart: Gimp.Layer | None, hints: Gimp.Layer | None
-) -> tuple[Gimp.Layer, Gimp.Layer]:
+def layer_infos(image: Gimp.Image) -> tuple[list[lay.LayerInfo], dict[int, Gimp.Layer]]:
+    """The image's layers for the shared rules (text layers hold paint too), and by item id."""
     layers = all_layers(image)
-    by_id = {layer.get_id(): layer for layer in layers}
-    infos = [LayerInfo(layer.get_id(), layer.get_name(), layer.is_group()) for layer in layers]
-    selected = next((d.get_id() for d in drawables or [] if d.get_id() in by_id), None)
-
-    def own(layer: Gimp.Layer | None, role: str) -> int | None:
-        if layer is None:
-            return None
-        if layer.get_id() not in by_id:
-            raise Failure(f"the {role} layer {layer.get_name()!r} is not in this image")
-        return layer.get_id()
-
-    try:
-        line, hint = choose_layers(infos, selected, own(lineart, "line-art"), own(hints, "hint"))
-    except LayerChoiceError as e:
-        raise Failure(str(e)) from e
-    return by_id[line.key], by_id[hint.key]
+    infos = [lay.LayerInfo(i.get_id(), i.get_name(), i.is_group(), not i.is_group()) for i in layers]
+    return infos, {layer.get_id(): layer for layer in layers}
 
 
-def _guesses(image: Gimp.Image, drawables: list) -> tuple[Gimp.Layer | None, Gimp.Layer | None]:
-    """The default (line art, hints) pair, or None for a layer the names do not give away."""
-    try:
-        return pick_layers(image, drawables, None, None)
-    except Failure:
-        pass
-    selected = [d for d in drawables or [] if isinstance(d, Gimp.Layer)]
-    return (selected[0] if selected else None), None
+def _selected_id(drawables: list, by_id: dict) -> int | None:
+    return next((d.get_id() for d in drawables or [] if d.get_id() in by_id), None)
 
 
-# ---------------------------------------------------------------------------------------------
-# the procedure
-
-
-def colorize(procedure, image, drawables, config, interactive: bool) -> None:
-    """Everything between the arguments and the new layer; raises Failure with the reason."""
-    if interactive:
-        import inkhue_dialog
-
-        # preset the dialog with this image's layers (remembered ones may belong to another
-        # image); the artist fixes what the guess missed
-        ids = {layer.get_id() for layer in all_layers(image)}
-        for prop, guess in zip(("lineart-layer", "hint-layer"), _guesses(image, drawables), strict=True):
-            current = config.get_property(prop)
-            if current is None or current.get_id() not in ids:
-                config.set_property(prop, guess)
-        if not inkhue_dialog.run(procedure, config):
-            raise Cancelled
-    lineart, hints = pick_layers(
-        image, drawables, config.get_property("lineart-layer"), config.get_property("hint-layer")
+def preset_dialog(image: Gimp.Image, drawables: list, config) -> None:
+    """Pre-select the guessed layers (remembered ones from another image give way to them)."""
+    infos, by_id = layer_infos(image)
+    remembered = load_state(state_path()).get("hint-layer", "")
+    guesses = lay.guess(
+        infos, _selected_id(drawables, by_id), remembered if isinstance(remembered, str) else ""
     )
+    for prop, info in zip(("lineart-layer", "hint-layer"), guesses, strict=True):
+        current = config.get_property(prop)
+        if current is None or current.get_id() not in by_id:
+            config.set_property(prop, by_id[info.key] if info else None)
+
+
+def check(image: Gimp.Image, drawables: list, config) -> Checked:
+    """The chosen (or guessed) layers, checked by the shared rules; raises Failure with the words."""
+    infos, by_id = layer_infos(image)
+
+    def key(prop: str) -> int | None:
+        layer = config.get_property(prop)
+        return layer.get_id() if layer is not None else None
+
+    try:
+        line, hint = lay.resolve(
+            infos, _selected_id(drawables, by_id), key("lineart-layer"), key("hint-layer")
+        )
+    except lay.LayerRuleError as e:
+        raise Failure(str(e)) from e
     try:
         options = engine.build_options(
             config.get_property("compose-lines"),
@@ -200,25 +202,71 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
         engine.check_size(width, height)
     except engine.PluginError as e:
         raise Failure(str(e)) from e
-
-    Gimp.progress_init("AI Colorize: reading layers")
+    lineart, hints = by_id[line.key], by_id[hint.key]
     line_rgba = read_on_canvas(lineart, width, height)
-    if not px.has_ink(line_rgba):
-        raise Failure(
-            f"the line-art layer {lineart.get_name()!r} is empty: draw dark lines on white or on "
-            "transparency, or choose the layer that holds them"
-        )
     hint_rgba = read_on_canvas(hints, width, height)
     mask = selection_mask(image, width, height)
+    message = lay.problem(
+        line,
+        hint,
+        lambda: (px.has_paint(line_rgba), px.has_ink(line_rgba)),
+        lambda: px.has_paint(hint_rgba, mask),
+        mask is not None,
+    )
+    if message:
+        raise Failure(message)
+    return Checked(lineart, hints, line_rgba, hint_rgba, mask, options)
 
-    Gimp.progress_set_text("AI Colorize: the engine is colouring…")
+
+# ---------------------------------------------------------------------------------------------
+# the procedure
+
+
+def state_path() -> str:
+    return os.path.join(Gimp.directory(), STATE_FILE)
+
+
+def tell_once(message: str) -> None:
+    """Say why the result sits where it does, the first time only (GIMP's message, titled AI Colorize)."""
+    if first_time(state_path(), message):
+        Gimp.message(message)
+
+
+def remember_hints(name: str) -> None:
+    """The next guess prefers a hint layer of this name (the artist's own name for it)."""
+    save_state(state_path(), {**load_state(state_path()), "hint-layer": name})
+
+
+def colorize(procedure, image, drawables, config, interactive: bool) -> None:
+    """Everything between the arguments and the new layer; raises Failure with the reason."""
+    if interactive:
+        import inkhue_dialog
+
+        preset_dialog(image, drawables, config)
+        done: list[Checked] = []
+
+        def problem() -> str | None:  # asked when Colorize is pressed: the dialog stays open
+            try:
+                done[:] = [check(image, drawables, config)]
+            except Failure as e:
+                return str(e)
+            return None
+
+        if not inkhue_dialog.run(procedure, config, problem):
+            raise Cancelled
+        checked = done[0]
+    else:
+        checked = check(image, drawables, config)
+    width, height = image.get_width(), image.get_height()
+
+    Gimp.progress_init("AI Colorize: the engine is colouring…")
     try:
         rgb = engine.colorize(
-            line_rgba,
-            hint_rgba,
+            checked.line_rgba,
+            checked.hint_rgba,
             width,
             height,
-            options,
+            checked.options,
             tick=Gimp.progress_pulse,
             mode=config.get_property("engine"),
             url=config.get_property("server-url") or "",
@@ -226,10 +274,18 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     except engine.PluginError as e:
         raise Failure(str(e)) from e
     Gimp.progress_set_text("AI Colorize: adding the layer")
-    insert_result(image, lineart, px.rgb_to_rgba(rgb, mask), width, height)
+    placement = place_result(
+        px.opaque_share(checked.line_rgba) >= OPAQUE_SHARE,
+        is_lowest(image, checked.lineart),
+        checked.options["compose_lines"],
+    )
+    insert_result(image, checked, px.rgb_to_rgba(rgb, checked.mask), placement)
     Gimp.progress_update(1.0)
     Gimp.progress_end()
     Gimp.displays_flush()
+    remember_hints(checked.hints.get_name())
+    if placement.reason:
+        tell_once(placement.reason)
     mode = _MODE_NOTES.get(image.get_base_type())
     if mode:
         # GIMP titles the message with the procedure's name
@@ -261,10 +317,14 @@ def run(procedure, run_mode, image, drawables, config, _data):
 def add_arguments(procedure: Gimp.ImageProcedure) -> None:
     rw = GObject.ParamFlags.READWRITE
     procedure.add_layer_argument(
-        "lineart-layer", "Line _art", "Layer with the lines (none: the selected layer)", True, rw
+        "lineart-layer",
+        "Line _art",
+        'The layer with your lines (none: a layer named like "Line art", else the selected layer)',
+        True,
+        rw,
     )
     procedure.add_layer_argument(
-        "hint-layer", "_Hints", 'Layer with colour dabs (none: the layer named like "Hints")', True, rw
+        "hint-layer", "_Hints", 'The layer with your colour dabs (none: a layer named like "Hints")', True, rw
     )
     choice = Gimp.Choice.new()
     for index, (nick, label) in enumerate(_ENGINE_CHOICES):
@@ -274,12 +334,34 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         "server-url", "Server _URL", "Remote engine address (empty: the one in the settings)", "", rw
     )
     procedure.add_boolean_argument(
-        "compose-lines", "_Keep lines on the colours", "Multiply the line art onto the result", True, rw
+        "compose-lines",
+        "_Draw the lines into the result",
+        "On: the result shows your lines on the colours. Off: flat colours only; the result is then "
+        "put in Multiply mode wherever it would hide the lines",
+        True,
+        rw,
     )
     procedure.add_int_argument(
-        "working-size", "_Working size", "Draft resolution, longest side (0: the model's own)", 0, 4096, 0, rw
+        "working-size",
+        "First-pass _detail (pixels, 0 = automatic)",
+        "The AI first colours a small copy of the picture, this many pixels on its longest side, "
+        "then refines it at full size. 0 lets the model choose; larger (64-4096) follows small "
+        "areas more closely but is slower",
+        0,
+        4096,
+        0,
+        rw,
     )
-    procedure.add_int_argument("tile", "_Tile", "Refinement tile side (0: the model's own)", 0, 8192, 0, rw)
+    procedure.add_int_argument(
+        "tile",
+        "Refinement _piece size (pixels, 0 = automatic)",
+        "The full-size pass works on square pieces this many pixels wide, blended together. "
+        "0 lets the model choose; change it (128-8192) only to use less memory",
+        0,
+        8192,
+        0,
+        rw,
+    )
 
 
 class InkhueColorize(Gimp.PlugIn):
@@ -302,9 +384,12 @@ class InkhueColorize(Gimp.PlugIn):
         procedure.add_menu_path("<Image>/Filters")
         procedure.set_documentation(
             "Colour line art following colour hints (Inkhue)",
-            'Adds a layer named "AI Colorize" under the line art, coloured by the Inkhue engine '
-            "after the dabs on the hint layer. Existing layers are not changed; with a selection "
-            "only the selected part is coloured.",
+            'Adds a layer named "AI Colorize" beside the line art, coloured by the Inkhue engine '
+            "after the dabs on the hint layer, and hides the hint layer (one Undo brings both back). "
+            "The result goes under line art on transparency, but above opaque line art (lines on "
+            "white) or a lowest layer, in Multiply mode when the lines are not drawn in. The hint "
+            "layer needs at least one dab (inside the selection, when there is one). Pixels of "
+            "existing layers are not changed; with a selection only the selected part is coloured.",
             name,
         )
         procedure.set_attribution("Inkhue", "Inkhue", "2025")

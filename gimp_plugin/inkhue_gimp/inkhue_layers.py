@@ -1,92 +1,72 @@
-"""Which layer is the line art and which holds the colour hints (pure Python, no GIMP).
+"""The GIMP side of the layer rules (pure Python, no GIMP): the rules themselves are shared.
 
-The plug-in passes the image's layers top to bottom as ``LayerInfo`` records; the choice follows
-what an artist expects: the selected layer is the line art, the hints sit in a layer named like
-"Hints". When the artist is still on the hint layer, the line art is found by its name instead.
+``vendor/layer_rules.py`` (``engine/layer_rules.py``, also carried by the Krita plug-in) decides
+which layers are guessed, whether a choice is usable and where the result goes, with the words
+the artist reads. This module only adds what is GIMP's own: our earlier results are never
+guessed, explicit script arguments win, and the checks run in the dialog and in scripts alike.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable
+
+from vendor import layer_rules as rules
+from vendor.layer_rules import LayerInfo, LayerRuleError
+
+RESULT_NAME = "AI Colorize"
+
+__all__ = ["LayerInfo", "LayerRuleError", "RESULT_NAME", "guess", "problem", "resolve", "where"]
 
 
-class LayerChoiceError(ValueError):
-    """No sensible line-art / hint layer pair; the message says what to do."""
+def is_result_name(name: str) -> bool:
+    """ "AI Colorize", "AI Colorize #1", "AI Colorize copy": a layer this plug-in made."""
+    return name.strip().casefold().startswith(RESULT_NAME.casefold())
 
 
-# whole words only: GIMP's German default layer name "Hintergrund" (background) must not match
-_HINT_NAME = re.compile(r"\bhints?\b", re.IGNORECASE)
-_LINE_NAME = re.compile(r"line|lineart|\bink|inks\b|outline", re.IGNORECASE)
+def guess(
+    layers: list[LayerInfo], active: object | None, remembered_hints: str = ""
+) -> tuple[LayerInfo | None, LayerInfo | None]:
+    """The shared guess, blind to earlier results (GIMP selects a layer it just added)."""
+    blind = [LayerInfo(i.key, i.name, i.is_group, False) if is_result_name(i.name) else i for i in layers]
+    by_key = {i.key: i for i in layers}
+    line, hint = rules.guess_layers(blind, active, remembered_hints)
+    return (by_key[line.key] if line else None), (by_key[hint.key] if hint else None)
 
 
-@dataclass(frozen=True)
-class LayerInfo:
-    key: object  # what identifies the layer for the caller (the plug-in uses GIMP's item id)
-    name: str
-    is_group: bool = False
-
-
-def is_hint_name(name: str) -> bool:
-    """ "Hints", "hint", "colour hints", "Hints #2", "my_hints" — but not "Highlights"."""
-    return bool(_HINT_NAME.search(name.replace("_", " ").replace("-", " ").strip()))
-
-
-def is_lineart_name(name: str) -> bool:
-    return bool(_LINE_NAME.search(name)) and not is_hint_name(name)
-
-
-def choose_layers(
-    layers: list[LayerInfo],
-    selected: object | None,
-    lineart: object | None = None,
-    hints: object | None = None,
+def resolve(
+    layers: list[LayerInfo], active: object | None, lineart: object | None, hints: object | None
 ) -> tuple[LayerInfo, LayerInfo]:
-    """(line art, hints) from explicit choices, else the selection and the layers' names."""
-    if not layers:
-        raise LayerChoiceError("the image has no layers")
-
-    def find(key: object, role: str) -> LayerInfo:
-        for info in layers:
-            if info.key == key:
-                return info
-        raise LayerChoiceError(f"the chosen {role} layer is not in this image")
-
-    if lineart is not None:
-        line = find(lineart, "line-art")
-    else:
-        line = _default_lineart(layers, selected)
-    if hints is not None:
-        hint = find(hints, "hint")
-    else:
-        candidates = [i for i in layers if is_hint_name(i.name) and i is not line]
-        if not candidates:
-            raise LayerChoiceError(
-                f'no hint layer found: add a layer named "Hints" above the line art {line.name!r} '
-                "and paint colour dabs on it, or choose the hint layer in the dialog"
-            )
-        hint = candidates[0]
-    if hint is line:
-        raise LayerChoiceError(
-            f"the layer {line.name!r} was chosen as both line art and hints; the hints go on a "
-            "layer of their own"
-        )
+    """(line art, hints) for a run: the chosen keys (None: guessed), checked by the shared rules."""
+    by_key = {i.key: i for i in layers}
+    for key, role in ((lineart, "line-art"), (hints, "hint")):
+        if key is not None and key not in by_key:
+            raise LayerRuleError(f"The chosen {role} layer is not in this image: choose one of its layers.")
+    line_guess, hint_guess = guess(layers, active)
+    line = by_key[lineart] if lineart is not None else line_guess
+    hint = by_key[hints] if hints is not None else hint_guess
+    rules.check_choice(line, hint)
     return line, hint
 
 
-def _default_lineart(layers: list[LayerInfo], selected: object | None) -> LayerInfo:
-    current = None
-    if selected is not None:
-        current = next((i for i in layers if i.key == selected), None)
-    if current is not None and not is_hint_name(current.name) and not current.is_group:
-        return current
-    named = [i for i in layers if is_lineart_name(i.name) and not i.is_group]
-    if named:
-        return named[0]
-    if current is not None and current.is_group:
-        raise LayerChoiceError(
-            f"the selected layer {current.name!r} is a layer group; select the line-art layer itself"
-        )
-    raise LayerChoiceError(
-        'cannot tell which layer is the line art: select it (or name it "Line art") and run AI Colorize again'
-    )
+def where(in_selection: bool) -> str:
+    return "inside the selection" if in_selection else "on the canvas"
+
+
+def problem(
+    lineart: LayerInfo,
+    hints: LayerInfo,
+    line_state: Callable[[], tuple[bool, bool]],
+    hints_have_dabs: Callable[[], bool],
+    in_selection: bool,
+) -> str | None:
+    """What stops a checked pair from being coloured, read from pixels; None when it can go ahead.
+
+    ``line_state()`` -> (has any paint, has dark lines) on the canvas; ``hints_have_dabs()``: a
+    visible hint pixel on the canvas, or inside the selection when there is one.
+    """
+    painted, inked = line_state()
+    if not inked:
+        return rules.no_ink_message(lineart.name, blank=not painted)
+    if not hints_have_dabs():
+        return rules.empty_hints_message(hints.name, where(in_selection))
+    return None

@@ -97,9 +97,29 @@ def has_ink(rgba: bytes) -> bool:
     return False
 
 
-def has_paint(rgba: bytes) -> bool:
-    """True when any pixel is not fully transparent (a hint layer with at least one dab)."""
-    return bool(rgba[3::4].strip(b"\x00"))
+_ANY = bytes(1 if v else 0 for v in range(256))  # the engine takes any alpha above 0 as a hint
+
+
+def has_paint(rgba: bytes, mask: bytes | None = None) -> bool:
+    """True when any pixel is not fully transparent (a hint layer with at least one dab).
+
+    With a selection ``mask`` (one byte per pixel), only pixels with some selection count.
+    """
+    alpha = rgba[3::4]
+    if mask is None:
+        return bool(alpha.strip(b"\x00"))
+    if len(mask) != len(alpha):
+        raise ValueError(f"mask has {len(mask)} bytes for {len(alpha)} pixels")
+    return bool(_bits(alpha, _ANY) & _bits(mask, _ANY))
+
+
+_OPAQUE = bytes(1 if v >= 250 else 0 for v in range(256))
+
+
+def opaque_share(rgba: bytes) -> float:
+    """The share of pixels (0..1) a layer covers opaquely: near 1 for lines on white."""
+    n = len(rgba) // 4
+    return rgba[3::4].translate(_OPAQUE).count(1) / n if n else 0.0
 
 
 def is_all(plane: bytes, value: int) -> bool:

@@ -44,7 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"inkhue serve did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.05)
-        yield {"url": f"http://127.0.0.1:{port_file.read_text().strip()}", "kind": kind}
+        yield {"url": f"http://127.0.0.1:{port_file.read_text().strip()}", "kind": kind, "model": model}
     finally:
         proc.terminate()
         proc.wait(10)

@@ -157,7 +157,14 @@ def run_scenario(sc):
     return rec
 
 
+def arguments():
+    """Each argument's name -> [label, explanation], as the dialog and the PDB browser show them."""
+    proc = Gimp.get_pdb().lookup_procedure(PROC)
+    return {a.name: [a.get_nick(), a.get_blurb()] for a in proc.get_arguments()} if proc else {}
+
+
 RESULT = {
+    "arguments": arguments(),
     "proc_found": Gimp.get_pdb().lookup_procedure(PROC) is not None,
     "numpy_in_gimp_python": importlib.util.find_spec("numpy") is not None,
     "gimp_version": Gimp.version(),

@@ -29,6 +29,7 @@ PLUGIN_SRC = REPO / "gimp_plugin" / "inkhue_gimp"
 DEFAULT_ROOT = "/var/cache/inkhue-gimp-root"
 PROFILE = "var/lib/inkhue-gimp-profile"  # inside the chroot
 GIMP = "gimp-console-3.0"
+STATE_FILE = "inkhue-gimp.json"  # inkhue_gimp.STATE_FILE, in the profile
 
 
 def chroot_root() -> Path:
@@ -56,6 +57,8 @@ def install_plugin(root: Path) -> Path:
     vendor_into(dest)
     main = dest / f"{PLUGIN_SRC.name}.py"
     main.chmod(0o755)  # GIMP silently skips a plug-in without its run bit
+    # what the plug-in remembers (last hint layer, notes told once): each run starts afresh
+    (root / PROFILE / STATE_FILE).unlink(missing_ok=True)
     return dest
 
 

@@ -25,6 +25,7 @@ W, H = 128, 96
 BOXES = {"A": (8, 8, 56, 56), "B": (64, 8, 120, 56), "C": (8, 62, 120, 90)}  # x0, y0, x1, y1
 HINTS = {"A": (230, 40, 40), "B": (40, 60, 220)}  # C stays unhinted
 TOKEN = "gimp-test-token"
+TRACE = "dialog-trace.jsonl"  # inkhue_dialog.py writes a line each time the dialog is ready
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,17 +113,26 @@ def run_in_gimp(
     scenario_list: list[dict],
     out: Path,
     env: dict | None = None,
-    during: Callable[[], None] | None = None,
+    during: Callable[[Path], None] | None = None,
 ) -> dict:
-    """Run the scenarios in one GIMP start; returns the record, the output folder and GIMP's log."""
+    """Run the scenarios in one GIMP start; returns the record, the output folder and GIMP's log.
+
+    ``during`` gets the run's folder (where the dialog writes ``TRACE``) while GIMP runs.
+    """
     with harness.workdir(root) as (host, inside):
         write_spec(host, scenario_list)
         t0 = time.monotonic()
+        env = {
+            "INKHUE_GIMP_DATA": inside,
+            "INKHUE_CONFIG": f"{inside}/plugin.json",
+            "INKHUE_DIALOG_TRACE": f"{inside}/{TRACE}",
+            **(env or {}),
+        }
         proc = harness.run_batch(
             root,
             harness.HERE / "drive_colorize.py",
-            {"INKHUE_GIMP_DATA": inside, "INKHUE_CONFIG": f"{inside}/plugin.json", **(env or {})},
-            during=during,
+            env,
+            during=(lambda: during(host)) if during else None,
         )
         seconds = time.monotonic() - t0
         shutil.copytree(host, out, dirs_exist_ok=True)
@@ -158,11 +168,18 @@ def layer(rec: dict, name: str, when: str = "after") -> dict:
     return next(item for item in rec[when] if item["name"] == name)
 
 
-def assert_originals_unchanged(rec: dict) -> None:
-    """Same layers, same order, same attributes, same pixels (native format and 8-bit)."""
+def assert_originals_unchanged(rec: dict, hidden: str | None = "Hints") -> None:
+    """Same layers, same order, same attributes, same pixels (native format and 8-bit).
+
+    The hint layer ``hidden`` is the one change: it was hidden in the result's undo step.
+    """
     ignore = {"position", "u8"}
     before = [{k: v for k, v in item.items() if k not in ignore} for item in rec["before"]]
     after = [{k: v for k, v in item.items() if k not in ignore} for item in rec["after"]]
+    for item in before:
+        if item["name"] == hidden:
+            assert item["visible"], f"{hidden} was hidden before the run"
+            item["visible"] = False
     assert [item for item in after if item["name"] != "AI Colorize"] == before
 
 

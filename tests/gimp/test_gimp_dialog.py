@@ -1,13 +1,15 @@
 """The AI Colorize dialog in real GIMP 3, on a virtual display (Xvfb), answered with xdotool.
 
-The procedure runs INTERACTIVE three times in one GIMP start: Escape cancels, Return colorizes
-with the layers the dialog was preset with, and a missing hint layer still opens the dialog and
-then fails with the explanation. Needs Xvfb and xdotool on the host (apt-get install xvfb
-xdotool); skipped only with INKHUE_SKIP_GIMP=1.
+The procedure runs INTERACTIVE four times in one GIMP start: Escape cancels, Return colorizes
+with the layers the dialog was preset with, and without a usable hint layer (none, or one with
+no dabs) Colorize leaves the dialog open with the explanation, then Escape cancels. The dialog
+writes what it shows to a trace file (INKHUE_DIALOG_TRACE, see inkhue_dialog.py). Needs Xvfb
+and xdotool on the host (apt-get install xvfb xdotool); skipped only with INKHUE_SKIP_GIMP=1.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
@@ -15,14 +17,17 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from engine import layer_rules as rules
 from tests.gimp.scenes import (
+    TRACE,
     assert_follows_hints,
     assert_originals_unchanged,
+    hints,
     layer,
     lineart,
-    new_layer,
     remote_settings,
     run_in_gimp,
     scenario,
@@ -35,7 +40,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 TITLE = "^AI Colorize$"
-KEYS = ("Escape", "Return", "Return")  # one per scenario below, in order
+# per scenario, in order: the keys pressed, each on a fresh showing of the dialog; a key that is
+# not the last one leaves the dialog open (Colorize with a problem: the dialog says what is wrong)
+STEPS = (
+    ("dialog-cancel", ("Escape",)),
+    ("dialog-ok", ("Return",)),
+    ("dialog-no-hints", ("Return", "Escape")),
+    ("dialog-empty-hints", ("Return", "Escape")),
+    ("remember-dabs", ()),  # not interactive: a run with the hint layer "dabs"
+    ("dialog-remembered", ("Escape",)),
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,19 +90,31 @@ def _wait(predicate, what: str, timeout: float = 60.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def answer_dialogs(display: str, keys: tuple[str, ...]):
-    """For each key: wait for the dialog, focus it, press the key, wait until it closes."""
+def _trace_lines(folder: Path) -> int:
+    path = folder / TRACE
+    return len(path.read_text().splitlines()) if path.is_file() else 0
 
-    def during() -> None:
+
+def answer_dialogs(display: str, steps=STEPS):
+    """For each key: wait until the dialog is ready (its trace line), focus it, press the key.
+
+    The last key of a scenario closes the dialog: wait for that too.
+    """
+
+    def during(folder: Path) -> None:
         def shown() -> list[str]:
             return _xdotool(display, "search", "--onlyvisible", "--name", TITLE).split()
 
-        for key in keys:
-            window = _wait(shown, "the dialog")[0]
-            time.sleep(0.5)  # mapped is not yet ready for input: GTK finishes setting the dialog up
-            _xdotool(display, "windowfocus", "--sync", window)
-            _xdotool(display, "key", "--clearmodifiers", key)
-            _wait(lambda w=window: w not in shown(), f"the dialog to close after {key}", timeout=30)
+        showings = 0
+        for _name, keys in steps:
+            for i, key in enumerate(keys):
+                showings += 1
+                _wait(lambda n=showings: _trace_lines(folder) >= n, f"showing {showings} of the dialog")
+                window = _wait(shown, "the dialog")[0]
+                _xdotool(display, "windowfocus", "--sync", window)
+                _xdotool(display, "key", "--clearmodifiers", key)
+                if i == len(keys) - 1:
+                    _wait(lambda w=window: w not in shown(), f"the dialog to close after {key}", timeout=30)
 
     return during
 
@@ -97,40 +123,95 @@ def answer_dialogs(display: str, keys: tuple[str, ...]):
 def run(gimp_root: Path, server: dict, display: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     ok = remote_settings(server["url"])
     dialog = {"selected": ["Hints"], "settings": ok, "run_mode": "interactive"}
-    scenario_list = [
-        {"name": "dialog-cancel", "layers": standard_layers(), **dialog},
-        {"name": "dialog-ok", "layers": standard_layers(), **dialog},
-        {
-            "name": "dialog-no-hints",
-            "layers": [("Line art", lineart()), ("Paper", white())],
-            **dialog,
-            "selected": ["Line art"],
-        },
-    ]
+    blank = np.zeros_like(hints())
+    layers = {
+        "dialog-cancel": standard_layers(),
+        "dialog-ok": standard_layers(),
+        "dialog-no-hints": [("Line art", lineart()), ("Paper", white())],
+        "dialog-empty-hints": [("Hints", blank), ("Line art", lineart()), ("Paper", white())],
+        "remember-dabs": [("dabs", hints()), ("Line art", lineart()), ("Paper", white())],
+        "dialog-remembered": [
+            ("Hints", hints()),
+            ("dabs", hints()),
+            ("Line art", lineart()),
+            ("Paper", white()),
+        ],
+    }
+    scenario_list = [{"name": name, "layers": layers[name], **dialog} for name, _keys in STEPS]
+    scenario_list[2]["selected"] = ["Line art"]
+    scenario_list[4].update(run_mode="noninteractive", args={"hint-layer": "dabs"}, selected=["Line art"])
     out = tmp_path_factory.mktemp("gimp-dialog")
     record = run_in_gimp(
-        gimp_root, scenario_list, out, env={"DISPLAY": display}, during=answer_dialogs(display, KEYS)
+        gimp_root, scenario_list, out, env={"DISPLAY": display}, during=answer_dialogs(display)
     )
-    return {**record, "kind": server["kind"]}
+    lines = [json.loads(line) for line in (out / TRACE).read_text().splitlines()]
+    traces, i = {}, 0
+    for name, keys in STEPS:  # the trace's lines in the order the dialog was shown
+        traces[name], i = lines[i : i + len(keys)], i + len(keys)
+    assert i == len(lines), lines
+    return {**record, "kind": server["kind"], "traces": traces}
+
+
+def _unchanged(rec: dict) -> bool:
+    return rec["after"] == [{**item, "u8": after["u8"]} for item, after in zip(rec["before"], rec["after"])]
 
 
 def test_escape_cancels_and_changes_nothing(run):
     rec = scenario(run, "dialog-cancel")
     assert rec["status"] == "cancel", rec["message"]
-    assert rec["after"] == [{**item, "u8": after["u8"]} for item, after in zip(rec["before"], rec["after"])]
+    assert _unchanged(rec)
+
+
+def test_pickers_show_the_guessed_layers(run):
+    # the hint layer is selected; the line art is guessed by its name
+    for name in ("dialog-cancel", "dialog-ok"):
+        first = run["traces"][name][0]
+        assert first["config"] == {"lineart-layer": "Line art", "hint-layer": "Hints"}
+        assert first["pickers"] == {"lineart-layer": "Line art", "hint-layer": "Hints"}
+        assert first["problem"] == ""
 
 
 def test_return_colorizes_with_the_preset_layers(run):
     rec = scenario(run, "dialog-ok")
     assert rec["status"] == "success", rec["message"]
-    new, line = new_layer(rec), layer(rec, "Line art")
-    assert (new["parent"], new["position"]) == (line["parent"], line["position"] + 1)
+    assert [i["name"] for i in rec["after"]] == ["Hints", "AI Colorize", "Line art", "Paper"]
     assert_originals_unchanged(rec)
+    assert not layer(rec, "Hints")["visible"]
     assert_follows_hints(run, rec)
 
 
-def test_dialog_without_a_hint_layer_explains_what_to_do(run):
+def test_without_a_hint_layer_the_dialog_stays_open_and_explains(run):
     rec = scenario(run, "dialog-no-hints")
-    assert rec["status"] == "execution-error"
-    assert "no hint layer found" in rec["message"]
-    assert len(rec["after"]) == len(rec["before"])
+    first, again = run["traces"]["dialog-no-hints"]
+    assert first["config"] == {"lineart-layer": "Line art", "hint-layer": None}
+    assert first["pickers"]["hint-layer"] == "(choose a layer)" and first["problem"] == ""
+    assert again["problem"] == rules.NO_HINT_LAYER
+    assert again["config"] == first["config"]  # the artist's choices are kept
+    assert rec["status"] == "cancel" and _unchanged(rec)  # then Escape: nothing happened
+
+
+def test_empty_hint_layer_is_refused_in_the_dialog(run):
+    rec = scenario(run, "dialog-empty-hints")
+    first, again = run["traces"]["dialog-empty-hints"]
+    assert first["pickers"] == {"lineart-layer": "Line art", "hint-layer": "Hints"}
+    assert again["problem"] == rules.empty_hints_message("Hints", "on the canvas")
+    assert again["pickers"] == first["pickers"]
+    assert rec["status"] == "cancel" and _unchanged(rec)
+
+
+def test_the_hint_layer_used_last_is_preselected_by_name(run):
+    assert scenario(run, "remember-dabs")["status"] == "success"
+    (shown,) = run["traces"]["dialog-remembered"]  # "Hints" exists, but "dabs" was used last
+    assert shown["pickers"] == {"lineart-layer": "Line art", "hint-layer": "dabs"}
+    assert scenario(run, "dialog-remembered")["status"] == "cancel"
+
+
+def test_advanced_options_are_explained_in_words(run):
+    labels = [text.replace("_", "") for text in run["traces"]["dialog-ok"][0]["labels"]]
+    assert "First-pass detail (pixels, 0 = automatic)" in labels, labels
+    assert "Refinement piece size (pixels, 0 = automatic)" in labels, labels
+    assert not {"Working size", "Tile"} & set(labels)
+    arguments = run["result"]["arguments"]
+    for name in ("working-size", "tile"):  # script names kept; label and explanation in words
+        label, blurb = arguments[name]
+        assert "0 = automatic" in label and len(blurb) > 60, (label, blurb)

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine import layer_rules as rules
 from tests.gimp.scenes import (
     BOXES,
+    HINTS,
     H,
     W,
     assert_follows_hints,
@@ -36,6 +38,8 @@ from tests.gimp.scenes import (
     window,
 )
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
 pytestmark = pytest.mark.skipif(
     os.environ.get("INKHUE_SKIP_GIMP") == "1", reason="INKHUE_SKIP_GIMP=1: real-GIMP tests skipped"
 )
@@ -52,8 +56,20 @@ def scenarios(url: str, dead_url: str) -> list[dict]:
         ("dabs", window(hints(), (20, -10), (80, 50)), (20, -10)),  # smaller, partly off-canvas
         ("Layer 1", window(lineart(on_white=False), (-16, -12), (160, 120)), (-16, -12)),  # larger
     ]
+    transparent = [("Hints", hints()), ("Line art", lineart(on_white=False)), ("Paper", white())]
+    blank = np.zeros((H, W, 4), np.uint8)
+    from PIL import Image
+
+    example = [  # the README's example as a new user opens it: one opaque layer, hints added
+        ("Hints", np.asarray(Image.open(EXAMPLES / "hints.png").convert("RGBA"))),
+        ("lineart.png", np.asarray(Image.open(EXAMPLES / "lineart.png").convert("RGBA"))),
+    ]
     return [
         sc("basic", std, export=True),
+        sc("readme-example", example, canvas=[512, 384], export=True),
+        sc("flat-on-opaque", std, args={"compose-lines": False}, export=True),
+        sc("transparent-lines", transparent),
+        sc("transparent-flat", transparent, args={"compose-lines": False}),
         sc("offsets", offset_layers, selected=(), args={"lineart-layer": "Layer 1", "hint-layer": "dabs"}),
         sc("selection", std, selection=[0, 0, 60, 60]),
         sc(
@@ -72,6 +88,8 @@ def scenarios(url: str, dead_url: str) -> list[dict]:
         sc("indexed", std, convert="indexed"),
         sc("no-lines", [("Hints", hints()), ("Line art", np.zeros((H, W, 4), np.uint8))]),
         sc("no-hint-layer", [("Line art", lineart()), ("Paper", white())], selected=("Line art",)),
+        sc("empty-hints", [("Hints", blank), ("Line art", lineart()), ("Paper", white())]),
+        sc("no-dabs-in-selection", std, selection=[0, 60, W, H - 60]),  # box C: not hinted
         sc("bad-token", std, settings={**ok, "token": "wrong"}),
         sc("unreachable", std, settings={**ok, "url": dead_url}),
         sc("not-installed", std, settings={"mode": "local", "inkhue": "/nonexistent/bin/inkhue"}),
@@ -81,15 +99,30 @@ def scenarios(url: str, dead_url: str) -> list[dict]:
 
 
 ERRORS = {
-    "no-lines": "'Line art' is empty",
-    "no-hint-layer": "no hint layer found",
+    "no-lines": rules.no_ink_message("Line art", blank=True),
+    "no-hint-layer": rules.NO_HINT_LAYER,
+    "empty-hints": rules.empty_hints_message("Hints", "on the canvas"),
+    "no-dabs-in-selection": rules.empty_hints_message("Hints", "inside the selection"),
     "bad-token": "token",
     "unreachable": "cannot reach",
     "not-installed": "not installed",
     "too-large": "over the engine's limit",
     "bad-option": "working_size",
 }
-SUCCESSES = ["basic", "offsets", "selection", "group", "u16-linear", "float-linear", "grayscale", "indexed"]
+SUCCESSES = [
+    "basic",
+    "readme-example",
+    "flat-on-opaque",
+    "transparent-lines",
+    "transparent-flat",
+    "offsets",
+    "selection",
+    "group",
+    "u16-linear",
+    "float-linear",
+    "grayscale",
+    "indexed",
+]
 
 
 @pytest.fixture(scope="module")
@@ -114,16 +147,18 @@ def test_success_adds_one_layer_and_changes_nothing_else(run, name):
     rec = scenario(run, name)
     assert rec["status"] == "success", rec["message"]
     new = new_layer(rec)
-    assert new["size"] == [W, H] and new["offsets"] == [0, 0]
+    assert new["size"] == ([512, 384] if name == "readme-example" else [W, H]) and new["offsets"] == [0, 0]
     assert len(rec["after"]) == len(rec["before"]) + 1
-    assert_originals_unchanged(rec)
+    assert_originals_unchanged(rec, hidden="dabs" if name == "offsets" else "Hints")
 
 
 def test_basic_defaults_find_layers_by_name_and_follow_hints(run):
     rec = scenario(run, "basic")  # the hint layer is selected: the line art is found by its name
     new, line = new_layer(rec), layer(rec, "Line art")
-    assert (new["parent"], new["position"]) == (line["parent"], line["position"] + 1)
-    assert [i["name"] for i in rec["after"]] == ["Hints", "Line art", "AI Colorize", "Paper"]
+    # lines on white would hide a layer below them: the result goes above, lines drawn in
+    assert (new["parent"], new["position"]) == (line["parent"], line["position"] - 1)
+    assert [i["name"] for i in rec["after"]] == ["Hints", "AI Colorize", "Line art", "Paper"]
+    assert "NORMAL" in new["mode"]
     out = assert_follows_hints(run, rec)
     if run["kind"] == "fill":
         x0, y0, x1, y1 = BOXES["C"]
@@ -137,9 +172,73 @@ def test_basic_defaults_find_layers_by_name_and_follow_hints(run):
     assert Image.open(run["dir"] / rec["image_png"]).size == (W, H)
 
 
+# (scenario, names after the run top to bottom, result in Multiply mode)
+PLACEMENTS = [
+    ("basic", ["Hints", "AI Colorize", "Line art", "Paper"], False),
+    ("flat-on-opaque", ["Hints", "AI Colorize", "Line art", "Paper"], True),  # lines show through
+    ("transparent-lines", ["Hints", "Line art", "AI Colorize", "Paper"], False),  # under the lines
+    ("transparent-flat", ["Hints", "Line art", "AI Colorize", "Paper"], False),
+    ("offsets", ["dabs", "AI Colorize", "Layer 1"], False),  # the line art is the lowest layer
+    ("group", ["Drawing", "Hints", "AI Colorize", "Line art", "Paper"], False),  # lowest in its group
+]
+
+
+@pytest.mark.parametrize(("name", "order", "multiply"), PLACEMENTS)
+def test_result_is_placed_where_it_can_be_seen(run, name, order, multiply):
+    rec = scenario(run, name)
+    assert [i["name"] for i in rec["after"]] == order
+    assert ("MULTIPLY" in new_layer(rec)["mode"]) == multiply, new_layer(rec)["mode"]
+    assert (new_layer(rec)["opacity"], new_layer(rec)["visible"]) == (100.0, True)
+
+
+@pytest.mark.parametrize("name", ["basic", "flat-on-opaque"])
+def test_the_canvas_shows_colours_and_lines(run, name):
+    """The exported image (what GIMP shows): coloured regions and dark lines, not the bare line art."""
+    from PIL import Image
+
+    rec = scenario(run, name)
+    shown = np.asarray(Image.open(run["dir"] / rec["image_png"]).convert("RGB")).astype(int)
+    line = pixels(run, layer(rec, "Line art"))
+    assert shown[line[..., 0] == 0].max() <= 40  # every line pixel stays dark
+    for box in ("A", "B"):
+        x0, y0, x1, y1 = BOXES[box]
+        mean = shown[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4].reshape(-1, 3).mean(0)
+        hint = np.array(HINTS[box])
+        assert np.linalg.norm(mean - hint) < 60, (box, mean, hint)  # white paper would be ~300 away
+
+
+def test_readme_example_result_is_seen_on_the_canvas(run):
+    """The new user's case (evidence 05): one opaque line-art layer; the canvas must change."""
+    from PIL import Image
+
+    rec = scenario(run, "readme-example")
+    assert [i["name"] for i in rec["after"]] == ["Hints", "AI Colorize", "lineart.png"]
+    shown = np.asarray(Image.open(run["dir"] / rec["image_png"]).convert("RGB")).astype(int)
+    line = pixels(run, layer(rec, "lineart.png"))[..., :3].astype(int)
+    changed = (np.abs(shown - line).max(axis=2) > 40).mean()
+    assert changed > 0.5, changed  # most of the white paper is now coloured
+    assert shown[line.max(axis=2) < 60].mean() < 80  # and the lines are still dark
+
+
+def test_placement_reason_is_told_once(run):
+    told = rules.place_result(True, False, True).reason
+    assert run["log"].count(told) == 1, run["log"][-3000:]  # several runs above, one message
+    assert run["log"].count(rules.place_result(True, False, False).reason) == 1
+    assert "Multiply" not in rules.place_result(False, False, False).reason  # below: nothing to say
+
+
+@pytest.mark.parametrize("name", SUCCESSES)
+def test_hint_layer_is_hidden_and_its_pixels_unchanged(run, name):
+    rec = scenario(run, name)
+    hint = "dabs" if name == "offsets" else "Hints"
+    before, after = layer(rec, hint, "before"), layer(rec, hint)
+    assert before["visible"] and not after["visible"]
+    assert (before["sha_native"], before["sha_u8"]) == (after["sha_native"], after["sha_u8"])
+
+
 def test_layers_with_offsets_and_sizes_unlike_the_canvas(run):
     rec = scenario(run, "offsets")
-    assert [i["name"] for i in rec["after"]] == ["dabs", "Layer 1", "AI Colorize"]
+    assert [i["name"] for i in rec["after"]] == ["dabs", "AI Colorize", "Layer 1"]
     assert layer(rec, "Layer 1")["offsets"] == [-16, -12] and layer(rec, "dabs")["size"] == [80, 50]
     assert_follows_hints(run, rec, hint_name="dabs")
 
@@ -154,7 +253,7 @@ def test_selection_limits_the_result(run):
 def test_line_art_inside_a_group(run):
     rec = scenario(run, "group")
     new = new_layer(rec)
-    assert new["parent"] == "Drawing" and new["position"] == layer(rec, "Line art")["position"] + 1
+    assert new["parent"] == "Drawing" and new["position"] == layer(rec, "Line art")["position"] - 1
     assert_follows_hints(run, rec)
 
 
