@@ -236,10 +236,55 @@ def test_settings_round_trip_and_bad_values():
     s.save(store.__setitem__)
     assert store["compose_lines"] == "false" and store["working_size"] == "768"
     assert planning.Settings.load(lambda k, d: store.get(k, d)) == s
-    assert s.engine_options() == {"compose_lines": False, "working_size": 768}
+    assert s.engine_options() == {"compose_lines": False, "working_size": 768, "transparent": True}
     store.update(mode="cloud", working_size="big", max_megapixels="-3")
     bad = planning.Settings.load(lambda k, d: store.get(k, d), mode="local")
     assert (bad.mode, bad.working_size, bad.max_megapixels) == ("local", 0, 50)
+
+
+def test_new_options_default_round_trip_and_bad_values():
+    store: dict[str, str] = {}
+    s = planning.Settings.load(lambda k, d: store.get(k, d))
+    assert (s.transparent, s.method, s.per_colour, s.gap) == (True, "ai", False, 0)
+    s.transparent, s.method, s.per_colour, s.gap = False, "flats", True, 12
+    s.save(store.__setitem__)
+    assert (store["transparent"], store["method"], store["per_colour"], store["gap"]) == (
+        "false",
+        "flats",
+        "true",
+        "12",
+    )
+    assert planning.Settings.load(lambda k, d: store.get(k, d)) == s
+    for method, gap in (("magic", "-1"), ("AI", "257"), ("flats ", "big")):
+        store.update(method=method, gap=gap)
+        bad = planning.Settings.load(lambda k, d: store.get(k, d))
+        assert (bad.method, bad.gap) == ("ai", 0)
+
+
+@pytest.mark.parametrize(
+    ("choices", "sent"),
+    [
+        ({}, {"compose_lines": True, "transparent": True}),
+        ({"transparent": False, "working_size": 512}, {"compose_lines": True, "working_size": 512}),
+        ({"gap": 4}, {"compose_lines": True, "transparent": True, "gap": 4}),
+        (  # the draft pass is the AI's: no working size for flats
+            {"method": "flats", "working_size": 512, "transparent": False},
+            {"compose_lines": True, "method": "flats"},
+        ),
+        (  # one layer per colour: transparent flats without the lines, whatever the check boxes say
+            {"method": "flats", "per_colour": True, "transparent": False, "gap": 20},
+            {"compose_lines": False, "method": "flats", "transparent": True, "gap": 20},
+        ),
+        ({"per_colour": True}, {"compose_lines": True, "transparent": True}),  # AI: never split
+    ],
+)
+def test_options_sent_to_the_engine(choices, sent):
+    from engine.schema import ColorizeOptions
+
+    s = planning.Settings(**choices)
+    assert s.engine_options() == sent
+    assert s.split == (s.method == "flats" and s.per_colour)
+    ColorizeOptions.from_mapping(s.engine_options())  # the engine takes them
 
 
 @pytest.mark.parametrize(
