@@ -414,6 +414,40 @@ def test_a4_flats_group_above_opaque_line_art_in_multiply(e2e):
     print(f"A4 flats group: {took}")
 
 
+def test_flats_group_in_grayscale_and_float_documents(e2e):
+    run, out, sc = e2e
+    gray, f32 = run.result["group_gray"], run.result["group_f32"]
+    for g in (gray, f32):
+        assert g["outcome"]["state"] == "done", (g["outcome"], g["messages"])
+        assert g["others_unchanged"] and g["state_undo1_equal"] and g["undo_text"] == "Undo Add Layer"
+    # grayscale: an 8-bit sRGB group directly above the opaque bottom layer, in Multiply
+    assert gray["names"] == ["Background", "AI Colorize", "Hints"] and gray["documents_same"]
+    assert gray["result"]["blending"] == "multiply"
+    assert {tuple(c["format"]) for c in gray["result"]["children"]} == {("RGBA", "U8")}
+    layers = _children(out, gray["result"], (ks.HEIGHT, ks.WIDTH))
+    _disjoint_exact(layers)  # exact colours: the grays Krita made of the dabs (as in document C)
+    hints = np.frombuffer((out / run.result["C"]["hints_gray"]).read_bytes(), np.uint8)
+    hints = hints.reshape(ks.HEIGHT, ks.WIDTH, 2)
+    assert set(layers) == {pixels_name((int(hints[y + 2, x + 2, 0]),) * 3) for x, y, _ in ks.DABS.values()}
+    # float: the document's own format, only inside the selection; the dab there is "left"
+    assert f32["doc_format"][:2] == ["RGBA", "F32"]
+    assert {tuple(c["format"]) for c in f32["result"]["children"]} == {("RGBA", "F32")}
+    assert f32["names"] == ["Background", "Sketch", "Empty", "AI Colorize", "Ink", "Hints"]
+    x, y, w, h = sc["selection"]
+    inside = np.zeros((ks.HEIGHT, ks.WIDTH), bool)
+    inside[y : y + h, x : x + w] = True
+    painted = np.zeros_like(inside)
+    for c in f32["result"]["children"]:
+        rgba = _rgba_from_f32((out / c["pixels"]).read_bytes())
+        assert (rgba[~inside][:, 3] == 0).all(), c["name"]
+        painted |= rgba[..., 3] > 0
+    labels, dab_label = ks.regions()
+    left = ks.interior(labels, dab_label["left"]) & inside
+    assert painted[left].all() and pixels_name(ks.DABS["left"][2]) in [
+        c["name"] for c in f32["result"]["children"]
+    ]
+
+
 def test_gap_option_reaches_the_engine(e2e):
     run, out, _ = e2e
     gap = run.result["gap"]

@@ -68,7 +68,8 @@ def show(doc, active_name):
 
 
 def group_facts(doc, prefix):
-    """The "AI Colorize" layer group: its blending and each child's name, type and pixels."""
+    """The "AI Colorize" layer group: its blending and each child's name, type and pixels (as
+    stored: BGRA for 8-bit RGB, RGBA floats for F32)."""
     node = doc.nodeByName("AI Colorize")
     if node is None or node.type() != "grouplayer":
         return {"present": False, "type": node and node.type()}
@@ -470,6 +471,35 @@ def flats_phases(sc, driver, remote):
     doch.setModified(False)
     doch.close()
     yield 200
+
+    # ---- the group in other formats: grayscale (an 8-bit sRGB group above the opaque bottom
+    # layer), 32-bit float linear with a selection (the document's own format)
+    group = dict(remote, hints="Hints", method="flats", per_colour=True)
+    docc = new_doc(sc, "GC", sc["layers_c"])
+    docc.setColorSpace("GRAYA", "U8", "")
+    docc.waitForDone()
+    yield from show(docc, "Background")
+    n_docs = len(app.documents())
+    res["group_gray"] = yield from one_run(docc, driver, dict(group, lineart="Background"), "GC", group=True)
+    res["group_gray"]["documents_same"] = len(app.documents()) == n_docs
+    docc.setModified(False)
+    docc.close()
+    yield 200
+    docb = new_doc(sc, "GB", sc["layers"])
+    docb.setColorSpace("RGBA", "F32", "")
+    docb.waitForDone()
+    yield from show(docb, "Ink")
+    sel = Selection()
+    x, y, w, h = sc["selection"]
+    sel.select(x, y, w, h, 255)
+    docb.setSelection(sel)
+    yield 200
+    res["group_f32"] = yield from one_run(docb, driver, dict(group, lineart="Ink"), "GB", group=True)
+    res["group_f32"]["doc_format"] = [docb.colorModel(), docb.colorDepth(), docb.colorProfile()]
+    docb.setModified(False)
+    docb.close()
+    yield 200
+    save_result(res)
 
     # ---- gap: a square with a 6 px break, 512 px: closed by the automatic gap, not by 4 px
     size = sc["gap_size"]
