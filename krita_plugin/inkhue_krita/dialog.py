@@ -139,24 +139,31 @@ class ColorizeDialog(QDialog):
         oform.addRow(
             _explain(
                 "AI shades the picture and guesses colours near your dabs. Flat colours fills each "
-                "area with the exact colour of the dab inside it, quickly and without AI; areas "
-                "without a dab stay empty."
+                "area with the exact colour of the dab inside it, quickly and without AI."
             )
         )
-        self.per_colour_check = QCheckBox("One layer per colour", objectName="inkhue_per_colour")
+        self.per_colour_check = QCheckBox(
+            "One layer per colour (flat colours only)", objectName="inkhue_per_colour"
+        )
+        self.per_colour_check.setToolTip(
+            "The result is a layer group with one layer for each dab colour, without the lines."
+        )
         self.per_colour_check.setChecked(settings.per_colour)
         oform.addRow(self.per_colour_check)
-        oform.addRow(_explain("Flat colours only: a layer group with one layer for each dab colour."))
         self.compose_check = QCheckBox("Draw the lines into the result", objectName="inkhue_compose")
+        self.compose_check.setToolTip("Unchecked, the new layer holds flat colours only, for shading on top.")
         self.compose_check.setChecked(settings.compose_lines)
         oform.addRow(self.compose_check)
-        oform.addRow(_explain("Unchecked, the new layer holds flat colours only, for shading on top."))
         self.transparent_check = QCheckBox(
             "Transparent where nothing is painted", objectName="inkhue_transparent"
         )
+        self.transparent_check.setToolTip(
+            "The paper around the drawing, and areas without a dab, stay see-through."
+        )
         self.transparent_check.setChecked(settings.transparent)
         oform.addRow(self.transparent_check)
-        oform.addRow(_explain("The paper around the drawing, and areas without a dab, stay see-through."))
+        # what the artist chose for the two boxes one layer per colour overrides while it is on
+        self._held: tuple[bool, bool] | None = None
         self.method_combo.currentIndexChanged.connect(self._sync_options)
         self.per_colour_check.toggled.connect(self._sync_options)
         self._sync_options()
@@ -195,10 +202,9 @@ class ColorizeDialog(QDialog):
         aform.addRow("Close gaps in the lines up to:", self.gap_spin)
         aform.addRow(
             _explain(
-                "A small break in a line still closes the area, so its colour does not run out "
-                "through it. Automatic (0) closes breaks up to 1/64 of the picture's longest side "
-                "(8 pixels on a 512-pixel picture). Raise it if colour leaks out of an area; lower "
-                "it if small areas get merged."
+                "A break in a line up to this size still closes the area, so colour does not leak "
+                "out. Automatic: 1/64 of the picture's longest side (8 pixels at 512). Raise it if "
+                "colour leaks; lower it if small areas merge."
             )
         )
         layout.addWidget(advanced)
@@ -224,12 +230,24 @@ class ColorizeDialog(QDialog):
     def method(self) -> str:
         return str(self.method_combo.currentData() or "ai")
 
+    def split(self) -> bool:
+        return self.method() == "flats" and self.per_colour_check.isChecked()
+
     def _sync_options(self, *_) -> None:
         """One layer per colour exists only for flat colours, and takes them transparent and
-        without the lines (each layer holds one colour)."""
-        flats = self.method() == "flats"
-        self.per_colour_check.setEnabled(flats)
-        split = flats and self.per_colour_check.isChecked()
+        without the lines (each layer holds one colour): while it is on, the two boxes show that
+        and are disabled; the artist's own choices come back when it is off."""
+        self.per_colour_check.setEnabled(self.method() == "flats")
+        split = self.split()
+        if split and self._held is None:
+            self._held = (self.compose_check.isChecked(), self.transparent_check.isChecked())
+            self.compose_check.setChecked(False)
+            self.transparent_check.setChecked(True)
+        elif not split and self._held is not None:
+            compose, transparent = self._held
+            self._held = None
+            self.compose_check.setChecked(compose)
+            self.transparent_check.setChecked(transparent)
         self.compose_check.setEnabled(not split)
         self.transparent_check.setEnabled(not split)
 
@@ -279,16 +297,21 @@ class ColorizeDialog(QDialog):
         return self._layers[i] if i >= 0 else None
 
     def settings(self) -> Settings:
+        """The choices to remember (the artist's own boxes, not what one layer per colour shows)."""
         hints = self.hints()
+        compose, transparent = self._held or (
+            self.compose_check.isChecked(),
+            self.transparent_check.isChecked(),
+        )
         return Settings(
             mode="remote" if self.remote_radio.isChecked() else "local",
             url=self.url_edit.text().strip(),
             token=self.token_edit.text().strip(),
-            compose_lines=self.compose_check.isChecked(),
+            compose_lines=compose,
             working_size=int(self.size_combo.currentData() or 0),
             max_megapixels=float(self.limit_spin.value()),
             hint_layer=hints.name if hints is not None else self._settings.hint_layer,
-            transparent=self.transparent_check.isChecked(),
+            transparent=transparent,
             method=self.method(),
             per_colour=self.per_colour_check.isChecked(),
             gap=int(self.gap_spin.value()),

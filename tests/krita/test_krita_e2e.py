@@ -363,6 +363,7 @@ def test_flats_group_one_layer_per_colour_one_undo_step(e2e):
     assert g["enabled"] == [
         {"per_colour_check": True, "compose_check": False, "transparent_check": False, "gap_spin": True}
     ]
+    assert g["checked"] == [{"compose": False, "transparent": True}]  # what one layer per colour gets
     assert g["names"] == ["Background", "Sketch", "Empty", "AI Colorize", "Ink", "Hints"]
     r = g["result"]
     assert (r["present"], r["type"], r["blending"]) == (True, "grouplayer", "normal")
@@ -462,6 +463,10 @@ def test_gap_option_reaches_the_engine(e2e):
         assert (inside[:, 3] == 255).all() and (inside[:, :3] == ks.GAP_DAB[2]).all(), key
         assert g["state_undo1_equal"], key
     assert gap["auto"]["dialog"]["gap_text"] == "Automatic"
+    # one layer per colour (remembered from the A4 run) showed no lines; turned off, the artist's
+    # own choice (lines drawn in, remembered through the group runs) comes back
+    assert gap["auto"]["dialog"]["compose"] is False and gap["auto"]["dialog"]["per_colour"] is True
+    assert gap["auto"]["checked"] == [{"compose": True, "transparent": True}]
     assert (results["auto"][ks.gap_outside()][:, 3] == 0).all(), "the automatic gap (8 px) closes the break"
     leaked = results["four"][ks.gap_outside()]
     assert (leaked[:, 3] == 255).all() and (leaked[:, :3] == ks.GAP_DAB[2]).all(), "4 px leaves it open"

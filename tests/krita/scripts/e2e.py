@@ -435,6 +435,7 @@ def one_run(doc, driver, plan, prefix, group=False, timeout=90):
     f = {"outcome": outcome(), "seconds": time.monotonic() - t0, "names": layer_names(doc)}
     f["dialog"] = driver.dialogs()[-1]
     f["enabled"] = driver.enabled()[n_enabled:]
+    f["checked"] = driver.checked()[n_enabled:]
     f["result"] = group_facts(doc, prefix) if group else result_layer_facts(doc, prefix)
     f["others_unchanged"] = [s for s in doc_state(doc) if s["name"] != "AI Colorize"] == before
     f["undo_text"] = undo_action.text()

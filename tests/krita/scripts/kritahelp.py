@@ -192,6 +192,8 @@ class ModalDriver:
         if "gap" in plan:
             dlg.gap_spin.setValue(plan["gap"])
         self.seen.append(("enabled", {k: getattr(dlg, k).isEnabled() for k in _OPTION_WIDGETS}))
+        checked = {"compose": dlg.compose_check.isChecked(), "transparent": dlg.transparent_check.isChecked()}
+        self.seen.append(("checked", checked))
         dlg.accept()
         if dlg.isVisible():  # the dialog refused the choice: record why, then close it like a user
             self.seen.append(("refused", dlg.problem.text()))
@@ -206,6 +208,10 @@ class ModalDriver:
     def enabled(self):
         """Which option widgets were enabled once each accepted plan was filled in."""
         return [d for kind, d in self.seen if kind == "enabled"]
+
+    def checked(self):
+        """What the two check boxes showed once each accepted plan was filled in."""
+        return [d for kind, d in self.seen if kind == "checked"]
 
     def refusals(self):
         return [d for kind, d in self.seen if kind == "refused"]
