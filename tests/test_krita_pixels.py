@@ -242,6 +242,12 @@ def test_settings_round_trip_and_bad_values():
     assert (bad.mode, bad.working_size, bad.max_megapixels) == ("local", 0, 50)
 
 
+def test_plugin_limits_match_the_engine_schema():
+    from engine import schema
+
+    assert planning.METHODS == schema.METHODS and planning.MAX_GAP == schema.MAX_GAP
+
+
 def test_new_options_default_round_trip_and_bad_values():
     store: dict[str, str] = {}
     s = planning.Settings.load(lambda k, d: store.get(k, d))

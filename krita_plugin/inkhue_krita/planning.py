@@ -133,7 +133,9 @@ class Settings:
             write(key, ("true" if value else "false") if isinstance(value, bool) else str(value))
 
     def engine_options(self) -> dict:
-        """The request's options (only non-defaults are sent, so any engine version accepts them).
+        """The request's options. Only those that differ from the engine's defaults are sent, so an
+        engine older than an option still accepts a request that does not use it (transparent is
+        the plug-in's default, though: an engine without it refuses until it is unchecked).
 
         One layer per colour needs the flats alone: transparent, without the lines drawn in."""
         opts: dict = {"compose_lines": self.compose_lines and not self.split}
