@@ -18,8 +18,8 @@ from engine.regions import Regions, find_regions
 from engine.schema import ColorizeOptions
 
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
-DIST_WEIGHT = 16.0  # landscape per pixel of distance from the nearest dab ...
-LINE_WEIGHT = 40000.0  # ... and for a line of full darkness (a 0.3 pencil line = 750 px of paper)
+LINE_WEIGHT = 64.0  # landscape of a full-dark line, in pixels of distance to the lines
+TIE_WEIGHT = 1e-3  # per pixel of distance to the nearest dab: decides on open paper only
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,24 @@ def _hint_colours(hints_rgba_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return idx, inverse.astype(np.int32).ravel() + 1, palette
 
 
-def _split(markers_hw_i32: np.ndarray, inside_hw_bool: np.ndarray, darkness_hw_f32: np.ndarray) -> np.ndarray:
-    """Share one region between dabs of several colours: each pixel goes to the nearest dab,
-    unless a faint line (a pencil stroke lighter than ink, a colour edge) is in the way.
+def _split(markers_hw_i32: np.ndarray, inside_hw_bool: np.ndarray, line_hw_f32: np.ndarray) -> np.ndarray:
+    """Share one region between dabs of several colours, cutting where the lines nearly close.
 
-    A watershed (scikit-image's priority flood) whose landscape is the distance to the nearest dab
-    plus a wall for every faint line: basins meet half way between dabs on open paper, and along
-    the faint lines where there are some. (scipy's ``watershed_ift`` floods such plateaus from one
-    dab only.) Other regions' pixels are masked out, so no dab reaches through them.
+    A region holds several colours where its lines leave openings (between a figure's open
+    outline and the background, between stripes) or where colours meet without a line. A
+    watershed (scikit-image's priority flood) on the negated distance to the lines fills every
+    room from its dab before it crosses a narrow opening, so basins meet at the narrowest point
+    of each opening, as the lazy-brush fill does; faint lines (pencil lighter than ink, colour
+    edges) add walls, and the distance to the nearest dab breaks ties on open paper. Pixels of
+    other regions are masked out. (scipy's ``watershed_ift`` floods such plateaus from one dab.)
     """
     from skimage.segmentation import watershed
 
+    darkness = np.clip(1.0 - line_hw_f32, 0.0, 1.0)
+    paper = line_hw_f32 >= 0.5
+    room = ndimage.distance_transform_edt(paper) if not paper.all() else np.zeros(paper.shape)
     near = ndimage.distance_transform_edt(markers_hw_i32 == 0)
-    elev = near * DIST_WEIGHT + darkness_hw_f32 * LINE_WEIGHT
+    elev = -room + darkness * LINE_WEIGHT + near * TIE_WEIGHT
     return watershed(elev, markers_hw_i32, mask=inside_hw_bool)
 
 
@@ -96,7 +101,6 @@ def flats(regions: Regions, line_hw_f32: np.ndarray, hints_rgba_u8: np.ndarray |
     index[:] = single[labels]
     multi = np.flatnonzero(per_region > 1)
     if multi.size:
-        darkness = np.clip(1.0 - line_hw_f32, 0.0, 1.0)
         seeds = np.zeros(labels.shape, np.int32)
         seeds.ravel()[idx] = colour
         boxes = ndimage.find_objects(labels)
@@ -104,7 +108,7 @@ def flats(regions: Regions, line_hw_f32: np.ndarray, hints_rgba_u8: np.ndarray |
             box = boxes[r - 1]
             inside = labels[box] == r
             markers = np.where(inside, seeds[box], 0).astype(np.int32)
-            index[box][inside] = _split(markers, inside, darkness[box])[inside]
+            index[box][inside] = _split(markers, inside, line_hw_f32[box])[inside]
     return Flats(index, palette)
 
 
