@@ -164,6 +164,104 @@ def test_rgb_to_rgba_interleaves_alpha(plug):
         plug.pixels.rgb_to_rgba(rgb, b"\x00")
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=0, max_size=300), st.integers(0, 2**32 - 1))
+def test_min_planes_is_the_per_byte_minimum(plug, a, seed):
+    b = np.random.default_rng(seed).integers(0, 256, len(a), dtype=np.uint8)
+    got = plug.pixels.min_planes(a, b.tobytes())
+    assert np.array_equal(np.frombuffer(got, np.uint8), np.minimum(np.frombuffer(a, np.uint8), b))
+
+
+def test_min_planes_edges(plug):
+    a, b = bytes([0, 0, 255, 255, 128, 7]), bytes([0, 255, 0, 255, 127, 8])
+    assert plug.pixels.min_planes(a, b) == bytes([0, 0, 0, 255, 127, 7])
+    with pytest.raises(ValueError):
+        plug.pixels.min_planes(b"\x01", b"")
+
+
+def test_the_selection_limits_a_transparent_result(plug):
+    rgba = bytes([1, 2, 3, 255, 4, 5, 6, 0, 7, 8, 9, 200, 10, 11, 12, 90])
+    mask = bytes([0, 255, 128, 255])
+    assert plug.pixels.limit_alpha(rgba, None) is rgba
+    assert plug.pixels.limit_alpha(rgba, mask) == bytes(
+        [1, 2, 3, 0, 4, 5, 6, 0, 7, 8, 9, 128, 10, 11, 12, 90]
+    )
+    with pytest.raises(ValueError):
+        plug.pixels.limit_alpha(rgba, mask[:3])
+
+
+def test_result_to_rgba_takes_rgb_or_rgba_answers(plug):
+    to_rgba = plug.pixels.result_to_rgba
+    assert to_rgba(bytes([1, 2, 3, 4, 5, 6]), 2, b"\x00\xff") == bytes([1, 2, 3, 0, 4, 5, 6, 255])
+    assert to_rgba(bytes([1, 2, 3, 40, 4, 5, 6, 0]), 2, b"\xff\xff") == bytes([1, 2, 3, 40, 4, 5, 6, 0])
+    with pytest.raises(ValueError, match="5 bytes for 2 pixels"):
+        to_rgba(b"12345", 2)
+
+
+def test_colour_names(plug):
+    assert plug.pixels.colour_name((200, 60, 90)) == "#c83c5a"
+    assert plug.pixels.colour_name((0, 0, 255)) == "#0000ff"
+
+
+def _flats_image(h: int, w: int, seed: int, colours: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (colours, 3), dtype=np.uint8)
+    palette[0] = 255  # white is a colour too, apart from unpainted white
+    index = rng.integers(0, colours + 1, (h, w))
+    img = np.zeros((h, w, 4), np.uint8)
+    img[..., :3] = 255  # unpainted: white with alpha 0, as the engine's flats
+    img[index > 0, :3] = palette[index[index > 0] - 1]
+    img[index > 0, 3] = rng.integers(1, 256, int((index > 0).sum()), dtype=np.uint8)  # feathered
+    return img
+
+
+def _reference_split(img: np.ndarray) -> dict:
+    painted = img[..., 3] > 0
+    colours = {tuple(int(v) for v in c) for c in img[painted][:, :3]}
+    return {c: painted & (img[..., :3] == c).all(-1) for c in colours}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 2**32 - 1), st.integers(1, 6))
+def test_split_colours_matches_a_reference(plug, h, w, seed, colours):
+    img = _flats_image(h, w, seed, colours)
+    parts = plug.pixels.split_colours(img.tobytes())
+    expected = _reference_split(img)
+    assert sorted(c for c, _n, _d in parts) == sorted(expected)
+    assert [n for _c, n, _d in parts] == sorted((n for _c, n, _d in parts), reverse=True)  # largest first
+    covered = np.zeros((h, w), int)
+    for colour, count, data in parts:
+        layer = np.frombuffer(data, np.uint8).reshape(h, w, 4)
+        mask = expected[colour]
+        assert count == mask.sum()
+        assert (layer[mask] == img[mask]).all() and (layer[~mask] == 0).all()  # exact, alpha kept
+        covered += mask
+    assert (covered == (img[..., 3] > 0)).all()  # disjoint, and every painted pixel in one layer
+
+
+def test_split_colours_of_nothing(plug):
+    assert plug.pixels.split_colours(b"") == []
+    assert plug.pixels.split_colours(bytes([255, 255, 255, 0]) * 10) == []
+    with pytest.raises(ValueError):
+        plug.pixels.split_colours(b"123")
+
+
+def test_split_colours_is_fast_at_a4(plug):
+    """An A4 page (1240x1754) of flats in 12 colours: measured about 1.5 s here on a shared core."""
+    h, w = 1754, 1240
+    img = np.zeros((h, w, 4), np.uint8)
+    rows = np.linspace(0, h, 5).astype(int)
+    cols = np.linspace(0, w, 4).astype(int)
+    for i in range(12):
+        r, c = divmod(i, 3)
+        img[rows[r] + 3 : rows[r + 1] - 3, cols[c] + 3 : cols[c + 1] - 3] = (20 * i, 255 - 20 * i, 90, 255)
+    t0 = time.perf_counter()
+    parts = plug.pixels.split_colours(img.tobytes())
+    seconds = time.perf_counter() - t0
+    print(f"split_colours A4, 12 colours: {seconds:.2f} s")
+    assert len(parts) == 12 and seconds < 10
+
+
 def _rgba(*pixels: tuple[int, int, int, int], n: int = 1000) -> bytes:
     base = bytearray(bytes((0, 0, 0, 0)) * n)  # transparent paper
     for i, p in enumerate(pixels):
@@ -406,11 +504,44 @@ def test_options_are_checked_by_the_engine_schema(plug):
         "compose_lines": False,
         "working_size": 256,
         "tile": 512,
+        "method": "ai",
+        "transparent": False,
     }
     with pytest.raises(plug.engine.PluginError, match="working_size"):
         plug.engine.build_options(True, 10, 0)
     with pytest.raises(plug.engine.PluginError, match="tile"):
         plug.engine.build_options(True, 0, 100)
+
+
+def test_method_transparency_and_gap_options(plug):
+    build = plug.engine.build_options
+    opts = build(True, 0, 0, method="flats", transparent=True, gap=6)
+    assert opts == {
+        "compose_lines": True,
+        "working_size": 0,
+        "tile": 0,
+        "method": "flats",
+        "transparent": True,
+        "gap": 6,
+    }
+    assert "gap" not in build(gap=0)  # 0: the engine's automatic gap, not sent
+    with pytest.raises(plug.engine.PluginError, match="method"):
+        build(method="magic")
+    with pytest.raises(plug.engine.PluginError, match="gap"):
+        build(gap=300)
+
+
+@pytest.mark.parametrize(
+    ("method", "flats_layers", "split"),
+    [("flats", True, True), ("flats", False, False), ("ai", True, False), ("ai", False, False)],
+)
+def test_one_layer_per_colour_asks_for_transparent_flats_without_lines(plug, method, flats_layers, split):
+    opts = plug.engine.build_options(True, 0, 0, method=method, transparent=False, flats_layers=flats_layers)
+    assert plug.engine.split_into_layers(opts, flats_layers) is split
+    if split:  # the group is placed like flat colours (Multiply when above opaque lines)
+        assert (opts["compose_lines"], opts["transparent"]) == (False, True)
+    else:  # the artist's choices stand
+        assert (opts["compose_lines"], opts["transparent"]) == (True, False)
 
 
 def test_size_limits(plug):
@@ -491,6 +622,18 @@ def test_colorize_through_the_vendored_client(plug, server, tmp_path, monkeypatc
     out = np.frombuffer(rgb, np.uint8).reshape(32, 48, 3)
     assert (out[8:24, 8:40] == (30, 160, 90)).all()  # the boxed region takes the hint's colour
     assert (out[4:6, 4:44] == 0).all() and (out[0, 0] == 255).all()
+
+
+def test_transparent_flats_through_the_vendored_client(plug, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("INKHUE_CONFIG", _settings(tmp_path, mode="remote", url=server, token=TOKEN))
+    line, hints = _boxed()
+    opts = plug.engine.build_options(True, 0, 0, method="flats", transparent=True, flats_layers=True)
+    rgba = plug.engine.colorize(line, hints, 48, 32, opts)
+    out = np.frombuffer(rgba, np.uint8).reshape(32, 48, 4)
+    assert (out[8:24, 8:40] == (30, 160, 90, 255)).all()  # the exact dab colour inside the box
+    assert (out[0, 0, 3] == 0) and (out[30, 46, 3] == 0)  # nothing painted outside: transparent
+    ((colour, count, data),) = plug.pixels.split_colours(plug.pixels.result_to_rgba(rgba, 48 * 32))
+    assert colour == (30, 160, 90) and count == int((out[..., 3] > 0).sum())
 
 
 def test_engine_errors_become_plugin_errors(plug, server, tmp_path, monkeypatch):

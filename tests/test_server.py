@@ -51,7 +51,8 @@ def test_health_and_metadata(client):
         ("LINEART", "UINT8", [-1, -1, 4]),
         ("HINTS", "UINT8", [-1, -1, 4]),
     ]
-    assert meta["outputs"] == [{"name": "COLOR", "datatype": "UINT8", "shape": [-1, -1, 3]}]
+    # 3 channels (RGB), 4 with the option "transparent"
+    assert meta["outputs"] == [{"name": "COLOR", "datatype": "UINT8", "shape": [-1, -1, -1]}]
     assert client.get("/v2/models/inkhue/ready", headers=AUTH).json()["ready"] is True
     assert client.get("/v2/models/inkhue/versions/0.0.0", headers=AUTH).status_code == 200
     for path in ("/v2/models/other", "/v2/models/inkhue/versions/9", "/nowhere"):

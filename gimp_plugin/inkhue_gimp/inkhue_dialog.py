@@ -70,10 +70,22 @@ def _show_layer_names(chooser: Gtk.Widget) -> None:
     chooser.connect_after("size-allocate", redraw)
 
 
+def _combo_texts(combo: Gtk.ComboBox) -> list[str]:
+    """The texts of a drop-down's entries (the choices it offers, shown or not)."""
+    model = combo.get_model()
+    if model is None:
+        return []
+    return [v for row in model for v in row if isinstance(v, str) and v]
+
+
 def _labels(dialog: Gtk.Widget) -> list[str]:
-    """Every text the dialog shows: labels, and widgets that draw their own (spin scales, expanders)."""
+    """Every text the dialog shows: labels, widgets that draw their own (spin scales, expanders),
+    and the entries of drop-downs."""
     out = []
     for widget in _walk(dialog):
+        if isinstance(widget, Gtk.ComboBox):
+            out.extend(_combo_texts(widget))
+            continue
         if isinstance(widget, Gtk.Label):
             text = widget.get_text()
         else:
@@ -127,10 +139,21 @@ def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callab
         _show_layer_names(dialog.get_widget(prop, GObject.TYPE_NONE))
     note = dialog.get_label("problem", "", False, False)
     dialog.get_label("advanced-title", "Advanced (0 = automatic; rarely needed)", False, False)
-    dialog.fill_box("advanced-box", ["working-size", "tile"])
+    dialog.fill_box("advanced-box", ["working-size", "tile", "gap"])
     dialog.fill_expander("advanced", "advanced-title", False, "advanced-box")
     dialog.fill(
-        ["lineart-layer", "hint-layer", "problem", "engine", "server-url", "compose-lines", "advanced"]
+        [
+            "lineart-layer",
+            "hint-layer",
+            "problem",
+            "engine",
+            "server-url",
+            "method",
+            "compose-lines",
+            "transparent",
+            "flats-layers",
+            "advanced",
+        ]
     )
     note.set_line_wrap(True)
     note.set_max_width_chars(56)
@@ -140,6 +163,10 @@ def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callab
     remote = Gimp.ValueArray.new(1)
     remote.append(GObject.Value(GObject.TYPE_STRING, "remote"))
     dialog.set_sensitive_if_in("server-url", None, "engine", remote, True)
+    # one layer per colour only means something with flat colours
+    flats = Gimp.ValueArray.new(1)
+    flats.append(GObject.Value(GObject.TYPE_STRING, "flats"))
+    dialog.set_sensitive_if_in("flats-layers", None, "method", flats, True)
     showing = {"n": 0}
 
     def ready(*_args) -> bool:  # traced once the dialog is drawn and takes input

@@ -20,14 +20,42 @@ class PluginError(Exception):
     """The colorization cannot go ahead; ``str(e)`` tells the artist what to do."""
 
 
-def build_options(compose_lines: bool = True, working_size: int = 0, tile: int = 0) -> dict:
-    """Request options, checked by the same schema the server uses."""
-    values = {"compose_lines": bool(compose_lines), "working_size": int(working_size), "tile": int(tile)}
+def build_options(
+    compose_lines: bool = True,
+    working_size: int = 0,
+    tile: int = 0,
+    method: str = "ai",
+    transparent: bool = False,
+    gap: int = 0,
+    flats_layers: bool = False,
+) -> dict:
+    """Request options, checked by the same schema the server uses.
+
+    ``gap`` is sent only when set (0: the engine scales it to the canvas). ``flats_layers`` (one
+    layer per colour, with the ``flats`` method only) asks for what splitting needs: transparent
+    flats without the lines drawn in.
+    """
+    if flats_layers and method == "flats":
+        compose_lines, transparent = False, True
+    values = {
+        "compose_lines": bool(compose_lines),
+        "working_size": int(working_size),
+        "tile": int(tile),
+        "method": str(method),
+        "transparent": bool(transparent),
+    }
+    if gap:
+        values["gap"] = int(gap)
     try:
         schema.ColorizeOptions.from_mapping(values)
         return values
     except schema.OptionsError as e:
         raise PluginError(f"invalid option: {e}") from e
+
+
+def split_into_layers(options: dict, flats_layers: bool) -> bool:
+    """True when the result becomes a group with one layer per colour (flats only)."""
+    return bool(flats_layers) and options.get("method") == "flats"
 
 
 def check_size(width: int, height: int, max_pixels: int = schema.DEFAULT_MAX_PIXELS) -> None:
@@ -103,7 +131,8 @@ def colorize(
     mode: str = "settings",
     url: str = "",
 ) -> bytes:
-    """width*height*3 RGB bytes from the engine; every failure becomes a PluginError."""
+    """width*height*3 RGB bytes from the engine (width*height*4 RGBA with the option
+    ``transparent``); every failure becomes a PluginError."""
     check_size(width, height, int(options.get("max_pixels", schema.DEFAULT_MAX_PIXELS)))
 
     def work() -> bytes:

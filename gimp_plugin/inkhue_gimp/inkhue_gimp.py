@@ -13,7 +13,19 @@ Non-interactive use (scripts, batch)::
     cfg.set_property("image", image)
     cfg.set_property("lineart-layer", lines)   # None: named like "Line art", else the selected layer
     cfg.set_property("hint-layer", hints)      # None: the layer named like "Hints"
+    cfg.set_property("method", "flats")        # "ai" (default) or "flats": exact dab colours, no AI
+    cfg.set_property("transparent", True)      # default: alpha 0 where nothing is painted
+    cfg.set_property("flats-layers", True)     # with "flats": a group "AI Colorize", a layer per colour
+    cfg.set_property("gap", 0)                 # close gaps in the lines up to this many px; 0: automatic
     result = proc.run(cfg)                     # EXECUTION_ERROR + the artist-facing message
+
+Arguments: ``lineart-layer``, ``hint-layer``, ``engine`` ("settings", "local", "remote"),
+``server-url``, ``compose-lines`` (draw the lines into the result), ``method`` ("ai": the model's
+colours with shading; "flats": each gap-closed region takes the exact colour of the dabs inside
+it, no network), ``transparent`` (on by default: the layer is transparent where nothing is
+painted, e.g. unhinted background), ``flats-layers`` (with "flats" only: the result is a layer
+group "AI Colorize" holding one layer per dab colour, named like "#c83c5a", without lines, placed
+like flat colours), and the advanced ``working-size``, ``tile`` and ``gap`` (0 = automatic).
 
 The layer rules (guesses, checks, messages, where the result goes) are shared with the Krita
 plug-in: ``vendor/layer_rules.py`` (``engine/layer_rules.py``), applied by ``inkhue_layers.py``.
@@ -51,6 +63,10 @@ STATE_FILE = "inkhue-gimp.json"  # in GIMP's profile: the last hint layer's name
 OPAQUE_SHARE = 0.5  # line art covering more of the canvas than this would hide a layer below it
 FMT_RGBA = "R'G'B'A u8"  # 8-bit sRGB-encoded RGBA whatever the image's precision or mode
 FMT_MASK = "Y u8"
+_METHOD_CHOICES = (
+    ("ai", "AI colours (shading, guesses)"),
+    ("flats", "Flat colours (exact dab colours, no AI)"),
+)
 _ENGINE_CHOICES = (
     ("settings", "As installed (Inkhue settings)"),
     ("local", "This computer"),
@@ -85,6 +101,7 @@ class Checked:
     hint_rgba: bytes
     mask: bytes | None
     options: dict
+    split: bool = False  # flats as a layer group, one layer per colour
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,6 +149,33 @@ def insert_result(image: Gimp.Image, checked: Checked, rgba: bytes, placement) -
         buf.set(Gegl.Rectangle.new(0, 0, width, height), FMT_RGBA, bytes(rgba))
         buf.flush()
         layer.update(0, 0, width, height)
+
+    return add_result(image, checked.lineart, checked.hints, make, fill, placement.above)
+
+
+def insert_flats_group(image: Gimp.Image, checked: Checked, rgba: bytes, placement) -> Gimp.Layer:
+    """A layer group "AI Colorize" with one layer per exact colour of the flats: one undo step."""
+    width, height = image.get_width(), image.get_height()
+    layer_type = _LAYER_TYPES.get(image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
+    parts = px.split_colours(rgba)
+
+    def make() -> Gimp.Layer:
+        group = Gimp.GroupLayer.new(image, RESULT_NAME)
+        if placement.multiply:
+            group.set_mode(Gimp.LayerMode.MULTIPLY)
+        return group
+
+    def fill(group: Gimp.Layer) -> None:
+        for position, (colour, _count, data) in enumerate(parts):  # largest area on top
+            layer = Gimp.Layer.new(
+                image, px.colour_name(colour), width, height, layer_type, 100.0, Gimp.LayerMode.NORMAL
+            )
+            if not image.insert_layer(layer, group, position):
+                raise RuntimeError("GIMP did not add a flats layer")
+            buf = layer.get_buffer()
+            buf.set(Gegl.Rectangle.new(0, 0, width, height), FMT_RGBA, data)
+            buf.flush()
+            layer.update(0, 0, width, height)
 
     return add_result(image, checked.lineart, checked.hints, make, fill, placement.above)
 
@@ -193,10 +237,15 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
     except lay.LayerRuleError as e:
         raise Failure(str(e)) from e
     try:
+        flats_layers = config.get_property("flats-layers")
         options = engine.build_options(
             config.get_property("compose-lines"),
             config.get_property("working-size"),
             config.get_property("tile"),
+            method=config.get_property("method"),
+            transparent=config.get_property("transparent"),
+            gap=config.get_property("gap"),
+            flats_layers=flats_layers,
         )
         width, height = image.get_width(), image.get_height()
         engine.check_size(width, height)
@@ -215,7 +264,8 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
     )
     if message:
         raise Failure(message)
-    return Checked(lineart, hints, line_rgba, hint_rgba, mask, options)
+    split = engine.split_into_layers(options, flats_layers)
+    return Checked(lineart, hints, line_rgba, hint_rgba, mask, options, split)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +311,7 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
 
     Gimp.progress_init("AI Colorize: the engine is colouring…")
     try:
-        rgb = engine.colorize(
+        answer = engine.colorize(
             checked.line_rgba,
             checked.hint_rgba,
             width,
@@ -273,13 +323,17 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
         )
     except engine.PluginError as e:
         raise Failure(str(e)) from e
-    Gimp.progress_set_text("AI Colorize: adding the layer")
+    Gimp.progress_set_text("AI Colorize: adding the " + ("layers" if checked.split else "layer"))
     placement = place_result(
         px.opaque_share(checked.line_rgba) >= OPAQUE_SHARE,
         is_lowest(image, checked.lineart),
         checked.options["compose_lines"],
     )
-    insert_result(image, checked, px.rgb_to_rgba(rgb, checked.mask), placement)
+    rgba = px.result_to_rgba(answer, width * height, checked.mask)
+    if checked.split:
+        insert_flats_group(image, checked, rgba, placement)
+    else:
+        insert_result(image, checked, rgba, placement)
     Gimp.progress_update(1.0)
     Gimp.progress_end()
     Gimp.displays_flush()
@@ -341,6 +395,37 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         True,
         rw,
     )
+    method = Gimp.Choice.new()
+    for index, (nick, label) in enumerate(_METHOD_CHOICES):
+        method.add(nick, index, label, "")
+    procedure.add_choice_argument(
+        "method",
+        "_Colours",
+        "AI colours: the model paints each area after its dabs, with shading, and guesses where "
+        "there is none. Flat colours: each closed area takes the exact colour of the dabs inside "
+        "it, without AI",
+        method,
+        "ai",
+        rw,
+    )
+    procedure.add_boolean_argument(
+        "transparent",
+        "_Transparent where nothing is painted",
+        "On: the new layer is transparent where no colour goes (background without dabs, and "
+        "with flat colours every area without a dab), so the layers below show. Off: those parts "
+        "are filled (white with flat colours)",
+        True,
+        rw,
+    )
+    procedure.add_boolean_argument(
+        "flats-layers",
+        "One _layer per colour",
+        'With flat colours: the result is a layer group "AI Colorize" with one layer per dab colour '
+        '(named like "#c83c5a"), without the lines, transparent elsewhere, easy to select and '
+        "repaint. Ignored with AI colours",
+        False,
+        rw,
+    )
     procedure.add_int_argument(
         "working-size",
         "First-pass _detail (pixels, 0 = automatic)",
@@ -359,6 +444,17 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         "0 lets the model choose; change it (128-8192) only to use less memory",
         0,
         8192,
+        0,
+        rw,
+    )
+    procedure.add_int_argument(
+        "gap",
+        "Close _gaps in the lines up to (pixels, 0 = automatic)",
+        "Colour stops at the lines; a gap in a line up to this wide is treated as closed, so "
+        "colour does not leak through it. 0 scales it to the picture (1/64 of its longest side); "
+        "raise it when colour leaks out of an area, lower it when small areas merge",
+        0,
+        256,
         0,
         rw,
     )
@@ -389,7 +485,9 @@ class InkhueColorize(Gimp.PlugIn):
             "The result goes under line art on transparency, but above opaque line art (lines on "
             "white) or a lowest layer, in Multiply mode when the lines are not drawn in. The hint "
             "layer needs at least one dab (inside the selection, when there is one). Pixels of "
-            "existing layers are not changed; with a selection only the selected part is coloured.",
+            "existing layers are not changed; with a selection only the selected part is coloured. "
+            "The layer is transparent where nothing is painted (unless turned off); with flat "
+            "colours it can be a layer group with one layer per dab colour.",
             name,
         )
         procedure.set_attribution("Inkhue", "Inkhue", "2025")

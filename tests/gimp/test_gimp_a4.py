@@ -61,15 +61,20 @@ def page() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def run(gimp_root: Path, server: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     line, dabs = page()
-    sc = {
-        "name": "a4",
+    base = {
         "canvas": [W, H],
         "layers": [("Hints", dabs), ("Line art", line)],
         "selected": ["Hints"],
         "settings": remote_settings(server["url"]),
     }
+    flats = {"method": "flats"}
+    scenario_list = [
+        {**base, "name": "a4", "args": {"transparent": False}},  # opaque: the same as the engine's RGB
+        {**base, "name": "a4-flats", "args": flats},  # one transparent layer
+        {**base, "name": "a4-flats-group", "args": {**flats, "flats-layers": True}},
+    ]
     out = tmp_path_factory.mktemp("gimp-a4")
-    record = run_in_gimp(gimp_root, [sc], out)
+    record = run_in_gimp(gimp_root, scenario_list, out)
     return {**record, "server": server, "line": line, "dabs": dabs}
 
 
@@ -101,3 +106,33 @@ def test_a4_result_equals_the_engine_and_has_no_seams(run):
         rows = np.abs(np.diff(inside, axis=0)).mean(axis=(1, 2))
         cols = np.abs(np.diff(inside, axis=1)).mean(axis=(0, 2))
         assert rows.max() < 3 and cols.max() < 3, (i, rows.max(), rows.argmax(), cols.max(), cols.argmax())
+
+
+def test_a4_flats_as_one_layer_per_colour(run):
+    """Splitting the flats into a layer per colour is quick at A4 (timings printed with -s)."""
+    one, group = scenario(run, "a4-flats"), scenario(run, "a4-flats-group")
+    for rec in (one, group):
+        assert rec["status"] == "success", rec["message"]
+    print(f"A4 flats: one layer {one['seconds']:.2f} s, a layer group per colour {group['seconds']:.2f} s")
+    assert group["seconds"] < 60
+    assert group["seconds"] - one["seconds"] < 20  # the split and the extra layers
+    parts = [i for i in group["after"] if i["parent"] == "AI Colorize"]
+    assert sorted(i["name"] for i in parts) == sorted("#{:02x}{:02x}{:02x}".format(*c) for c in PALETTE)
+    assert "MULTIPLY" in new_layer(group)["mode"]  # above the opaque page, lines show through
+    single = pixels(run, new_layer(one))
+    painted = np.zeros((H, W), int)
+    ink = run["line"][..., 0] < 128
+    for item in parts:
+        got = pixels(run, item)
+        colour = tuple(int(item["name"][i : i + 2], 16) for i in (1, 3, 5))
+        mine = got[..., 3] > 0
+        assert (got[mine][:, :3] == colour).all()
+        painted += mine
+        for i, (x0, y0, x1, y1) in enumerate(boxes()):
+            if PALETTE[i % len(PALETTE)] == colour:
+                assert (got[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4] == (*colour, 255)).all()
+        # the group's layers hold exactly the one layer's flat colours (its drawn-in lines aside)
+        same = (single[..., :3] == colour).all(-1) & (single[..., 3] == 255)
+        assert (mine & ~ink <= same).all()
+    assert painted.max() == 1
+    assert (painted[:MARGIN, :] == 0).all()  # the margin outside the grid: no dab, transparent

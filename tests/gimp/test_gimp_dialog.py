@@ -215,3 +215,20 @@ def test_advanced_options_are_explained_in_words(run):
     for name in ("working-size", "tile"):  # script names kept; label and explanation in words
         label, blurb = arguments[name]
         assert "0 = automatic" in label and len(blurb) > 60, (label, blurb)
+
+
+def test_colour_method_transparency_layers_and_gap_are_offered_in_words(run):
+    labels = [text.replace("_", "") for text in run["traces"]["dialog-ok"][0]["labels"]]
+    for text in (
+        "Colours",
+        "AI colours (shading, guesses)",
+        "Flat colours (exact dab colours, no AI)",
+        "Transparent where nothing is painted",
+        "One layer per colour",
+        "Close gaps in the lines up to (pixels, 0 = automatic)",  # in the Advanced section
+    ):
+        assert text in labels, (text, labels)
+    arguments = run["result"]["arguments"]
+    for name in ("method", "transparent", "flats-layers", "gap"):  # script names, explained
+        label, blurb = arguments[name]
+        assert len(blurb) > 60, (name, label, blurb)
