@@ -160,3 +160,13 @@ def test_region_channels_at_working_resolution_only_when_asked():
     assert not planes["flat_mask"][outside].any() and planes["background"][outside].all()
     assert not planes["background"][inside].any()
     assert planes["edge_dist"][128, 128] == 1.0 and planes["edge_dist"].min() == 0.0
+
+
+def test_dabs_on_open_paper_share_it_half_way_between_them():
+    """No line between two dabs: each pixel takes the nearer dab's colour (not whichever floods first)."""
+    line = np.ones((60, 200), np.float32)
+    hints = np.zeros((60, 200, 4), np.uint8)
+    hints[28:32, 20:24] = (255, 0, 0, 255)
+    hints[28:32, 176:180] = (0, 0, 255, 255)
+    rgb = flats(find_regions(line), line, hints).rgb_u8()
+    assert (rgb[:, :95] == (255, 0, 0)).all() and (rgb[:, 105:] == (0, 0, 255)).all()
