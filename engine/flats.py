@@ -20,7 +20,6 @@ from engine.schema import ColorizeOptions
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
 DIST_WEIGHT = 16.0  # landscape per pixel of distance from the nearest dab ...
 LINE_WEIGHT = 40000.0  # ... and for a line of full darkness (a 0.3 pencil line = 750 px of paper)
-_ELEV_MAX = np.iinfo(np.uint16).max
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,16 @@ def _split(markers_hw_i32: np.ndarray, inside_hw_bool: np.ndarray, darkness_hw_f
     """Share one region between dabs of several colours: each pixel goes to the nearest dab,
     unless a faint line (a pencil stroke lighter than ink, a colour edge) is in the way.
 
-    A watershed whose landscape is the distance to the nearest dab plus a wall for every faint
-    line: basins meet half way between dabs on open paper, and along the faint lines where there
-    are some. Pixels of other regions sit above everything, so no dab reaches through them.
+    A watershed (scikit-image's priority flood) whose landscape is the distance to the nearest dab
+    plus a wall for every faint line: basins meet half way between dabs on open paper, and along
+    the faint lines where there are some. (scipy's ``watershed_ift`` floods such plateaus from one
+    dab only.) Other regions' pixels are masked out, so no dab reaches through them.
     """
+    from skimage.segmentation import watershed
+
     near = ndimage.distance_transform_edt(markers_hw_i32 == 0)
-    elev = np.minimum(near * DIST_WEIGHT + darkness_hw_f32 * LINE_WEIGHT, _ELEV_MAX - 1)
-    elev = np.where(inside_hw_bool, elev, _ELEV_MAX).astype(np.uint16)
-    return ndimage.watershed_ift(elev, markers_hw_i32)
+    elev = near * DIST_WEIGHT + darkness_hw_f32 * LINE_WEIGHT
+    return watershed(elev, markers_hw_i32, mask=inside_hw_bool)
 
 
 def flats(regions: Regions, line_hw_f32: np.ndarray, hints_rgba_u8: np.ndarray | None) -> Flats:
