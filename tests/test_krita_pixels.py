@@ -7,6 +7,7 @@ tests/krita checks against real Krita): 8/16-bit RGBA as B,G,R,A, float RGBA as 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import struct
 import subprocess
 import sys
@@ -235,10 +236,61 @@ def test_settings_round_trip_and_bad_values():
     s.save(store.__setitem__)
     assert store["compose_lines"] == "false" and store["working_size"] == "768"
     assert planning.Settings.load(lambda k, d: store.get(k, d)) == s
-    assert s.engine_options() == {"compose_lines": False, "working_size": 768}
+    assert s.engine_options() == {"compose_lines": False, "working_size": 768, "transparent": True}
     store.update(mode="cloud", working_size="big", max_megapixels="-3")
     bad = planning.Settings.load(lambda k, d: store.get(k, d), mode="local")
     assert (bad.mode, bad.working_size, bad.max_megapixels) == ("local", 0, 50)
+
+
+def test_plugin_limits_match_the_engine_schema():
+    from engine import schema
+
+    assert planning.METHODS == schema.METHODS and planning.MAX_GAP == schema.MAX_GAP
+
+
+def test_new_options_default_round_trip_and_bad_values():
+    store: dict[str, str] = {}
+    s = planning.Settings.load(lambda k, d: store.get(k, d))
+    assert (s.transparent, s.method, s.per_colour, s.gap) == (True, "ai", False, 0)
+    s.transparent, s.method, s.per_colour, s.gap = False, "flats", True, 12
+    s.save(store.__setitem__)
+    assert (store["transparent"], store["method"], store["per_colour"], store["gap"]) == (
+        "false",
+        "flats",
+        "true",
+        "12",
+    )
+    assert planning.Settings.load(lambda k, d: store.get(k, d)) == s
+    for method, gap in (("magic", "-1"), ("AI", "257"), ("flats ", "big")):
+        store.update(method=method, gap=gap)
+        bad = planning.Settings.load(lambda k, d: store.get(k, d))
+        assert (bad.method, bad.gap) == ("ai", 0)
+
+
+@pytest.mark.parametrize(
+    ("choices", "sent"),
+    [
+        ({}, {"compose_lines": True, "transparent": True}),
+        ({"transparent": False, "working_size": 512}, {"compose_lines": True, "working_size": 512}),
+        ({"gap": 4}, {"compose_lines": True, "transparent": True, "gap": 4}),
+        (  # the draft pass is the AI's: no working size for flats
+            {"method": "flats", "working_size": 512, "transparent": False},
+            {"compose_lines": True, "method": "flats"},
+        ),
+        (  # one layer per colour: transparent flats without the lines, whatever the check boxes say
+            {"method": "flats", "per_colour": True, "transparent": False, "gap": 20},
+            {"compose_lines": False, "method": "flats", "transparent": True, "gap": 20},
+        ),
+        ({"per_colour": True}, {"compose_lines": True, "transparent": True}),  # AI: never split
+    ],
+)
+def test_options_sent_to_the_engine(choices, sent):
+    from engine.schema import ColorizeOptions
+
+    s = planning.Settings(**choices)
+    assert s.engine_options() == sent
+    assert s.split == (s.method == "flats" and s.per_colour)
+    ColorizeOptions.from_mapping(s.engine_options())  # the engine takes them
 
 
 @pytest.mark.parametrize(
@@ -317,6 +369,112 @@ def test_request_sends_rgba_and_encodes_the_answer():
     back = np.frombuffer(pixels.to_rgba8(res.data, req.out_fmt), np.uint8).reshape(-1, 4)
     assert (back[:, :3] == (10, 20, 30)).all() and back[:, 3].tobytes() == alpha
     assert res.lineart_opaque is False
+
+
+def test_transparent_answer_keeps_its_alpha_within_the_selection():
+    line, hints = _scene()
+    n = line.shape[0] * line.shape[1]
+    answer = RNG.integers(0, 256, (n, 4), dtype=np.uint8)
+
+    def colorize(url, lineart, hints_bytes, width, height, options=None, token=None):
+        assert options == {"compose_lines": True, "transparent": True}
+        return answer.tobytes()
+
+    for coverage in (
+        None,
+        bytes(RNG.choice([0, 255], n).astype(np.uint8)),
+        bytes(RNG.integers(0, 256, n).astype(np.uint8)),
+    ):
+        req = _req(line, hints, alpha=coverage, selected=coverage is not None)
+        req = dataclasses.replace(req, options={"compose_lines": True, "transparent": True})
+        res = request.run(req, lambda report: ("http://e", None), colorize, lambda t: None, layer_rules)
+        back = np.frombuffer(pixels.to_rgba8(res.data, U8), np.uint8).reshape(-1, 4)
+        assert np.array_equal(back[:, :3], answer[:, :3])
+        cov = np.full(n, 255) if coverage is None else np.frombuffer(coverage, np.uint8).astype(int)
+        want = (answer[:, 3].astype(int) * cov + 127) // 255
+        assert np.abs(back[:, 3].astype(int) - want).max() <= 1
+
+
+def _flats_image(h=40, w=50, colours=((200, 60, 90), (255, 255, 255), (10, 20, 30))):
+    """RGBA flats: random areas of ``colours`` (opaque), transparent white and a soft pixel."""
+    index = RNG.integers(0, len(colours) + 1, (h, w))
+    palette = np.array([(255, 255, 255, 0)] + [(*c, 255) for c in colours], np.uint8)
+    rgba = palette[index]
+    rgba[0, 0] = (200, 60, 90, 128)  # partly transparent: no colour's
+    index[0, 0] = 0
+    return rgba, index
+
+
+def test_split_colours_matches_numpy_and_masks_are_disjoint():
+    rgba, index = _flats_image()
+    got = pixels.split_colours(rgba.tobytes())
+    counts = [(index == i).sum() for i in (1, 2, 3)]
+    assert [c for c, _ in got] == [
+        c for _, c in sorted(zip(counts, ((200, 60, 90), (255, 255, 255), (10, 20, 30))), key=lambda t: -t[0])
+    ]
+    seen = np.zeros(index.shape, int)
+    for colour, mask in got:
+        m = np.frombuffer(mask, np.uint8).reshape(index.shape)
+        assert set(np.unique(m)) <= {0, 255}
+        want = (rgba[..., 3] == 255) & (rgba[..., :3] == colour).all(-1)
+        assert np.array_equal(m == 255, want), colour
+        seen += m == 255
+    assert seen.max() == 1 and seen.sum() == (index > 0).sum()
+    assert pixels.split_colours(bytes(4 * 10)) == [] and pixels.split_colours(b"") == []
+    assert pixels.colour_name((200, 60, 90)) == "#c83c5a"
+
+
+def test_split_matches_the_engines_flats_layers():
+    from engine.flats import colorize_flats, flats_layers
+    from engine.schema import ColorizeOptions
+
+    line, hints = np.full((60, 80, 4), 255, np.uint8), np.zeros((60, 80, 4), np.uint8)
+    line[:, 40, :3] = line[30, :, :3] = 0  # four boxes
+    hints[10:13, 10:13] = (200, 60, 90, 255)
+    hints[40:43, 10:13] = (200, 60, 90, 255)  # the same colour in a second box
+    hints[10:13, 60:63] = (30, 140, 200, 255)
+    opts = ColorizeOptions(method="flats", transparent=True, compose_lines=False)
+    rgba = colorize_flats(line, hints, opts)
+    got = pixels.split_colours(rgba.tobytes())
+    want = flats_layers(line, hints)
+    assert [c for c, _ in got] == [c for c, _ in want]
+    for (_, mask), (_, m) in zip(got, want, strict=True):
+        assert np.array_equal(np.frombuffer(mask, np.uint8).reshape(m.shape) == 255, m)
+
+
+@pytest.mark.parametrize("selected", [False, True])
+def test_split_request_gives_one_cropped_piece_per_colour(selected):
+    rgba, index = _flats_image(30, 40)
+    rgba[:10] = (255, 255, 255, 0)  # nothing painted in the first rows
+    rgba[10:20] = np.where(rgba[10:20, :, :1] == 10, (255, 255, 255, 0), rgba[10:20])  # (10,20,30) lower
+    h, w = index.shape
+    line, hints = _scene(h, w)
+    coverage = bytes(RNG.choice([0, 255], h * w).astype(np.uint8)) if selected else None
+    req = _req(line, hints, PixelFormat("RGBA", "U16", "sRGB-elle-V2-srgbtrc.icc"), coverage, selected)
+    options = {"compose_lines": False, "method": "flats", "transparent": True}
+    req = dataclasses.replace(req, options=options, split=True)
+    colorize = lambda *a, **k: rgba.tobytes()  # noqa: E731
+    res = request.run(req, lambda report: ("http://e", None), colorize, lambda t: None, layer_rules)
+    assert res.data == b"" and res.split_seconds >= 0
+    assert [p.name for p in res.pieces] == [
+        pixels.colour_name(c) for c, _ in pixels.split_colours(rgba.tobytes())
+    ]
+    canvas = np.zeros((h, w, 4), int)
+    for piece in res.pieces:
+        a = piece.area
+        assert (a.x, a.width) == (req.area.x, w) and a.y >= req.area.y + 10
+        px = np.frombuffer(pixels.to_rgba8(piece.data, req.out_fmt), np.uint8).reshape(a.height, w, 4)
+        painted = px[..., 3] > 0
+        assert painted[0].any() and painted[-1].any() or selected  # cropped to its rows
+        colour = tuple(int(piece.name[i : i + 2], 16) for i in (1, 3, 5))
+        assert (px[painted][:, :3] == colour).all()
+        rows = slice(a.y - req.area.y, a.y - req.area.y + a.height)
+        assert not (canvas[rows][painted][:, 3]).any(), "pieces overlap"
+        canvas[rows][painted] = px[painted]
+    want = rgba.astype(int) * (rgba[..., 3:] == 255)
+    if selected:
+        want *= np.frombuffer(coverage, np.uint8).reshape(h, w, 1) == 255
+    assert np.array_equal(canvas, want)
 
 
 def test_request_refuses_line_art_without_ink_before_contacting_the_engine():

@@ -22,12 +22,19 @@ from PyQt5.QtWidgets import (
     QLabel,
     QLineEdit,
     QRadioButton,
+    QSpinBox,
     QVBoxLayout,
 )
 
-from .planning import WORKING_SIZES, Settings
+from .planning import MAX_GAP, WORKING_SIZES, Settings
 
 PROBLEM_STYLE = "color: #c0392b;"  # readable on Krita's light and dark themes
+
+
+METHOD_TEXTS = {  # the engine's methods as the dialog offers them
+    "ai": "AI (shading, guesses)",
+    "flats": "Flat colours (exact dab colours, no AI)",
+}
 
 
 def working_size_text(value: int) -> str:
@@ -124,10 +131,42 @@ class ColorizeDialog(QDialog):
 
         options = QGroupBox("Options")
         oform = QFormLayout(options)
+        self.method_combo = QComboBox(objectName="inkhue_method")
+        for value, text in METHOD_TEXTS.items():
+            self.method_combo.addItem(text, value)
+        self.method_combo.setCurrentIndex(max(0, self.method_combo.findData(settings.method)))
+        oform.addRow("Colours:", self.method_combo)
+        oform.addRow(
+            _explain(
+                "AI shades the picture and guesses colours near your dabs. Flat colours fills each "
+                "area with the exact colour of the dab inside it, quickly and without AI."
+            )
+        )
+        self.per_colour_check = QCheckBox(
+            "One layer per colour (flat colours only)", objectName="inkhue_per_colour"
+        )
+        self.per_colour_check.setToolTip(
+            "The result is a layer group with one layer for each dab colour, without the lines."
+        )
+        self.per_colour_check.setChecked(settings.per_colour)
+        oform.addRow(self.per_colour_check)
         self.compose_check = QCheckBox("Draw the lines into the result", objectName="inkhue_compose")
+        self.compose_check.setToolTip("Unchecked, the new layer holds flat colours only, for shading on top.")
         self.compose_check.setChecked(settings.compose_lines)
         oform.addRow(self.compose_check)
-        oform.addRow(_explain("Unchecked, the new layer holds flat colours only, for shading on top."))
+        self.transparent_check = QCheckBox(
+            "Transparent where nothing is painted", objectName="inkhue_transparent"
+        )
+        self.transparent_check.setToolTip(
+            "The paper around the drawing, and areas without a dab, stay see-through."
+        )
+        self.transparent_check.setChecked(settings.transparent)
+        oform.addRow(self.transparent_check)
+        # what the artist chose for the two boxes one layer per colour overrides while it is on
+        self._held: tuple[bool, bool] | None = None
+        self.method_combo.currentIndexChanged.connect(self._sync_options)
+        self.per_colour_check.toggled.connect(self._sync_options)
+        self._sync_options()
         layout.addWidget(options)
 
         advanced = QGroupBox("Advanced", objectName="inkhue_advanced")
@@ -155,6 +194,19 @@ class ColorizeDialog(QDialog):
                 "larger image, select that part first."
             )
         )
+        self.gap_spin = QSpinBox(objectName="inkhue_gap")
+        self.gap_spin.setRange(0, MAX_GAP)
+        self.gap_spin.setSuffix(" px")
+        self.gap_spin.setSpecialValueText("Automatic")  # shown for 0
+        self.gap_spin.setValue(settings.gap)
+        aform.addRow("Close gaps in the lines up to:", self.gap_spin)
+        aform.addRow(
+            _explain(
+                "A break in a line up to this size still closes the area, so colour does not leak "
+                "out. Automatic: 1/64 of the picture's longest side (8 pixels at 512). Raise it if "
+                "colour leaks; lower it if small areas merge."
+            )
+        )
         layout.addWidget(advanced)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -174,6 +226,30 @@ class ColorizeDialog(QDialog):
         remote = self.remote_radio.isChecked()
         self.url_edit.setEnabled(remote)
         self.token_edit.setEnabled(remote)
+
+    def method(self) -> str:
+        return str(self.method_combo.currentData() or "ai")
+
+    def split(self) -> bool:
+        return self.method() == "flats" and self.per_colour_check.isChecked()
+
+    def _sync_options(self, *_) -> None:
+        """One layer per colour exists only for flat colours, and takes them transparent and
+        without the lines (each layer holds one colour): while it is on, the two boxes show that
+        and are disabled; the artist's own choices come back when it is off."""
+        self.per_colour_check.setEnabled(self.method() == "flats")
+        split = self.split()
+        if split and self._held is None:
+            self._held = (self.compose_check.isChecked(), self.transparent_check.isChecked())
+            self.compose_check.setChecked(False)
+            self.transparent_check.setChecked(True)
+        elif not split and self._held is not None:
+            compose, transparent = self._held
+            self._held = None
+            self.compose_check.setChecked(compose)
+            self.transparent_check.setChecked(transparent)
+        self.compose_check.setEnabled(not split)
+        self.transparent_check.setEnabled(not split)
 
     def _choice_changed(self, *_) -> None:
         """No hint layer chosen: say how to make one, and Colorize stays disabled."""
@@ -221,13 +297,22 @@ class ColorizeDialog(QDialog):
         return self._layers[i] if i >= 0 else None
 
     def settings(self) -> Settings:
+        """The choices to remember (the artist's own boxes, not what one layer per colour shows)."""
         hints = self.hints()
+        compose, transparent = self._held or (
+            self.compose_check.isChecked(),
+            self.transparent_check.isChecked(),
+        )
         return Settings(
             mode="remote" if self.remote_radio.isChecked() else "local",
             url=self.url_edit.text().strip(),
             token=self.token_edit.text().strip(),
-            compose_lines=self.compose_check.isChecked(),
+            compose_lines=compose,
             working_size=int(self.size_combo.currentData() or 0),
             max_megapixels=float(self.limit_spin.value()),
             hint_layer=hints.name if hints is not None else self._settings.hint_layer,
+            transparent=transparent,
+            method=self.method(),
+            per_colour=self.per_colour_check.isChecked(),
+            gap=int(self.gap_spin.value()),
         )

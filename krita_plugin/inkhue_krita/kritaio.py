@@ -147,24 +147,40 @@ def is_lowest(node) -> bool:
     return same_node(node.parentNode().childNodes()[0], node)
 
 
-def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, above: bool, multiply: bool):
-    """Insert a new paint layer holding ``data`` (in ``result_format``) directly above or below
-    ``lineart``, in blending mode Multiply if asked. A layer in a foreign format is made in a
-    scratch document and moved over in the same single step.
-    """
+def _anchor(lineart, above: bool):
+    """(parent, the sibling to insert after) for a node directly above or below ``lineart``."""
     parent = lineart.parentNode()
     siblings = parent.childNodes()
     index = next(i for i, n in enumerate(siblings) if same_node(n, lineart))
     if not above and index == 0:
         raise ValueError("nothing can go below the lowest layer in one step (see layer_rules)")
-    anchor = lineart if above else siblings[index - 1]
+    return parent, (lineart if above else siblings[index - 1])
 
+
+def _scratch(app, fmt: PixelFormat):
+    """A hidden 1x1 document to build nodes in: what is done there is no step of the artist's
+    undo history."""
+    scratch = app.createDocument(1, 1, "inkhue-scratch", fmt.model, fmt.depth, fmt.profile, 72.0)
+    scratch.setBatchmode(True)
+    return scratch
+
+
+def _close(scratch) -> None:
+    scratch.setModified(False)
+    scratch.close()
+
+
+def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, above: bool, multiply: bool):
+    """Insert a new paint layer holding ``data`` (in ``result_format``) directly above or below
+    ``lineart``, in blending mode Multiply if asked. A layer in a foreign format is made in a
+    scratch document and moved over in the same single step.
+    """
+    parent, anchor = _anchor(lineart, above)
     scratch = None
     if native:
         node = doc.createNode(RESULT_LAYER_NAME, "paintlayer")
     else:
-        scratch = app.createDocument(1, 1, "inkhue-scratch", "RGBA", "U8", RESULT_PROFILE, 72.0)
-        scratch.setBatchmode(True)
+        scratch = _scratch(app, PixelFormat("RGBA", "U8", RESULT_PROFILE))
         node = scratch.createNode(RESULT_LAYER_NAME, "paintlayer")
     try:
         node.setPixelData(data, area.x, area.y, area.width, area.height)
@@ -174,6 +190,31 @@ def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, a
         doc.waitForDone()
     finally:
         if scratch is not None:
-            scratch.setModified(False)
-            scratch.close()
+            _close(scratch)
     return node
+
+
+def add_result_group(app, doc, lineart, pieces, fmt: PixelFormat, above: bool, multiply: bool):
+    """Insert a layer group "AI Colorize" holding one paint layer per ``request.Piece`` (first
+    piece on top) directly above or below ``lineart``, in blending mode Multiply if asked.
+
+    The group is filled in a scratch document in the result's format (adding a child to a group
+    is an undo step of the document the group was made in), then moved into ``doc`` with one
+    ``addChildNode``: the artist's history gets a single "Add Layer" step for the whole group.
+    """
+    parent, anchor = _anchor(lineart, above)
+    scratch = _scratch(app, fmt)
+    try:
+        group = scratch.createNode(RESULT_LAYER_NAME, "grouplayer")
+        for piece in reversed(pieces):  # each child goes on top of the ones before it
+            child = scratch.createNode(piece.name, "paintlayer")
+            a = piece.area
+            child.setPixelData(piece.data, a.x, a.y, a.width, a.height)
+            group.addChildNode(child, None)
+        if multiply:
+            group.setBlendingMode("multiply")
+        parent.addChildNode(group, anchor)  # the one undo step
+        doc.waitForDone()
+    finally:
+        _close(scratch)
+    return group

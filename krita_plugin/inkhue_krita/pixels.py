@@ -23,7 +23,17 @@ from .samples import (
     to_u8,
 )
 
-__all__ = ["FormatError", "PixelFormat", "from_rgba8", "has_ink", "is_blank_raw", "rgb_to_rgba", "to_rgba8"]
+__all__ = [
+    "FormatError",
+    "PixelFormat",
+    "from_rgba8",
+    "has_ink",
+    "is_blank_raw",
+    "limit_alpha",
+    "rgb_to_rgba",
+    "split_colours",
+    "to_rgba8",
+]
 
 
 def to_rgba8(data: bytes, fmt: PixelFormat) -> bytes:
@@ -85,6 +95,63 @@ def rgb_to_rgba(rgb: bytes, alpha: bytes | None = None) -> bytes:
     """Engine output (RGB) plus an alpha plane (None: opaque) -> RGBA."""
     n = len(rgb) // 3
     return interleave(rgb[0::3], rgb[1::3], rgb[2::3], alpha if alpha is not None else b"\xff" * n)
+
+
+def limit_alpha(rgba: bytes, coverage: bytes | None) -> bytes:
+    """RGBA with its alpha multiplied by a selection's ``coverage`` plane (None: unchanged)."""
+    if coverage is None:
+        return rgba
+    out = bytearray(rgba)
+    if coverage.translate(None, b"\x00\xff"):  # soft edges: multiply, pixel by pixel
+        out[3::4] = multiply(rgba[3::4], coverage)
+    else:  # a hard-edged selection: AND the planes as big integers, fast at any size
+        out[3::4] = (_big(rgba[3::4]) & _big(coverage)).to_bytes(len(coverage), "big")
+    return bytes(out)
+
+
+def colour_name(rgb: tuple[int, int, int]) -> str:
+    """The name of a colour layer: "#c83c5a"."""
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def _big(plane: bytes) -> int:
+    return int.from_bytes(plane, "big")
+
+
+def _equal_table(value: int) -> bytes:
+    return bytes(255 if i == value else 0 for i in range(256))
+
+
+def split_colours(rgba: bytes) -> list[tuple[tuple[int, int, int], bytes]]:
+    """Flat colours apart: one (colour, mask) per colour painted opaque, largest area first.
+
+    A mask is one byte per pixel, 255 where the pixel is exactly that colour with alpha 255, else
+    0; partly transparent pixels belong to no colour (flats have none). Fast without numpy: the
+    planes are compared per channel with ``bytes.translate`` and combined as big integers; each
+    round takes the first pixel not yet claimed and claims every pixel of its colour.
+    """
+    n = len(rgba) // 4
+    planes = [rgba[i::4] for i in range(3)]
+    left = _big(rgba[3::4].translate(_equal_table(255)))  # opaque pixels not in a colour yet
+    out = []
+    while left:
+        first = n - 1 - (left.bit_length() - 1) // 8  # big-endian: the highest bit is pixel 0's
+        colour = tuple(rgba[first * 4 : first * 4 + 3])
+        bits = left
+        for plane, value in zip(planes, colour, strict=True):
+            bits &= _big(plane.translate(_equal_table(value)))
+        left ^= bits
+        mask = bits.to_bytes(n, "big")
+        out.append((colour, mask, n - mask.count(0)))
+    out.sort(key=lambda item: -item[2])  # stable: equal areas stay in reading order
+    return [(rgb, mask) for rgb, mask, _ in out]
+
+
+def colour_layer(rgb: tuple[int, int, int], mask: bytes, coverage: bytes | None = None) -> bytes:
+    """RGBA of one flat colour: ``rgb`` where ``mask`` is 255 (times the selection's coverage)."""
+    alpha = mask if coverage is None else (_big(mask) & _big(coverage)).to_bytes(len(mask), "big")
+    r, g, b = (mask.translate(bytes([0] * 255 + [v])) for v in rgb)
+    return interleave(r, g, b, alpha)
 
 
 # ------------------------------------------------------------------------------------------------

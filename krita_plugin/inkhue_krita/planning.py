@@ -13,6 +13,8 @@ MIN_SIDE = 16  # the engine refuses smaller images
 DEFAULT_MAX_MEGAPIXELS = 50  # about 8660 x 5770; keeps Krita's memory for the request sane
 RESULT_LAYER_NAME = "AI Colorize"
 WORKING_SIZES = (0, 512, 768, 1024)  # 0: automatic (the model's own); offered in the dialog
+METHODS = ("ai", "flats")  # the engine's methods: the model, or flat hint colours by region
+MAX_GAP = 256  # the engine's largest gap to close (schema.MAX_GAP)
 
 
 class PlanError(Exception):
@@ -78,6 +80,15 @@ class Settings:
     working_size: int = 0  # one of WORKING_SIZES
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS
     hint_layer: str = ""  # name last used, preferred when the document has it
+    transparent: bool = True  # alpha 0 where nothing is painted
+    method: str = "ai"  # one of METHODS
+    per_colour: bool = False  # flats only: a layer group with one layer per hint colour
+    gap: int = 0  # close gaps in the lines up to this many pixels; 0 = automatic
+
+    @property
+    def split(self) -> bool:
+        """The result is a group of one layer per colour (only flat colours can be split)."""
+        return self.method == "flats" and self.per_colour
 
     @classmethod
     def load(
@@ -111,6 +122,10 @@ class Settings:
             s.working_size = 0
         if s.max_megapixels <= 0:
             s.max_megapixels = DEFAULT_MAX_MEGAPIXELS
+        if s.method not in METHODS:
+            s.method = "ai"
+        if not 0 <= s.gap <= MAX_GAP:
+            s.gap = 0
         return s
 
     def save(self, write: Callable[[str, str], None]) -> None:
@@ -118,8 +133,18 @@ class Settings:
             write(key, ("true" if value else "false") if isinstance(value, bool) else str(value))
 
     def engine_options(self) -> dict:
-        """The request's options (only non-defaults are sent, so any engine version accepts them)."""
-        opts: dict = {"compose_lines": self.compose_lines}
-        if self.working_size:
+        """The request's options. Only those that differ from the engine's defaults are sent, so an
+        engine older than an option still accepts a request that does not use it (transparent is
+        the plug-in's default, though: an engine without it refuses until it is unchecked).
+
+        One layer per colour needs the flats alone: transparent, without the lines drawn in."""
+        opts: dict = {"compose_lines": self.compose_lines and not self.split}
+        if self.method != "ai":
+            opts["method"] = self.method
+        elif self.working_size:  # the draft pass exists only for the AI
             opts["working_size"] = self.working_size
+        if self.transparent or self.split:
+            opts["transparent"] = True
+        if self.gap:
+            opts["gap"] = self.gap
         return opts

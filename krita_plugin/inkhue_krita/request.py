@@ -7,10 +7,23 @@ engine request, and encoding the result in the layer's format.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .pixels import PixelFormat, from_rgba8, has_ink, is_blank, is_opaque, rgb_to_rgba, to_rgba8
+from .pixels import (
+    PixelFormat,
+    colour_layer,
+    colour_name,
+    from_rgba8,
+    has_ink,
+    is_blank,
+    is_opaque,
+    limit_alpha,
+    rgb_to_rgba,
+    split_colours,
+    to_rgba8,
+)
 from .planning import PlanError, Rect
 
 Endpoint = Callable[[Callable[[str], None]], tuple[str, "str | None"]]  # (report) -> (url, token)
@@ -32,12 +45,37 @@ class Request:
     selection_alpha: bytes | None  # coverage of a non-rectangular selection, else None
     out_fmt: PixelFormat
     options: dict
+    split: bool = False  # one layer per colour (the options ask for transparent flats)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One colour's layer of a split result: its name, the rows it paints, its pixels."""
+
+    name: str  # the colour, "#c83c5a"
+    area: Rect  # canvas coordinates: the work area's rows that hold the colour
+    data: bytes  # in ``Request.out_fmt``
 
 
 @dataclass(frozen=True)
 class Result:
     data: bytes  # the new layer's pixels in ``Request.out_fmt``, covering ``Request.area``
     lineart_opaque: bool
+    pieces: tuple[Piece, ...] = ()  # a split result: one per colour, largest area first
+    split_seconds: float = 0.0  # time spent splitting and encoding the pieces
+
+
+def split(rgba: bytes, area: Rect, coverage: bytes | None, fmt: PixelFormat) -> tuple[Piece, ...]:
+    """The flats apart, one ``Piece`` per colour, each cropped to the rows it paints."""
+    w = area.width
+    pieces = []
+    for rgb, mask in split_colours(rgba):
+        first, last = mask.find(255) // w, mask.rfind(255) // w
+        rows = slice(first * w, (last + 1) * w)
+        part = colour_layer(rgb, mask[rows], coverage[rows] if coverage is not None else None)
+        rect = Rect(area.x, area.y + first, w, last - first + 1)
+        pieces.append(Piece(colour_name(rgb), rect, from_rgba8(part, fmt)))
+    return tuple(pieces)
 
 
 def where(selected: bool) -> str:
@@ -66,7 +104,16 @@ def run(
     url, token = endpoint(report)
     report("Colorizing…")
     a = req.area
-    rgb = colorize(url, line_rgba, hints_rgba, a.width, a.height, options=req.options, token=token)
+    out = colorize(url, line_rgba, hints_rgba, a.width, a.height, options=req.options, token=token)
+    opaque = is_opaque(line_rgba)
+    if req.split:
+        report("Making one layer per colour…")
+        t0 = time.monotonic()
+        pieces = split(out, a, req.selection_alpha, req.out_fmt)
+        return Result(b"", opaque, pieces, time.monotonic() - t0)
     report("Adding the layer…")
-    rgba = rgb_to_rgba(rgb, req.selection_alpha)
-    return Result(from_rgba8(rgba, req.out_fmt), is_opaque(line_rgba))
+    if req.options.get("transparent"):  # RGBA: alpha 0 where nothing is painted
+        rgba = limit_alpha(out, req.selection_alpha)
+    else:
+        rgba = rgb_to_rgba(out, req.selection_alpha)
+    return Result(from_rgba8(rgba, req.out_fmt), opaque)

@@ -158,6 +158,7 @@ class Session:
             selection_alpha=coverage,
             out_fmt=out_fmt,
             options=settings.engine_options(),
+            split=settings.split,
         )
         self._pending = (doc, lineart.uniqueId(), native, req, settings.compose_lines)
         self._launch(config, settings, req)
@@ -223,10 +224,20 @@ class Session:
         lineart = kritaio.find_node(doc, lineart_id)
         if lineart is None:
             raise PlanError("The line-art layer was deleted while the engine worked; nothing was added.")
+        drawn_in = drawn_in and not req.split  # a group of flat colours never has the lines
         place = self.rules.place_result(result.lineart_opaque, kritaio.is_lowest(lineart), drawn_in)
-        node = kritaio.add_result_layer(
-            self.app, doc, lineart, result.data, native, req.area, place.above, place.multiply
-        )
+        t0 = time.monotonic()
+        if req.split:
+            if not result.pieces:
+                raise PlanError("The engine painted no flat colour, so there is no layer to add.")
+            node = kritaio.add_result_group(
+                self.app, doc, lineart, result.pieces, req.out_fmt, place.above, place.multiply
+            )
+        else:
+            node = kritaio.add_result_layer(
+                self.app, doc, lineart, result.data, native, req.area, place.above, place.multiply
+            )
+        add_seconds = time.monotonic() - t0  # the GUI thread's share: Krita is busy meanwhile
         # The hint layer stays visible: Krita's setVisible is no undo step, so hiding it would
         # outlive an undo of the result (see README).
         if place.reason:
@@ -239,6 +250,9 @@ class Session:
             above=place.above,
             blending=node.blendingMode(),
             reason=place.reason,
+            layers=[p.name for p in result.pieces],
+            split_seconds=result.split_seconds,
+            add_seconds=add_seconds,
         )
 
     def _note(self, text: str) -> None:

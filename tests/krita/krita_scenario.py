@@ -115,6 +115,51 @@ def a4_hints_rgba() -> np.ndarray:
     return rgba
 
 
+GAP_SIZE = 512  # canvas side of the gap scene: the automatic gap is 512 / 64 = 8 px
+GAP_BOX = (156, 156, 356, 356)  # x0, y0, x1, y1 of a square drawn 4 px wide
+GAP_OPENING = (246, 252)  # rows of the 6 px break in its right side
+GAP_DAB = (250, 250, (200, 60, 90))  # x, y, rgb: 8x8 in the middle of the square
+
+
+def gap_ink() -> np.ndarray:
+    """A square outline with a 6 px break in its right side (closed by gaps of 6 px and more)."""
+    x0, y0, x1, y1 = GAP_BOX
+    m = np.zeros((GAP_SIZE, GAP_SIZE), bool)
+    m[y0 : y0 + 4, x0:x1] = m[y1 - 4 : y1, x0:x1] = True
+    m[y0:y1, x0 : x0 + 4] = m[y0:y1, x1 - 4 : x1] = True
+    m[GAP_OPENING[0] : GAP_OPENING[1], x1 - 4 : x1] = False
+    return m
+
+
+def gap_inside() -> np.ndarray:
+    """H×W bool: inside the square, off its lines."""
+    x0, y0, x1, y1 = GAP_BOX
+    m = np.zeros((GAP_SIZE, GAP_SIZE), bool)
+    m[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4] = True
+    return m
+
+
+def gap_outside() -> np.ndarray:
+    """H×W bool: the paper around the square, 8 px clear of its lines and of the break."""
+    x0, y0, x1, y1 = GAP_BOX
+    m = np.ones((GAP_SIZE, GAP_SIZE), bool)
+    m[y0 - 8 : y1 + 8, x0 - 8 : x1 + 8] = False
+    return m
+
+
+def gap_lineart_rgba() -> np.ndarray:
+    rgba = np.zeros((GAP_SIZE, GAP_SIZE, 4), np.uint8)
+    rgba[gap_ink()] = (0, 0, 0, 255)
+    return rgba
+
+
+def gap_hints_rgba() -> np.ndarray:
+    x, y, rgb = GAP_DAB
+    rgba = np.zeros((GAP_SIZE, GAP_SIZE, 4), np.uint8)
+    rgba[y : y + 8, x : x + 8] = (*rgb, 255)
+    return rgba
+
+
 def sketch_rgba() -> np.ndarray:
     rng = np.random.default_rng(5)
     rgba = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
@@ -145,7 +190,13 @@ def write(folder: Path) -> dict:
         _layer(folder, "A4 lines", a4_lineart_rgba(), 0, 0),
         _layer(folder, "A4 hints", a4_hints_rgba(), 0, 0),
     ]
+    layers_gap = [
+        _layer(folder, "Gap lines", gap_lineart_rgba(), 0, 0),
+        _layer(folder, "Gap hints", gap_hints_rgba(), 0, 0),
+    ]
     return {
+        "gap_size": GAP_SIZE,
+        "layers_gap": layers_gap,
         "width": WIDTH,
         "height": HEIGHT,
         "a4": list(A4),

@@ -98,9 +98,9 @@ def test_hint_colours_followed(e2e, model_dir):
     exact = model_dir[1]
     _check_regions(rgba, {n: c for n, (_, _, c) in ks.DABS.items()}, exact)
     assert rgba[ks.ink_mask()][:, :3].max() <= 60, "the lines are drawn into the result"
-    if exact:  # nothing hinted outside the frame: the fill model leaves paper white
-        labels, _ = ks.regions()
-        assert (rgba[ks.interior(labels, int(labels[2, 2]), 1)][:, :3] == 255).all()
+    # nothing hinted outside the frame: transparent there (the dialog's default)
+    labels, _ = ks.regions()
+    assert (rgba[ks.interior(labels, int(labels[2, 2]), 1)][:, 3] == 0).all()
 
 
 def test_existing_layers_byte_for_byte_unchanged(e2e):
@@ -129,6 +129,15 @@ def test_dialog_defaults_and_remembered_choices(e2e):
     )
     assert first["mode"] == "local"  # from plugin.json
     assert first["notes"] == []  # an sRGB document: nothing to say about colours
+    assert first["methods"] == ["AI (shading, guesses)", "Flat colours (exact dab colours, no AI)"]
+    assert (first["method"], first["per_colour"], first["per_colour_enabled"]) == (
+        first["methods"][0],
+        False,
+        False,
+    )
+    assert (first["transparent"], first["transparent_text"]) == (True, "Transparent where nothing is painted")
+    assert first["gap_text"] == "Automatic"
+    assert "Close gaps in the lines up to:" in first["labels"]
     again = r["errors"]["dialog_defaults_after_first_run"]
     assert (again["mode"], again["url"]) == ("remote", e2e[2]["url"])
 
@@ -271,14 +280,16 @@ def test_a4_page_matches_the_engine_run_directly(e2e, engine_server):
     assert e["result"]["blending"] == "normal"
     w, h = ks.A4
     got = np.frombuffer((out / e["result"]["pixels"]).read_bytes(), np.uint8).reshape(h, w, 4)
-    assert (got[..., 3] == 255).all()
     line, hints = ks.a4_lineart_rgba(), ks.a4_hints_rgba()
-    rgb = client.colorize(
-        engine_server.url, line.tobytes(), hints.tobytes(), w, h, options={"compose_lines": True},
-        token=krita_servers.TOKEN,
+    rgba = client.colorize(
+        engine_server.url, line.tobytes(), hints.tobytes(), w, h,
+        options={"compose_lines": True, "transparent": True}, token=krita_servers.TOKEN,
     )  # fmt: skip
-    want = np.frombuffer(rgb, np.uint8).reshape(h, w, 3)
-    diff = np.abs(got[..., [2, 1, 0]].astype(int) - want)
+    want = np.frombuffer(rgba, np.uint8).reshape(h, w, 4)
+    assert (got[..., 3] == want[..., 3]).all()
+    assert (want[..., 3] == 0).any() and (want[..., 3] == 255).any()  # paper around the frame: clear
+    seen = want[..., 3] > 0
+    diff = np.abs(got[..., [2, 1, 0]].astype(int) - want[..., :3])[seen]
     assert diff.max() <= 1, f"{(diff > 1).sum()} pixels differ from the engine's own result"
     assert e["others_unchanged"]
 
@@ -299,3 +310,164 @@ def test_image_closed_or_line_art_deleted_while_the_engine_works(e2e):
     assert closed["outcome"]["state"] == "error" and "image was closed" in closed["messages"][0]
     assert deleted["outcome"]["state"] == "error" and "was deleted" in deleted["messages"][0]
     assert "AI Colorize" not in deleted["names"]
+
+
+# ------------------------------------------------------------------------------------------------
+# flat colours, one layer per colour, the gap option
+
+
+def _hint_rgb() -> dict[str, tuple]:
+    return {n: c for n, (_, _, c) in ks.DABS.items()}
+
+
+def test_flats_layer_is_transparent_outside_and_exact_inside(e2e):
+    run, out, _ = e2e
+    f = run.result["F"]["layer"]
+    assert f["outcome"]["state"] == "done", (f["outcome"], f["messages"])
+    assert f["names"] == ["Background", "Sketch", "Empty", "AI Colorize", "Ink", "Hints"]
+    rgba = _rgba_from_bgra((out / f["result"]["pixels"]).read_bytes())
+    _check_regions(rgba, _hint_rgb(), exact=True)
+    labels, _ = ks.regions()
+    assert (rgba[ks.interior(labels, int(labels[2, 2]), 1)][:, 3] == 0).all(), "the paper must stay clear"
+    assert (rgba[ks.ink_mask()][:, :3] <= 60).all() and (rgba[ks.ink_mask()][:, 3] == 255).all()
+    assert f["others_unchanged"] and f["state_undo1_equal"]
+
+
+def _children(out, group, shape):
+    h, w = shape
+    return {
+        c["name"]: np.frombuffer((out / c["pixels"]).read_bytes(), np.uint8).reshape(h, w, 4)[
+            ..., [2, 1, 0, 3]
+        ]
+        for c in group["children"]
+    }
+
+
+def _disjoint_exact(layers: dict) -> np.ndarray:
+    """Each child holds only its own colour, opaque; no pixel is painted twice. Returns the union."""
+    union = np.zeros(next(iter(layers.values())).shape[:2], int)
+    for name, rgba in layers.items():
+        painted = rgba[..., 3] > 0
+        assert (rgba[painted][:, 3] == 255).all(), name
+        want = tuple(int(name[i : i + 2], 16) for i in (1, 3, 5))
+        assert (rgba[painted][:, :3] == want).all(), name
+        union += painted
+    assert union.max() == 1, "two colour layers paint the same pixel"
+    return union > 0
+
+
+def test_flats_group_one_layer_per_colour_one_undo_step(e2e):
+    run, out, _ = e2e
+    g = run.result["F"]["group"]
+    assert g["outcome"]["state"] == "done", (g["outcome"], g["messages"])
+    assert g["enabled"] == [
+        {"per_colour_check": True, "compose_check": False, "transparent_check": False, "gap_spin": True}
+    ]
+    assert g["checked"] == [{"compose": False, "transparent": True}]  # what one layer per colour gets
+    assert g["names"] == ["Background", "Sketch", "Empty", "AI Colorize", "Ink", "Hints"]
+    r = g["result"]
+    assert (r["present"], r["type"], r["blending"]) == (True, "grouplayer", "normal")
+    names = [c["name"] for c in r["children"]]
+    assert sorted(names) == sorted(pixels_name(c) for c in _hint_rgb().values())
+    assert names == g["outcome"]["layers"]  # largest area first, on top
+    assert {c["type"] for c in r["children"]} == {"paintlayer"}
+    layers = _children(out, r, (ks.HEIGHT, ks.WIDTH))
+    _disjoint_exact(layers)
+    labels, dab_label = ks.regions()
+    for name, rgb in _hint_rgb().items():  # each dab's region is in its colour's layer
+        inside = ks.interior(labels, dab_label[name])
+        assert (layers[pixels_name(rgb)][inside][:, 3] == 255).all(), name
+    outside = ks.interior(labels, int(labels[2, 2]), 1)
+    assert all((layer[outside][:, 3] == 0).all() for layer in layers.values())
+    assert g["others_unchanged"], "the user's layers changed"
+    assert g["undo_text"] == "Undo Add Layer"
+    assert g["names_undo1"] == DOC_A_LAYERS[:3] + ["Ink", "Hints"] and g["state_undo1_equal"]
+
+
+def pixels_name(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def test_a4_flats_group_above_opaque_line_art_in_multiply(e2e):
+    from engine.flats import flats_layers
+
+    run, out, _ = e2e
+    hh = run.result["H"]
+    assert hh["outcome"]["state"] == "done", (hh["outcome"], hh["messages"])
+    # remembered from the run before: flat colours, one layer per colour
+    assert (hh["dialog"]["method"], hh["dialog"]["per_colour"]) == (
+        "Flat colours (exact dab colours, no AI)",
+        True,
+    )
+    assert hh["names"] == ["Background", "A4 lines", "AI Colorize", "A4 hints"]
+    assert hh["result"]["blending"] == "multiply"
+    assert hh["outcome"]["reason"] == rules.place_result(True, False, False).reason
+    w, h = ks.A4
+    layers = _children(out, hh["result"], (h, w))
+    _disjoint_exact(layers)
+    want = flats_layers(ks.a4_lineart_rgba(), ks.a4_hints_rgba())
+    assert [c["name"] for c in hh["result"]["children"]] == [pixels_name(c) for c, _ in want]
+    for colour, mask in want:
+        assert np.array_equal(layers[pixels_name(colour)][..., 3] == 255, mask), colour
+    assert hh["others_unchanged"] and hh["state_undo1_equal"]
+    o = hh["outcome"]
+    took = f"{o['seconds']:.2f} s, split {o['split_seconds']:.3f} s, added {o['add_seconds']:.3f} s"
+    print(f"A4 flats group: {took}")
+
+
+def test_flats_group_in_grayscale_and_float_documents(e2e):
+    run, out, sc = e2e
+    gray, f32 = run.result["group_gray"], run.result["group_f32"]
+    for g in (gray, f32):
+        assert g["outcome"]["state"] == "done", (g["outcome"], g["messages"])
+        assert g["others_unchanged"] and g["state_undo1_equal"] and g["undo_text"] == "Undo Add Layer"
+    # grayscale: an 8-bit sRGB group directly above the opaque bottom layer, in Multiply
+    assert gray["names"] == ["Background", "AI Colorize", "Hints"] and gray["documents_same"]
+    assert gray["result"]["blending"] == "multiply"
+    assert {tuple(c["format"]) for c in gray["result"]["children"]} == {("RGBA", "U8")}
+    layers = _children(out, gray["result"], (ks.HEIGHT, ks.WIDTH))
+    _disjoint_exact(layers)  # exact colours: the grays Krita made of the dabs (as in document C)
+    hints = np.frombuffer((out / run.result["C"]["hints_gray"]).read_bytes(), np.uint8)
+    hints = hints.reshape(ks.HEIGHT, ks.WIDTH, 2)
+    assert set(layers) == {pixels_name((int(hints[y + 2, x + 2, 0]),) * 3) for x, y, _ in ks.DABS.values()}
+    # float: the document's own format, only inside the selection; the dab there is "left"
+    assert f32["doc_format"][:2] == ["RGBA", "F32"]
+    assert {tuple(c["format"]) for c in f32["result"]["children"]} == {("RGBA", "F32")}
+    assert f32["names"] == ["Background", "Sketch", "Empty", "AI Colorize", "Ink", "Hints"]
+    x, y, w, h = sc["selection"]
+    inside = np.zeros((ks.HEIGHT, ks.WIDTH), bool)
+    inside[y : y + h, x : x + w] = True
+    painted = np.zeros_like(inside)
+    for c in f32["result"]["children"]:
+        rgba = _rgba_from_f32((out / c["pixels"]).read_bytes())
+        assert (rgba[~inside][:, 3] == 0).all(), c["name"]
+        painted |= rgba[..., 3] > 0
+    labels, dab_label = ks.regions()
+    left = ks.interior(labels, dab_label["left"]) & inside
+    assert painted[left].all() and pixels_name(ks.DABS["left"][2]) in [
+        c["name"] for c in f32["result"]["children"]
+    ]
+
+
+def test_gap_option_reaches_the_engine(e2e):
+    run, out, _ = e2e
+    gap = run.result["gap"]
+    n = ks.GAP_SIZE
+    results = {}
+    for key in ("auto", "four"):
+        g = gap[key]
+        assert g["outcome"]["state"] == "done", (key, g["outcome"], g["messages"])
+        raw = (out / g["result"]["pixels"]).read_bytes()
+        results[key] = np.frombuffer(raw, np.uint8).reshape(n, n, 4)[..., [2, 1, 0, 3]]
+        inside = results[key][ks.gap_inside()]
+        assert (inside[:, 3] == 255).all() and (inside[:, :3] == ks.GAP_DAB[2]).all(), key
+        assert g["state_undo1_equal"], key
+    assert gap["auto"]["dialog"]["gap_text"] == "Automatic"
+    # one layer per colour (remembered from the A4 run) showed no lines; turned off, the artist's
+    # own choice (lines drawn in, remembered through the group runs) comes back
+    assert gap["auto"]["dialog"]["compose"] is False and gap["auto"]["dialog"]["per_colour"] is True
+    assert gap["auto"]["checked"] == [{"compose": True, "transparent": True}]
+    assert (results["auto"][ks.gap_outside()][:, 3] == 0).all(), "the automatic gap (8 px) closes the break"
+    leaked = results["four"][ks.gap_outside()]
+    assert (leaked[:, 3] == 255).all() and (leaked[:, :3] == ks.GAP_DAB[2]).all(), "4 px leaves it open"
+    assert gap["remembered"]["gap_text"] == "4 px"

@@ -67,6 +67,27 @@ def show(doc, active_name):
     yield 300
 
 
+def group_facts(doc, prefix):
+    """The "AI Colorize" layer group: its blending and each child's name, type and pixels (as
+    stored: BGRA for 8-bit RGB, RGBA floats for F32)."""
+    node = doc.nodeByName("AI Colorize")
+    if node is None or node.type() != "grouplayer":
+        return {"present": False, "type": node and node.type()}
+    children = []
+    for i, child in enumerate(reversed(node.childNodes())):  # top to bottom, as the docker shows
+        data = child.pixelData(0, 0, doc.width(), doc.height())
+        children.append(
+            {
+                "name": child.name(),
+                "type": child.type(),
+                "format": [child.colorModel(), child.colorDepth()],
+                "blending": child.blendingMode(),
+                "pixels": save_bytes(f"{prefix}_{i}.raw", data),
+            }
+        )
+    return {"present": True, "type": node.type(), "blending": node.blendingMode(), "children": children}
+
+
 def result_layer_facts(doc, prefix):
     node = doc.nodeByName("AI Colorize")
     if node is None:
@@ -297,6 +318,7 @@ def steps():
     res["C"] = c
     save_result(res)
     yield from later_phases(sc, driver, remote)
+    yield from flats_phases(sc, driver, remote)
 
 
 def later_phases(sc, driver, remote):
@@ -401,3 +423,97 @@ def later_phases(sc, driver, remote):
     docv.setModified(False)
     docv.close()
     save_result(res)
+
+
+def one_run(doc, driver, plan, prefix, group=False, timeout=90):
+    """Colorize ``doc`` with ``plan``, record the result, undo it; returns the facts."""
+    before = doc_state(doc)
+    n_messages, n_enabled = len(driver.messages()), len(driver.enabled())
+    undo_action = app.action("edit_undo")
+    t0 = time.monotonic()
+    yield from colorize(driver, plan, timeout=timeout)
+    f = {"outcome": outcome(), "seconds": time.monotonic() - t0, "names": layer_names(doc)}
+    f["dialog"] = driver.dialogs()[-1]
+    f["enabled"] = driver.enabled()[n_enabled:]
+    f["checked"] = driver.checked()[n_enabled:]
+    f["result"] = group_facts(doc, prefix) if group else result_layer_facts(doc, prefix)
+    f["others_unchanged"] = [s for s in doc_state(doc) if s["name"] != "AI Colorize"] == before
+    f["undo_text"] = undo_action.text()
+    undo()
+    yield 300
+    f["names_undo1"] = layer_names(doc)
+    f["state_undo1_equal"] = doc_state(doc) == before
+    f["messages"] = driver.messages()[n_messages:]
+    return f
+
+
+def flats_phases(sc, driver, remote):
+    """Flat colours: one transparent layer, one layer per colour (a group), the gap option."""
+    remote = {k: remote[k] for k in ("mode", "url", "token")}
+    flats = dict(remote, lineart="Ink", hints="Hints", method="flats", transparent=True, compose=True)
+    # ---- F: doc A's layers (lines on a transparent layer): a flats layer, then a flats group
+    docf = new_doc(sc, "F", sc["layers"])
+    yield from show(docf, "Ink")
+    f = {}
+    f["layer"] = yield from one_run(docf, driver, dict(flats, per_colour=False), "F_layer")
+    f["group"] = yield from one_run(docf, driver, dict(flats, per_colour=True), "F_group", group=True)
+    res["F"] = f
+    save_result(res)
+    docf.setModified(False)
+    docf.close()
+    yield 200
+
+    # ---- H: an A4 page (lines on white, opaque): the group goes above it, in Multiply
+    w, h = sc["a4"]
+    doch = new_doc(sc, "H", sc["layers_e"], size=(w, h))
+    yield from show(doch, "A4 lines")
+    res["H"] = yield from one_run(doch, driver, dict(remote), "H", group=True, timeout=120)
+    save_result(res)
+    doch.setModified(False)
+    doch.close()
+    yield 200
+
+    # ---- the group in other formats: grayscale (an 8-bit sRGB group above the opaque bottom
+    # layer), 32-bit float linear with a selection (the document's own format)
+    group = dict(remote, hints="Hints", method="flats", per_colour=True)
+    docc = new_doc(sc, "GC", sc["layers_c"])
+    docc.setColorSpace("GRAYA", "U8", "")
+    docc.waitForDone()
+    yield from show(docc, "Background")
+    n_docs = len(app.documents())
+    res["group_gray"] = yield from one_run(docc, driver, dict(group, lineart="Background"), "GC", group=True)
+    res["group_gray"]["documents_same"] = len(app.documents()) == n_docs
+    docc.setModified(False)
+    docc.close()
+    yield 200
+    docb = new_doc(sc, "GB", sc["layers"])
+    docb.setColorSpace("RGBA", "F32", "")
+    docb.waitForDone()
+    yield from show(docb, "Ink")
+    sel = Selection()
+    x, y, w, h = sc["selection"]
+    sel.select(x, y, w, h, 255)
+    docb.setSelection(sel)
+    yield 200
+    res["group_f32"] = yield from one_run(docb, driver, dict(group, lineart="Ink"), "GB", group=True)
+    res["group_f32"]["doc_format"] = [docb.colorModel(), docb.colorDepth(), docb.colorProfile()]
+    docb.setModified(False)
+    docb.close()
+    yield 200
+    save_result(res)
+
+    # ---- gap: a square with a 6 px break, 512 px: closed by the automatic gap, not by 4 px
+    size = sc["gap_size"]
+    docg = new_doc(sc, "Gap", sc["layers_gap"], size=(size, size))
+    yield from show(docg, "Gap lines")
+    plan = dict(remote, lineart="Gap lines", hints="Gap hints", method="flats", per_colour=False)
+    gap = {}
+    gap["auto"] = yield from one_run(docg, driver, dict(plan, gap=0), "Gap_auto")
+    gap["four"] = yield from one_run(docg, driver, dict(plan, gap=4), "Gap_four")
+    yield from colorize(driver, "reject")
+    gap["remembered"] = driver.dialogs()[-1]
+    res["gap"] = gap
+    save_result(res)
+    docg.setModified(False)
+    docg.close()
+    yield 200

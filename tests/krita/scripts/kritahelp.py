@@ -107,6 +107,9 @@ def reset_outcome():
     session.LAST_OUTCOME.clear()
 
 
+_OPTION_WIDGETS = ("per_colour_check", "compose_check", "transparent_check", "gap_spin")
+
+
 class ModalDriver:
     """Answers modal windows from a plan; records what it saw."""
 
@@ -151,6 +154,13 @@ class ModalDriver:
             "limit_text": dlg.limit_spin.text(),
             "working_size": dlg.size_combo.currentText(),
             "working_sizes": [dlg.size_combo.itemText(i) for i in range(dlg.size_combo.count())],
+            "method": dlg.method_combo.currentText(),
+            "methods": [dlg.method_combo.itemText(i) for i in range(dlg.method_combo.count())],
+            "per_colour": dlg.per_colour_check.isChecked(),
+            "per_colour_enabled": dlg.per_colour_check.isEnabled(),
+            "transparent": dlg.transparent_check.isChecked(),
+            "transparent_text": dlg.transparent_check.text(),
+            "gap_text": dlg.gap_spin.text(),
             "labels": [w.text() for w in dlg.findChildren(QLabel)],
             "groups": [w.title() for w in dlg.findChildren(QGroupBox)],
         }
@@ -173,6 +183,17 @@ class ModalDriver:
             dlg.limit_spin.setValue(plan["limit"])
         if "compose" in plan:
             dlg.compose_check.setChecked(plan["compose"])
+        if "method" in plan:  # "ai" or "flats"
+            dlg.method_combo.setCurrentIndex(dlg.method_combo.findData(plan["method"]))
+        if "per_colour" in plan:
+            dlg.per_colour_check.setChecked(plan["per_colour"])
+        if "transparent" in plan:
+            dlg.transparent_check.setChecked(plan["transparent"])
+        if "gap" in plan:
+            dlg.gap_spin.setValue(plan["gap"])
+        self.seen.append(("enabled", {k: getattr(dlg, k).isEnabled() for k in _OPTION_WIDGETS}))
+        checked = {"compose": dlg.compose_check.isChecked(), "transparent": dlg.transparent_check.isChecked()}
+        self.seen.append(("checked", checked))
         dlg.accept()
         if dlg.isVisible():  # the dialog refused the choice: record why, then close it like a user
             self.seen.append(("refused", dlg.problem.text()))
@@ -183,6 +204,14 @@ class ModalDriver:
 
     def dialogs(self):
         return [d for kind, d in self.seen if kind == "dialog"]
+
+    def enabled(self):
+        """Which option widgets were enabled once each accepted plan was filled in."""
+        return [d for kind, d in self.seen if kind == "enabled"]
+
+    def checked(self):
+        """What the two check boxes showed once each accepted plan was filled in."""
+        return [d for kind, d in self.seen if kind == "checked"]
 
     def refusals(self):
         return [d for kind, d in self.seen if kind == "refused"]
