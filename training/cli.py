@@ -31,7 +31,9 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         kwargs["sources"] = tuple(args.sources)
     if args.limit:
         kwargs["limit"] = args.limit
-    out = build_corpus(args.out, extra_dirs=tuple(args.folder or ()), **kwargs)
+    out = build_corpus(
+        args.out, extra_dirs=tuple(args.folder or ()), pairs_dirs=tuple(args.pairs_folder or ()), **kwargs
+    )
     for source, counts in sorted(summary(load_manifest(out, None)).items()):
         real = f"  real-train {counts['real-train']:5d}  real-val {counts['real-val']:5d}"
         print(
@@ -194,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default=DEFAULT_CORPUS)
     c.add_argument("--sources", nargs="*", help="package sources (default: all known)")
     c.add_argument("--folder", action="append", help="also take the images of this folder (repeatable)")
+    c.add_argument(
+        "--pairs-folder", action="append", help="SVG drawings whose own ink is their line art (repeatable)"
+    )
     c.add_argument("--cache", default="data/cache", help="where downloaded packages are kept")
     c.add_argument("--max-side", type=int, default=512)
     c.add_argument("--limit", type=int, default=0, help="at most this many files per source (0: all)")

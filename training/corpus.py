@@ -224,6 +224,7 @@ def build_corpus(
     workers: int | None = None,
     cfg: FilterConfig = FilterConfig(),
     real_val_fraction: float = 0.25,
+    pairs_dirs: tuple[str | Path, ...] | list[str | Path] = (),
 ) -> Path:
     """Build the corpus; ``limit`` caps the files taken from each source (first in sorted order).
 
@@ -236,6 +237,7 @@ def build_corpus(
     images.mkdir(parents=True, exist_ok=True)
     fetched = [src_mod.fetch(name, cache_dir) for name in sources]
     fetched += [src_mod.user_folder(d) for d in extra_dirs]
+    fetched += [src_mod.user_folder(d, pairs=True) for d in pairs_dirs]
     fetched.sort(key=lambda f: f.pairs)  # images first: pairs are matched against them
 
     rows: list[dict] = []

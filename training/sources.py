@@ -171,10 +171,12 @@ def fetch(name: str, cache_dir: str | Path) -> Fetched:
     return Fetched(src.name, src.package, version, src.licence, root, tuple(sorted(files)), src.pairs)
 
 
-def user_folder(path: str | Path) -> Fetched:
-    """An artist's own folder of images (recursive), licence "user"."""
+def user_folder(path: str | Path, pairs: bool = False) -> Fetched:
+    """An artist's own folder of images (recursive), licence "user"; with ``pairs``, the folder's
+    SVG drawings, whose own ink is their line art (``training.pairs``)."""
     root = Path(path)
     if not root.is_dir():
         raise ValueError(f"image folder {root} does not exist or is not a folder")
-    files = tuple(sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES))
-    return Fetched(f"dir:{root.name}", str(root), "", "user", root, files)
+    suffixes = (".svg",) if pairs else IMAGE_SUFFIXES
+    files = tuple(sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes))
+    return Fetched(f"{'pairs' if pairs else 'dir'}:{root.name}", str(root), "", "user", root, files, pairs)
