@@ -200,3 +200,24 @@ def test_pairs_make_the_real_split_with_aligned_line_art(pairs_folder, tmp_path)
     row, rgb, lineart, hints = next(eval_inputs(out, real[0]["split"], ("full",)))
     np.testing.assert_array_equal(lineart, corpus.load_lineart(out, row))
     assert hints["full"][..., 3].any()
+
+
+def test_evaluate_command_reports_real_before_synthetic(pairs_folder, tmp_path, capsys):
+    from training.cli import main
+
+    out = build_corpus(
+        tmp_path / "c",
+        sources=(),
+        extra_dirs=(pairs_folder,),  # the SVGs as colour images too: a synthetic split beside the real one
+        pairs_dirs=(pairs_folder,),
+        workers=1,
+        max_side=128,
+        val_fraction=0.5,
+        real_val_fraction=0.5,
+    )
+    splits = [r["split"] for r in load_manifest(out, None)]
+    assert main(["evaluate", "--corpus", str(out), "--no-model", "--densities", "full"]) == 0
+    printed = capsys.readouterr().out
+    headers = [line for line in printed.splitlines() if line.startswith("### ")]
+    expected = [s for s in ("real-val", "val") if s in splits]
+    assert [h.split()[1] for h in headers] == expected and expected
