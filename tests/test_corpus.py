@@ -127,3 +127,97 @@ def test_near_duplicates_marks_later_copies_only():
         np.stack([corpus.dhash(i) for i in imgs]), np.stack([corpus.thumb(i) for i in imgs])
     )
     assert dup.tolist() == [False, False, False, True, False]
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200">{}</svg>'
+
+
+def svg_art(seed: int) -> str:
+    """Coloured shapes with black outlines, some outlines left open (a path, not closed)."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(4):
+        x, y = (int(v) for v in rng.integers(10, 100, 2))
+        w, h = (int(v) for v in rng.integers(40, 90, 2))
+        fill = "#" + bytes(int(v) for v in rng.integers(110, 240, 3)).hex()  # light enough not to be ink
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}" stroke="#111" stroke-width="3"/>'
+        )
+    return SVG.format("".join(parts))
+
+
+@pytest.fixture(scope="module")
+def pairs_folder(tmp_path_factory):
+    pytest.importorskip("cairosvg", reason="the train extra renders SVGs")
+    root = tmp_path_factory.mktemp("pairs")
+    for i in range(5):
+        (root / f"art{i}.svg").write_text(svg_art(10 + i))
+    (root / "silhouette.svg").write_text(SVG.format('<circle cx="100" cy="100" r="90" fill="black"/>'))
+    (root / "no_ink.svg").write_text(SVG.format('<rect x="20" y="20" width="150" height="150" fill="#3c8"/>'))
+    (root / "css.svg").write_text(SVG.format("<style>rect{fill:red}</style><rect width='99' height='99'/>"))
+    return root
+
+
+def test_pairs_make_the_real_split_with_aligned_line_art(pairs_folder, tmp_path):
+    import cairosvg
+
+    images = tmp_path / "images"
+    images.mkdir()
+    # the same drawing as art0.svg among the images: its pair must land on the image's side
+    cairosvg.svg2png(bytestring=svg_art(10).encode(), write_to=str(images / "twin.png"))
+    flat_art(1).save(images / "other.png")
+    out = build_corpus(
+        tmp_path / "c", sources=(), extra_dirs=(images,), pairs_dirs=(pairs_folder,), workers=1, max_side=256
+    )
+    rows = load_manifest(out, None)
+    real = [r for r in rows if r["split"].startswith("real")]
+    assert {r["origin"] for r in real} == {f"art{i}.svg" for i in range(5)}
+    dropped = json.loads((out / "build.json").read_text())["dropped"][f"pairs:{pairs_folder.name}"]
+    assert dropped == {
+        "dark background": 1,  # the silhouette
+        "no ink": 1,
+        "ink unknown: colours set by a CSS style sheet": 1,
+    }
+    twin = next(r for r in rows if r["origin"] == "twin.png")
+    assert next(r for r in real if r["origin"] == "art0.svg")["split"] == f"real-{twin['split']}"
+    for r in real:
+        colour = load_image(out, r)
+        lineart = corpus.load_lineart(out, r)
+        assert lineart.shape[:2] == colour.shape[:2] and lineart.shape[2] == 4
+        ink = lineart[..., 0] < 128
+        # the lines are where the colour image is near black, and only there
+        dark = colour.max(axis=2) < 100
+        assert (ink & dark).sum() > 0.8 * ink.sum() and (ink & dark).sum() > 0.8 * dark.sum()
+    assert all(not r["lineart"] for r in rows if not r["split"].startswith("real"))
+    assert (
+        load_manifest(out, "real-val") + load_manifest(out, "real-train")
+        == sorted(real, key=lambda r: (r["split"] != "real-val", r["id"]))
+        or len(real) == 5
+    )
+    # evaluation scores the artist's own line art on the real splits
+    from training.evaluate import eval_inputs
+
+    row, rgb, lineart, hints = next(eval_inputs(out, real[0]["split"], ("full",)))
+    np.testing.assert_array_equal(lineart, corpus.load_lineart(out, row))
+    assert hints["full"][..., 3].any()
+
+
+def test_evaluate_command_reports_real_before_synthetic(pairs_folder, tmp_path, capsys):
+    from training.cli import main
+
+    out = build_corpus(
+        tmp_path / "c",
+        sources=(),
+        extra_dirs=(pairs_folder,),  # the SVGs as colour images too: a synthetic split beside the real one
+        pairs_dirs=(pairs_folder,),
+        workers=1,
+        max_side=128,
+        val_fraction=0.5,
+        real_val_fraction=0.5,
+    )
+    splits = [r["split"] for r in load_manifest(out, None)]
+    assert main(["evaluate", "--corpus", str(out), "--no-model", "--densities", "full"]) == 0
+    printed = capsys.readouterr().out
+    headers = [line for line in printed.splitlines() if line.startswith("### ")]
+    expected = [s for s in ("real-val", "val") if s in splits]
+    assert [h.split()[1] for h in headers] == expected and expected

@@ -20,14 +20,26 @@ DEFAULT_CORPUS = "data/corpus"
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from training.corpus import build_corpus, load_manifest, summary
 
-    kwargs = {"max_side": args.max_side, "seed": args.seed, "cache_dir": args.cache, "val_fraction": args.val}
+    kwargs = {
+        "max_side": args.max_side,
+        "seed": args.seed,
+        "cache_dir": args.cache,
+        "val_fraction": args.val,
+        "real_val_fraction": args.real_val,
+    }
     if args.sources:
         kwargs["sources"] = tuple(args.sources)
     if args.limit:
         kwargs["limit"] = args.limit
-    out = build_corpus(args.out, extra_dirs=tuple(args.folder or ()), **kwargs)
+    out = build_corpus(
+        args.out, extra_dirs=tuple(args.folder or ()), pairs_dirs=tuple(args.pairs_folder or ()), **kwargs
+    )
     for source, counts in sorted(summary(load_manifest(out, None)).items()):
-        print(f"{source:28s} train {counts['train']:6d}  val {counts['val']:5d}")
+        real = f"  real-train {counts['real-train']:5d}  real-val {counts['real-val']:5d}"
+        print(
+            f"{source:28s} train {counts['train']:6d}  val {counts['val']:5d}"
+            + (real if any(counts[s] for s in ("real-train", "real-val")) else "")
+        )
     print(out)
     return 0
 
@@ -98,7 +110,14 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from engine import models
-    from training.evaluate import baseline_methods, evaluate, format_table, inkhue_method, write_json
+    from training.evaluate import (
+        EVAL_SPLITS,
+        baseline_methods,
+        evaluate,
+        format_table,
+        inkhue_method,
+        write_json,
+    )
 
     methods = {}
     if not args.no_baselines:
@@ -106,16 +125,28 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     for model in [] if args.no_model else args.model or ["inkhue-default"]:
         path = models.resolve(model)
         methods[f"inkhue:{Path(path).name}"] = inkhue_method(path, backend=args.backend)
-    results = evaluate(
-        methods,
-        args.corpus,
-        split=args.split,
-        densities=tuple(args.densities),
-        limit=args.limit or None,
-        seed=args.seed,
-        scale=args.scale,
-    )
-    print(format_table(results))
+    from training.corpus import load_manifest
+
+    results = []
+    for split in args.split or EVAL_SPLITS:
+        if not load_manifest(args.corpus, split):
+            log.info("the corpus has no %s split: skipped", split)
+            continue
+        rows = evaluate(
+            methods,
+            args.corpus,
+            split=split,
+            densities=tuple(args.densities),
+            limit=args.limit or None,
+            seed=args.seed,
+            scale=args.scale,
+        )
+        for r in rows:
+            r["split"] = split
+        kind = "line art drawn by artists" if split.startswith("real") else "synthesised line art"
+        print(f"\n### {split} ({kind})")
+        print(format_table(rows))
+        results += rows
     if args.json:
         write_json(results, args.json)
     return 0
@@ -165,10 +196,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default=DEFAULT_CORPUS)
     c.add_argument("--sources", nargs="*", help="package sources (default: all known)")
     c.add_argument("--folder", action="append", help="also take the images of this folder (repeatable)")
+    c.add_argument(
+        "--pairs-folder", action="append", help="SVG drawings whose own ink is their line art (repeatable)"
+    )
     c.add_argument("--cache", default="data/cache", help="where downloaded packages are kept")
     c.add_argument("--max-side", type=int, default=512)
     c.add_argument("--limit", type=int, default=0, help="at most this many files per source (0: all)")
     c.add_argument("--val", type=float, default=0.07, help="validation fraction")
+    c.add_argument(
+        "--real-val",
+        type=float,
+        default=0.25,
+        help="validation fraction of the artist-drawn pairs (real split)",
+    )
     c.add_argument("--seed", type=int, default=0)
     c.set_defaults(func=_cmd_corpus)
 
@@ -203,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", action="append", help="model name or folder (repeatable; default inkhue-default)"
     )
     e.add_argument("--corpus", default=DEFAULT_CORPUS)
-    e.add_argument("--split", default="val")
+    e.add_argument(
+        "--split", action="append", help="split to score (repeatable; default: real-val, then val)"
+    )
     e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--densities", nargs="+", default=["none", "sparse", "full"])

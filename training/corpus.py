@@ -37,8 +37,9 @@ MANIFEST_COLUMNS = (
     "width",
     "height",
     "origin",
+    "lineart",  # the artist's own line art (pairs only; empty: synthesised from the colour image)
 )
-SPLITS = ("train", "val")
+SPLITS = ("train", "val", "real-train", "real-val")  # real: artist-drawn line art (training/pairs.py)
 MAX_SOURCE_PIXELS = 40_000_000  # a few openclipart PNGs are poster-sized; decoding them costs GBs
 _LAPLACE = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
@@ -142,20 +143,25 @@ def thumb(rgb_u8: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(rgb_u8).resize((4, 4), Image.BOX), np.int16).ravel()
 
 
-def near_duplicates(
+def near_duplicate_of(
     hashes: np.ndarray, thumbs: np.ndarray, max_bits: int = 12, max_colour: int = 24, chunk: int = 256
 ) -> np.ndarray:
-    """Boolean mask: item j duplicates some earlier item (close dHash and close colours)."""
+    """For each item, the first earlier item it duplicates (close dHash and colours), else -1."""
     n = len(hashes)
-    dup = np.zeros(n, bool)
+    first = np.full(n, -1, np.intp)
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
         bits = np.bitwise_count(hashes[a:b, None, :] ^ hashes[None, :b, :]).sum(-1)
         col = np.abs(thumbs[a:b, None, :] - thumbs[None, :b, :]).max(-1)
         close = (bits <= max_bits) & (col <= max_colour)
         close &= np.arange(b)[None, :] < np.arange(a, b)[:, None]  # earlier items only
-        dup[a:b] = close.any(1)
-    return dup
+        first[a:b] = np.where(close.any(1), close.argmax(1), -1)
+    return first
+
+
+def near_duplicates(hashes: np.ndarray, thumbs: np.ndarray, **kwargs) -> np.ndarray:
+    """Boolean mask: item j duplicates some earlier item."""
+    return near_duplicate_of(hashes, thumbs, **kwargs) >= 0
 
 
 def split_of(image_id: str, seed: int, val_fraction: float) -> str:
@@ -172,10 +178,15 @@ class _Job:
     images_dir: str
     max_side: int
     cfg: FilterConfig
+    pairs: bool = False  # render the drawing whole and as its own ink (training/pairs.py)
 
 
 def _process(job: _Job) -> dict:
     """Worker: one file -> kept image written to disk, or a reject reason."""
+    if job.pairs:
+        from training.pairs import process_pair
+
+        return process_pair(job)
     try:
         rgb = trim(over_white(load_rgba(job.path, render_px=job.max_side)), job.cfg.ink_level)
     except TooLarge:
@@ -212,13 +223,22 @@ def build_corpus(
     val_fraction: float = 0.07,
     workers: int | None = None,
     cfg: FilterConfig = FilterConfig(),
+    real_val_fraction: float = 0.25,
+    pairs_dirs: tuple[str | Path, ...] | list[str | Path] = (),
 ) -> Path:
-    """Build the corpus; ``limit`` caps the files taken from each source (first in sorted order)."""
+    """Build the corpus; ``limit`` caps the files taken from each source (first in sorted order).
+
+    Pair sources (artist-drawn line art) make the ``real-train`` / ``real-val`` splits. They are
+    processed after the image sources, and a drawing that is also among the images (openclipart's
+    PNG and SVG packages hold the same drawings) goes to the same side: held out by drawing.
+    """
     out = Path(out_dir)
     images = out / "images"
     images.mkdir(parents=True, exist_ok=True)
     fetched = [src_mod.fetch(name, cache_dir) for name in sources]
     fetched += [src_mod.user_folder(d) for d in extra_dirs]
+    fetched += [src_mod.user_folder(d, pairs=True) for d in pairs_dirs]
+    fetched.sort(key=lambda f: f.pairs)  # images first: pairs are matched against them
 
     rows: list[dict] = []
     hashes: list[np.ndarray] = []
@@ -230,7 +250,7 @@ def build_corpus(
     for f in fetched:
         files = f.files[:limit] if limit is not None else f.files
         n_files.append(len(files))
-        jobs = [_Job(str(p), str(images), max_side, cfg) for p in files]
+        jobs = [_Job(str(p), str(images), max_side, cfg, f.pairs) for p in files]
         if workers > 1 and len(jobs) > 8:
             with ProcessPoolExecutor(workers) as pool:
                 results = list(pool.map(_process, jobs, chunksize=16))
@@ -243,6 +263,7 @@ def build_corpus(
                 reasons[(f.source, r["reason"])] += 1
                 continue
             seen_ids.add(r["id"])
+            split = split_of(r["id"], seed, real_val_fraction if f.pairs else val_fraction)
             rows.append(
                 {
                     "id": r["id"],
@@ -251,10 +272,11 @@ def build_corpus(
                     "package": f.package,
                     "version": f.version,
                     "licence": f.licence,
-                    "split": split_of(r["id"], seed, val_fraction),
+                    "split": f"real-{split}" if f.pairs else split,
                     "width": r["width"],
                     "height": r["height"],
                     "origin": os.path.relpath(r["path"], f.root),
+                    "lineart": r.get("lineart", ""),
                 }
             )
             hashes.append(r["hash"])
@@ -262,14 +284,21 @@ def build_corpus(
         log.info("%s: %d files, %d kept so far", f.source, len(files), len(rows))
 
     if rows:
-        dup = near_duplicates(np.stack(hashes), np.stack(thumbs))
-        for row, d in zip(rows, dup, strict=True):
-            if d:
-                reasons[(row["source"], "near-duplicate")] += 1
-                (out / row["file"]).unlink(missing_ok=True)
-        rows = [row for row, d in zip(rows, dup, strict=True) if not d]
+        dup_of = near_duplicate_of(np.stack(hashes), np.stack(thumbs))
+        drop = np.zeros(len(rows), bool)
+        for j, i in enumerate(dup_of):
+            if i < 0:
+                continue
+            row, first = rows[j], rows[i]
+            if bool(row["lineart"]) and not first["lineart"]:
+                # the artist's line art of a drawing that is also an image: same side of the split
+                row["split"] = "real-val" if first["split"] == "val" else "real-train"
+                continue
+            drop[j] = True
+            reasons[(row["source"], "near-duplicate")] += 1
+        rows = [row for row, d in zip(rows, drop, strict=True) if not d]
     keep = {row["id"] for row in rows}
-    for stale in images.glob("*.png"):  # leftovers of an earlier build with other settings
+    for stale in [*images.glob("*.png"), *(out / "lines").glob("*.png")]:  # an earlier build's leftovers
         if stale.stem not in keep:
             stale.unlink()
     write_manifest(out, rows)
@@ -284,7 +313,13 @@ def build_corpus(
         ],
         "kept": summary(rows),
         "dropped": dropped,
-        "settings": {"max_side": max_side, "seed": seed, "limit": limit, "val_fraction": val_fraction},
+        "settings": {
+            "max_side": max_side,
+            "seed": seed,
+            "limit": limit,
+            "val_fraction": val_fraction,
+            "real_val_fraction": real_val_fraction,
+        },
     }
     (out / "build.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return out
@@ -316,6 +351,14 @@ def load_manifest(corpus_dir: str | Path, split: str | None = "train") -> list[d
 def load_image(corpus_dir: str | Path, row: dict) -> np.ndarray:
     """The corpus image of a manifest row as H×W×3 uint8 RGB."""
     return np.asarray(Image.open(Path(corpus_dir) / row["file"]).convert("RGB"))
+
+
+def load_lineart(corpus_dir: str | Path, row: dict) -> np.ndarray | None:
+    """The artist's own line art of a pair row as H×W×4 RGBA (lines on white), else None."""
+    if not row.get("lineart"):
+        return None
+    luma = np.asarray(Image.open(Path(corpus_dir) / row["lineart"]).convert("L"))
+    return np.stack([luma, luma, luma, np.full_like(luma, 255)], -1)
 
 
 def summary(rows: list[dict]) -> dict[str, dict[str, int]]:

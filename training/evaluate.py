@@ -1,9 +1,10 @@
-"""Score colorizers on the held-out split, all on the same synthetic inputs.
+"""Score colorizers on the held-out splits, all on the same inputs.
 
-For every validation image: line art from ``training.lines`` (a fixed, per-image seeded mix of the
-extractors, open lines included, on white, no JPEG), then hints per colour area of the true image at
-each density (``training.hints.eval_hints``). Every method sees exactly these inputs; its output is
-scored against the true image with ``training.metrics``. Rows are means over the images.
+For every image of the ``real-val`` split the line art is the artist's own (``training.pairs``); for
+the synthetic ``val`` split it comes from ``training.lines`` (a fixed, per-image seeded mix of the
+extractors, open lines included, on white, no JPEG). Hints are placed per colour area of the true
+image at each density (``training.hints.eval_hints``). Every method sees exactly these inputs; its
+output is scored against the true image with ``training.metrics``. Rows are means over the images.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from training import metrics
-from training.corpus import load_image, load_manifest
+from training.corpus import load_image, load_lineart, load_manifest
 from training.hints import DENSITIES, eval_hints
 from training.lines import LineConfig, synth_lineart
 
@@ -30,6 +31,7 @@ Method = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
 # the evaluation's line art: the training mix of styles and open lines, on white, no JPEG artefacts
 EVAL_LINES = LineConfig(p_transparent=0.0, p_jpeg=0.0)
+EVAL_SPLITS = ("real-val", "val")  # artist-drawn first, always in this order
 PSNR_CAP = 100.0  # dB; an exact reproduction (inf) counts as this in the means
 METRICS = ("psnr", "de00", "ssim", "hint_de00", "bleed")
 
@@ -62,12 +64,16 @@ def eval_inputs(
         raise ValueError(f"the {split!r} split of {corpus_dir} is empty")
     for row in rows[:limit]:
         rgb = load_image(corpus_dir, row)
+        lineart = load_lineart(corpus_dir, row)
         if scale != 1.0:
             h, w = rgb.shape[:2]
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BICUBIC))
+            if lineart is not None:
+                lineart = np.asarray(Image.fromarray(lineart).resize(size, Image.Resampling.BICUBIC))
         s = _image_seed(seed, row["id"])
-        lineart = synth_lineart(rgb, np.random.default_rng(s), EVAL_LINES)
+        if lineart is None:
+            lineart = synth_lineart(rgb, np.random.default_rng(s), EVAL_LINES)
         hints = {
             d: eval_hints(rgb, lineart, d, np.random.default_rng([s, i]))
             for i, d in enumerate(DENSITIES)

@@ -32,9 +32,20 @@ class Source:
     patterns: tuple[str, ...]  # globs inside the unpacked tree
     licence: str  # SPDX-style id, checked by hand against licence_file (see training/DATA.md)
     licence_file: str  # inside the unpacked tree
+    pairs: bool = False  # vector drawings whose own ink is their line art (the "real" split)
 
 
 SOURCES: dict[str, Source] = {
+    # artist-drawn line art: each SVG rendered whole and with only its ink (training/ink.py)
+    "openclipart-svg": Source(
+        "openclipart-svg",
+        "deb",
+        "openclipart-svg",
+        ("usr/share/openclipart/svg/**/*.svg",),
+        "CC0-1.0 (public domain dedication, Open Clip Art Library)",
+        "usr/share/doc/openclipart-svg/copyright",
+        pairs=True,
+    ),
     "openclipart-png": Source(
         "openclipart-png",
         "deb",
@@ -88,6 +99,7 @@ class Fetched:
     licence: str
     root: Path  # unpacked tree
     files: tuple[Path, ...]  # sorted, so the corpus is reproducible
+    pairs: bool = False  # see Source.pairs
 
 
 def get_source(name: str) -> Source:
@@ -156,13 +168,15 @@ def fetch(name: str, cache_dir: str | Path) -> Fetched:
     files: set[Path] = set()
     for pattern in src.patterns:
         files.update(Path(p) for p in glob.glob(str(root / pattern), recursive=True))
-    return Fetched(src.name, src.package, version, src.licence, root, tuple(sorted(files)))
+    return Fetched(src.name, src.package, version, src.licence, root, tuple(sorted(files)), src.pairs)
 
 
-def user_folder(path: str | Path) -> Fetched:
-    """An artist's own folder of images (recursive), licence "user"."""
+def user_folder(path: str | Path, pairs: bool = False) -> Fetched:
+    """An artist's own folder of images (recursive), licence "user"; with ``pairs``, the folder's
+    SVG drawings, whose own ink is their line art (``training.pairs``)."""
     root = Path(path)
     if not root.is_dir():
         raise ValueError(f"image folder {root} does not exist or is not a folder")
-    files = tuple(sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES))
-    return Fetched(f"dir:{root.name}", str(root), "", "user", root, files)
+    suffixes = (".svg",) if pairs else IMAGE_SUFFIXES
+    files = tuple(sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes))
+    return Fetched(f"{'pairs' if pairs else 'dir'}:{root.name}", str(root), "", "user", root, files, pairs)
