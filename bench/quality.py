@@ -53,6 +53,12 @@ def hint_count(hints_rgba_u8: np.ndarray | None) -> int:
     return int(ndimage.label(hints_rgba_u8[..., 3] > 0)[1])
 
 
+def hint_colours(hints_rgba_u8: np.ndarray) -> int:
+    """Number of distinct hint colours (a Colorize Mask key each)."""
+    rgb = hints_rgba_u8[hints_rgba_u8[..., 3] > 0][:, :3]
+    return len({tuple(int(v) for v in p) for p in rgb})
+
+
 def _timed(fn: Method, lineart: np.ndarray, hints: np.ndarray) -> tuple[np.ndarray, float]:
     t0 = time.perf_counter()
     pred = fn(lineart, hints)
@@ -166,7 +172,8 @@ def spread_subset(corpus_dir: str | Path, split: str, n: int, out_dir: Path) -> 
     if n < len(rows):
         rows = [rows[i] for i in np.linspace(0, len(rows) - 1, n).round().astype(int)]
     out_dir.mkdir(parents=True, exist_ok=True)
-    for sub in {Path(r["file"]).parts[0] for r in rows}:
+    files = [r["file"] for r in rows] + [r["lineart"] for r in rows if r.get("lineart")]
+    for sub in {Path(f).parts[0] for f in files}:
         if not (out_dir / sub).exists():
             (out_dir / sub).symlink_to(Path(corpus_dir).resolve() / sub)
     write_manifest(out_dir, rows)
@@ -194,10 +201,22 @@ def app_outputs(
                 cases.append(apps_mod.Case(f"{row['id']}-{d}", lineart, hints[d]))
     outputs, status = {}, {}
     for app in apps:
-        result = apps_mod.run_app(app, cases)
+        # Krita's Colorize Mask never finishes with fewer than two key colours: such cases are
+        # scored as the line art left as is (what the artist would be left with)
+        todo = [c for c in cases if app != "krita" or hint_colours(c.hints_rgba_u8) >= 2]
+        result = apps_mod.run_app(app, todo)
         status[app] = result.status()
+        table = {tuple(k.rsplit("-", 1)): v for k, v in result.outputs.items()}
         if result.outputs:
-            outputs[app] = {tuple(k.rsplit("-", 1)): v for k, v in result.outputs.items()}
+            given = {c.key for c in todo}
+            for c in cases:
+                if c.key not in given:
+                    table[tuple(c.key.rsplit("-", 1))] = (
+                        baseline_methods()["lineart"](c.lineart_rgba_u8),
+                        0.0,
+                    )
+            outputs[app] = table
+        status[app]["as_lineart"] = len(cases) - len(todo)
     return outputs, status
 
 

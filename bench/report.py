@@ -1,7 +1,9 @@
 """docs/benchmarks.md with its plots and sample sheet, from the JSON that quality.py and speed.py wrote.
 
-    python -m bench.report [--quality runs/bench/quality.json] [--speed runs/bench/speed.json]
-                           [--out docs/benchmarks.md]
+    python -m bench.report [--quality runs/bench-real/quality.json --quality runs/bench/quality.json]
+                           [--speed runs/bench/speed.json] [--out docs/benchmarks.md]
+
+One quality section per ``--quality`` file, the artist-drawn (``real-val``) split first.
 
 Never edit the markdown by hand: regenerate it (quality.py, speed.py, then this) whenever the model
 changes. Images go to ``img/`` beside the markdown, small PNGs only.
@@ -23,9 +25,10 @@ from training.evaluate import format_table
 from training.hints import DENSITIES
 
 # display order and names; anything else follows alphabetically
-METHOD_ORDER = ("inkhue", "krita", "gimp", "levin", "watershed", "flood_fill", "lineart")
+METHOD_ORDER = ("inkhue", "flats", "krita", "gimp", "levin", "watershed", "flood_fill", "lineart")
 LABELS = {
     "inkhue": "Inkhue",
+    "flats": "Inkhue flats (no AI)",
     "krita": "Krita Colorize Mask",
     "gimp": "GIMP 3 bucket fill",
     "levin": "Levin et al. 2004",
@@ -35,7 +38,7 @@ LABELS = {
 }
 APP_METHODS = ("krita", "gimp")
 # one colour per method in every panel (matplotlib's tab10, in display order)
-COLOURS = dict(zip(METHOD_ORDER, ("C0", "C1", "C2", "C3", "C4", "C5", "C7")))
+COLOURS = dict(zip(METHOD_ORDER, ("C0", "C6", "C1", "C2", "C3", "C4", "C5", "C7")))
 APP_HOW = {
     "krita": "Colorize Mask (lazy brush) through Krita 5.2's Python API, one key stroke per hint colour, "
     "Krita's default mask settings",
@@ -209,17 +212,28 @@ def _model_line(meta: dict, speed: bool = False) -> str:
     return f"> **Model:** `{m['name']}` {m['version']}."
 
 
+def _is_real(meta: dict) -> bool:
+    return str(meta.get("split", "")).startswith("real")
+
+
 def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) -> list[str]:
     rows = aggregate(records)
     images = sorted({r["image"] for r in records})
+    real = _is_real(meta)
+    tag = f"-{meta['split']}"
+    lines_from = (
+        "the artists' own line art (each drawing's ink, `training/pairs.py`)"
+        if real
+        else "synthetic line art (`training/lines.py`)"
+    )
     out = [
-        "## Quality",
+        f"## Quality: {'line art drawn by artists' if real else 'synthesised line art'} (`{meta['split']}`)",
         "",
         _model_line(meta),
         "",
         f"Inputs: {_n(len(images))} spread evenly over the {meta.get('split_size', '?')} of the "
         f"`{meta['split']}` split of `{_shown(meta['corpus'])}` "
-        f"(seed {meta['seed']}); synthetic line art and hints per colour area at three densities, the "
+        f"(seed {meta['seed']}); {lines_from} and hints per colour area at three densities, the "
         f"same inputs for every method. Mean hint marks per image — {_hint_means(rows)}. "
         "Every method's colours are multiplied by the line plane (lines on top), as the engine does. "
         "Seconds per image on this machine (shared CPU, so timings are noisy).",
@@ -238,7 +252,9 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
             "",
             "Every method on the images the applications were given (hinted densities only: with no "
             "hint the applications have nothing to fill). Application seconds are measured inside "
-            "the application around the fill itself (start-up excluded).",
+            "the application around the fill itself (start-up excluded). Krita's Colorize Mask never "
+            "finishes with fewer than two key colours: those cases are scored as the line art left "
+            "as is.",
             "",
             format_table(app_rows),
             "",
@@ -261,15 +277,16 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
     if not meta.get("apps"):
         out.append("| – | not requested in this run (`--apps krita gimp`) | | | | | |")
     out.append("")
-    plot_quality(groups, img_dir / "quality_vs_hints.png")
-    out += [f"![quality against the number of hints]({rel}/quality_vs_hints.png)", ""]
+    plot_quality(groups, img_dir / f"quality_vs_hints{tag}.png")
+    out += [f"![quality against the number of hints]({rel}/quality_vs_hints{tag}.png)", ""]
     methods = _order(r["method"] for r in records)
-    sheet = sample_sheet(Path(meta["samples_dir"]), meta.get("samples", 0), methods, img_dir / "samples.png")
+    sheet_path = img_dir / f"samples{tag}.png"
+    sheet = sample_sheet(Path(meta["samples_dir"]), meta.get("samples", 0), methods, sheet_path)
     if sheet:
         out += [
             f"### Sample sheet ({meta.get('sample_density', 'sparse')} hints)",
             "",
-            f"![line art, hints, each method's result and the true image]({rel}/samples.png)",
+            f"![line art, hints, each method's result and the true image]({rel}/{sheet_path.name})",
             "",
         ]
     return out
@@ -311,7 +328,7 @@ def speed_section(data: dict, img_dir: Path, rel: str) -> list[str]:
     return out
 
 
-def write_report(quality: Path | None, speed: Path | None, out: Path) -> Path:
+def write_report(quality: list[Path] | Path | None, speed: Path | None, out: Path) -> Path:
     import json
 
     img_dir = out.parent / "img"
@@ -323,20 +340,26 @@ def write_report(quality: Path | None, speed: Path | None, out: Path) -> Path:
         "and `bench/speed.py` results. Do not edit by hand: regenerate when the model changes._",
         "",
     ]
-    regen_quality = (
-        "python -m bench.quality --corpus data/corpus --limit 40 --apps krita gimp --out runs/bench"
-    )
-    if quality and quality.exists():
-        meta, records = load_results(quality)
-        apps = " ".join(meta.get("apps", {}))
-        regen_quality = (
-            f"python -m bench.quality --corpus {_shown(meta['corpus'])} --limit {meta.get('limit')} "
-            f"--seed {meta['seed']}"
-            + (f" --apps {apps} --app-limit {meta.get('app_limit')}" if apps else "")
-            + f" --samples {meta.get('samples', 0)} --out runs/bench"
-        )
-        meta.setdefault("samples_dir", str(quality.parent / "samples"))
-        lines += quality_section(meta, records, img_dir, rel)
+    files = [quality] if isinstance(quality, Path) else list(quality or [])
+    found = [(q, *load_results(q)) for q in files if q.exists()]
+    found.sort(key=lambda f: not _is_real(f[1]))  # artist-drawn line art first
+    regen = [
+        "python -m bench.quality --corpus data/corpus --split real-val --limit 60 --apps krita gimp "
+        "--app-limit 60 --out runs/bench-real",
+        "python -m bench.quality --corpus data/corpus --limit 40 --apps krita gimp --out runs/bench",
+    ]
+    if found:
+        regen = []
+        for q, meta, records in found:
+            apps = " ".join(meta.get("apps", {}))
+            regen.append(
+                f"python -m bench.quality --corpus {_shown(meta['corpus'])} --split {meta['split']} "
+                f"--limit {meta.get('limit')} --seed {meta['seed']}"
+                + (f" --apps {apps} --app-limit {meta.get('app_limit')}" if apps else "")
+                + f" --samples {meta.get('samples', 0)} --out {_shown(str(q.parent))}"
+            )
+            meta.setdefault("samples_dir", str(q.parent / "samples"))
+            lines += quality_section(meta, records, img_dir, rel)
     else:
         lines += ["## Quality", "", "Not run (`python -m bench.quality`).", ""]
     if speed and speed.exists():
@@ -347,9 +370,10 @@ def write_report(quality: Path | None, speed: Path | None, out: Path) -> Path:
         "## Regenerating",
         "",
         "```",
-        regen_quality,
+        *regen,
         "python -m bench.speed --json runs/bench/speed.json",
-        "python -m bench.report --quality runs/bench/quality.json --speed runs/bench/speed.json",
+        "python -m bench.report --quality runs/bench-real/quality.json --quality runs/bench/quality.json "
+        "--speed runs/bench/speed.json",
         "```",
         "",
     ]
@@ -360,11 +384,17 @@ def write_report(quality: Path | None, speed: Path | None, out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quality", type=Path, default=Path("runs/bench/quality.json"))
+    p.add_argument(
+        "--quality",
+        type=Path,
+        action="append",
+        help="quality.json (repeatable; default: runs/bench-real, runs/bench)",
+    )
     p.add_argument("--speed", type=Path, default=Path("runs/bench/speed.json"))
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     args = p.parse_args(argv)
-    print(write_report(args.quality, args.speed, args.out))
+    quality = args.quality or [Path("runs/bench-real/quality.json"), Path("runs/bench/quality.json")]
+    print(write_report(quality, args.speed, args.out))
     return 0
 
 

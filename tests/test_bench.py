@@ -223,13 +223,28 @@ def test_report_writes_tables_and_plots(quality_run, random_model_dir, tmp_path)
         "skipped": {"onnx-cuda": "no GPU"},
     }
     speed_json.write_text(json.dumps({"meta": meta, "rows": rows}))
+    # the same scores presented as the artist-drawn split: its section must come first
+    data = json.loads((out / "quality.json").read_text())
+    data["meta"]["split"] = "real-val"
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "quality.json").write_text(json.dumps(data))
     md = report.write_report(
-        out / "quality.json", speed_json, tmp_path / "docs" / "benchmarks.md"
+        [out / "quality.json", tmp_path / "real" / "quality.json"],
+        speed_json,
+        tmp_path / "docs" / "benchmarks.md",
     ).read_text()
+    assert md.index("## Quality: line art drawn by artists (`real-val`)") < md.index(
+        "## Quality: synthesised line art (`val`)"
+    )
     assert "RANDOM WEIGHTS" in md and "| density | method |" in md and "| variant | device |" in md
     assert "| sparse | levin | 2 |" in md and "### With the real applications (1 image)" in md
     assert "`onnx-cuda`: no GPU" in md
-    for name in ("quality_vs_hints.png", "latency_vs_size.png", "samples.png"):
+    for name in (
+        "quality_vs_hints-real-val.png",
+        "quality_vs_hints-val.png",
+        "latency_vs_size.png",
+        "samples-val.png",
+    ):
         assert f"img/{name}" in md
         with Image.open(tmp_path / "docs" / "img" / name) as im:
             assert im.size[0] > 300 and im.size[1] > 150
