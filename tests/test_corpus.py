@@ -154,6 +154,10 @@ def pairs_folder(tmp_path_factory):
         (root / f"art{i}.svg").write_text(svg_art(10 + i))
     (root / "silhouette.svg").write_text(SVG.format('<circle cx="100" cy="100" r="90" fill="black"/>'))
     (root / "no_ink.svg").write_text(SVG.format('<rect x="20" y="20" width="150" height="150" fill="#3c8"/>'))
+    eyes = '<circle cx="100" cy="100" r="80" fill="#e8a"/>' + "".join(
+        f'<circle cx="{x}" cy="90" r="6"/>' for x in (80, 120)
+    )
+    (root / "eyes.svg").write_text(SVG.format(eyes))  # ink that outlines nothing: not line art
     (root / "css.svg").write_text(SVG.format("<style>rect{fill:red}</style><rect width='99' height='99'/>"))
     return root
 
@@ -175,6 +179,7 @@ def test_pairs_make_the_real_split_with_aligned_line_art(pairs_folder, tmp_path)
     dropped = json.loads((out / "build.json").read_text())["dropped"][f"pairs:{pairs_folder.name}"]
     assert dropped == {
         "dark background": 1,  # the silhouette
+        "ink does not outline the colours": 1,
         "no ink": 1,
         "ink unknown: colours set by a CSS style sheet": 1,
     }

@@ -32,6 +32,9 @@ class PairFilter:
     thick_px: float = 8.0  # at 512 px (strokes up to 16 px wide are lines); scaled with the render
     min_colour: float = 0.08  # colour pixels (chroma > 40) outside the ink: below this, nothing to colour
     max_dark: float = 0.5  # share of the whole picture that is near black: a dark background
+    min_outline: float = 0.35  # share of strong colour edges within ``outline_px`` of ink: below it
+    outline_px: float = 3.0  # the ink does not outline the colours (eyes only, shading strokes)
+    edge_step: int = 60  # a colour edge: some channel changes by more than this between neighbours
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class PairStats:
     thick: float
     colour: float
     dark: float
+    outline: float
 
 
 def render_pair(svg_bytes: bytes, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,11 +74,17 @@ def pair_stats(colour_rgb_u8: np.ndarray, line_l_u8: np.ndarray, cfg: PairFilter
     depth = ndimage.distance_transform_edt(ink)
     thick_px = cfg.thick_px * max(line_l_u8.shape) / 512
     chroma = x.max(axis=2) - x.min(axis=2)
+    edge = np.zeros(ink.shape, bool)
+    edge[:, :-1] |= np.abs(x[:, :-1] - x[:, 1:]).max(axis=2) > cfg.edge_step
+    edge[:-1] |= np.abs(x[:-1] - x[1:]).max(axis=2) > cfg.edge_step
+    edge &= ~ink & (x.max(axis=2) >= 64)  # the colour's own edges, not the lines'
+    near_ink = ndimage.distance_transform_edt(~ink) <= cfg.outline_px * max(line_l_u8.shape) / 512
     return PairStats(
         ink=float(ink.sum()) / box,
         thick=float((depth > thick_px).sum()) / max(1, int(ink.sum())),
         colour=float((content & ~ink & (chroma > 40)).sum()) / n,
         dark=float((x.max(axis=2) < 48).mean()),
+        outline=float((edge & near_ink).sum()) / max(1, int(edge.sum())),
     )
 
 
@@ -89,6 +99,8 @@ def pair_reject_reason(stats: PairStats, cfg: PairFilter = PairFilter()) -> str 
         return "ink is filled shapes"
     if stats.colour < cfg.min_colour:
         return "no colour outside the ink"
+    if stats.outline < cfg.min_outline:
+        return "ink does not outline the colours"
     return None
 
 
