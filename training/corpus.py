@@ -199,9 +199,15 @@ def _process(job: _Job) -> dict:
     if reason:
         return {"path": job.path, "reason": reason}
     rgb = fit(rgb, job.max_side, job.cfg.margin)
-    image_id = hashlib.sha256(rgb.tobytes() + str(rgb.shape).encode()).hexdigest()[:16]
+    return save_kept(job, rgb)
+
+
+def save_kept(job: _Job, rgb: np.ndarray, line: np.ndarray | None = None) -> dict:
+    """Write a kept image (and a pair's line art) under its content id; the worker's answer."""
+    content = rgb.tobytes() + (b"" if line is None else line.tobytes()) + str(rgb.shape).encode()
+    image_id = hashlib.sha256(content).hexdigest()[:16]
     Image.fromarray(rgb).save(Path(job.images_dir) / f"{image_id}.png", optimize=False)
-    return {
+    kept = {
         "path": job.path,
         "reason": None,
         "id": image_id,
@@ -210,6 +216,12 @@ def _process(job: _Job) -> dict:
         "hash": dhash(rgb),
         "thumb": thumb(rgb),
     }
+    if line is not None:
+        lines_dir = Path(job.images_dir).parent / "lines"
+        lines_dir.mkdir(exist_ok=True)
+        Image.fromarray(line).save(lines_dir / f"{image_id}.png", optimize=False)
+        kept["lineart"] = f"lines/{image_id}.png"
+    return kept
 
 
 def build_corpus(

@@ -7,7 +7,6 @@ colour to add, each with a threshold measured on a sample (``training/DATA.md``)
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from training.corpus import _Job, dhash, fit, reject_reason, thumb
+from training.corpus import _Job, fit, reject_reason, save_kept
 from training.ink import InkError, ink_only
 
 
@@ -128,18 +127,4 @@ def process_pair(job: _Job) -> dict:
         return {"path": job.path, "reason": reason}
     colour = fit(both[..., :3], job.max_side, job.cfg.margin)
     line = fit(np.repeat(both[..., 3:], 3, -1), job.max_side, job.cfg.margin)[..., 0]
-    image_id = hashlib.sha256(colour.tobytes() + line.tobytes() + str(colour.shape).encode()).hexdigest()[:16]
-    Image.fromarray(colour).save(Path(job.images_dir) / f"{image_id}.png", optimize=False)
-    lines_dir = Path(job.images_dir).parent / "lines"
-    lines_dir.mkdir(exist_ok=True)
-    Image.fromarray(line).save(lines_dir / f"{image_id}.png", optimize=False)
-    return {
-        "path": job.path,
-        "reason": None,
-        "id": image_id,
-        "height": colour.shape[0],
-        "width": colour.shape[1],
-        "hash": dhash(colour),
-        "thumb": thumb(colour),
-        "lineart": f"lines/{image_id}.png",
-    }
+    return save_kept(job, colour, line)
