@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from engine.cli import main
+from engine.errors import InputError
 from tests.conftest import lineart_and_hints
 
 
@@ -206,3 +207,16 @@ def test_unwritable_output_location_is_a_clean_error(images, random_model_dir, c
     out = images / "line.png" / "out.png"
     assert run("colorize", images / "line.png", "-o", out, "--model", random_model_dir) == 2
     assert "cannot write" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_the_documented_pixel_limit_applies_not_pillows(tmp_path):
+    """Pillow warns above 89.5 M pixels; the engine's limit (100 M by default) is the one that counts."""
+    from engine.imageio import read_image
+
+    big = tmp_path / "big.png"
+    Image.new("1", (10_000, 9_500), 1).save(big)  # 95 M pixels, a few kB on disk
+    gray = read_image(big, "line art")
+    assert gray.shape[:2] == (9_500, 10_000)
+    del gray
+    with pytest.raises(InputError, match=r"over the limit of 90,000,000; crop or downscale"):
+        read_image(big, "line art", max_pixels=90_000_000)
