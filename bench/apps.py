@@ -207,7 +207,9 @@ def run_app(name: str, cases: list[Case]) -> AppRun:
     if name not in APPS:
         raise ValueError(unknown_name("application", name, APPS))
     try:
-        run = APPS[name](cases)
+        # one application process for all cases: its time limit grows with them (Krita's
+        # Colorize Mask takes ~12 s a case on 2 shared cores)
+        run = APPS[name](cases, timeout=max(900.0, 60.0 + 30.0 * len(cases)))
     except Exception as e:  # an application that cannot be driven is a finding, not a crash
         log.exception("%s could not be driven", name)
         run = AppRun(name, reason=f"{type(e).__name__}: {e}")
