@@ -133,6 +133,20 @@ def formats_phase():
     res["formats"] = out
 
 
+
+def float_doc_with_selection(sc, name):
+    """A 32-bit float linear copy of the scene with the line art shown and the scene's selection."""
+    doc = new_doc(sc, name, sc["layers"])
+    doc.setColorSpace("RGBA", "F32", "")
+    doc.waitForDone()
+    yield from show(doc, "Ink")
+    sel = Selection()
+    x, y, w, h = sc["selection"]
+    sel.select(x, y, w, h, 255)
+    doc.setSelection(sel)
+    yield 200
+    return doc
+
 def steps():
     sc = scenario()
     driver = ModalDriver()
@@ -262,15 +276,7 @@ def steps():
     yield 200
 
     # ---- B: 32-bit float linear document, a selection, the local engine started by the plug-in
-    docb = new_doc(sc, "B", sc["layers"])
-    docb.setColorSpace("RGBA", "F32", "")
-    docb.waitForDone()
-    yield from show(docb, "Ink")
-    sel = Selection()
-    x, y, w, h = sc["selection"]
-    sel.select(x, y, w, h, 255)
-    docb.setSelection(sel)
-    yield 200
+    docb = yield from float_doc_with_selection(sc, "B")
     before = doc_state(docb)
     n_messages = len(driver.messages())
     t0 = time.monotonic()
@@ -486,15 +492,7 @@ def flats_phases(sc, driver, remote):
     docc.setModified(False)
     docc.close()
     yield 200
-    docb = new_doc(sc, "GB", sc["layers"])
-    docb.setColorSpace("RGBA", "F32", "")
-    docb.waitForDone()
-    yield from show(docb, "Ink")
-    sel = Selection()
-    x, y, w, h = sc["selection"]
-    sel.select(x, y, w, h, 255)
-    docb.setSelection(sel)
-    yield 200
+    docb = yield from float_doc_with_selection(sc, "GB")
     res["group_f32"] = yield from one_run(docb, driver, dict(group, lineart="Ink"), "GB", group=True)
     res["group_f32"]["doc_format"] = [docb.colorModel(), docb.colorDepth(), docb.colorProfile()]
     docb.setModified(False)
