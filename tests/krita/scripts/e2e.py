@@ -133,7 +133,6 @@ def formats_phase():
     res["formats"] = out
 
 
-
 def float_doc_with_selection(sc, name):
     """A 32-bit float linear copy of the scene with the line art shown and the scene's selection."""
     doc = new_doc(sc, name, sc["layers"])
@@ -146,6 +145,7 @@ def float_doc_with_selection(sc, name):
     doc.setSelection(sel)
     yield 200
     return doc
+
 
 def steps():
     sc = scenario()
