@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 
 from engine.arrays import line_from_rgba
-from engine.regions import Regions, find_regions
+from engine.regions import INK_THRESHOLD, Regions, find_regions
 from engine.schema import ColorizeOptions
 
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
@@ -72,7 +72,7 @@ def _split(markers_hw_i32: np.ndarray, inside_hw_bool: np.ndarray, line_hw_f32: 
     from skimage.segmentation import watershed
 
     darkness = np.clip(1.0 - line_hw_f32, 0.0, 1.0)
-    paper = line_hw_f32 >= 0.5
+    paper = line_hw_f32 >= INK_THRESHOLD
     room = ndimage.distance_transform_edt(paper) if not paper.all() else np.zeros(paper.shape)
     near = ndimage.distance_transform_edt(markers_hw_i32 == 0)
     elev = -room + darkness * LINE_WEIGHT + near * TIE_WEIGHT
@@ -92,12 +92,11 @@ def flats(regions: Regions, line_hw_f32: np.ndarray, hints_rgba_u8: np.ndarray |
     n = regions.n
     # the colours each region holds: one -> a flat fill; several -> split along faint lines
     pairs = np.unique(region.astype(np.int64) * len(palette) + colour)
-    per_region = np.bincount(pairs // len(palette), minlength=n + 1)
+    pair_region, pair_colour = pairs // len(palette), pairs % len(palette)
+    per_region = np.bincount(pair_region, minlength=n + 1)
     single = np.zeros(n + 1, np.int32)
-    one = per_region == 1
-    first = {int(p // len(palette)): int(p % len(palette)) for p in pairs}
-    for r in np.flatnonzero(one):
-        single[r] = first[int(r)]
+    alone = per_region[pair_region] == 1
+    single[pair_region[alone]] = pair_colour[alone]
     index[:] = single[labels]
     multi = np.flatnonzero(per_region > 1)
     if multi.size:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from engine.channels import INK_THRESHOLD
 from engine.schema import MAX_GAP
 
-INK_THRESHOLD = 0.5  # line plane below this is ink (engine.channels uses the same)
 GAP_PER_SIDE = 1 / 64  # default gap: 8 px on a 512 px canvas, 32 px on 2048
 _ELEV_MAX = np.iinfo(np.uint16).max
 
