@@ -40,6 +40,12 @@ def _options(options: ColorizeOptions | None, overrides: dict) -> ColorizeOption
         raise InputError(str(e)) from e
 
 
+def _flats(lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions) -> np.ndarray:
+    """The ``flats`` method on checked inputs: no model involved."""
+    lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
+    return colorize_flats(lineart_rgba_u8, check_hints(hints, lineart_rgba_u8.shape[:2]), opts)
+
+
 def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap_small: int) -> np.ndarray:
     """Alpha (H×W f32) of an AI result: 0 on background regions that hold no hint, else 1.
 
@@ -105,11 +111,11 @@ class Colorizer:
         colour layer, ``method="flats"`` for the region fill without the network.
         """
         opts = _options(options, overrides)
+        if opts.method == "flats":
+            return _flats(lineart, hints, opts)
         lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
         shape = lineart_rgba_u8.shape[:2]
         hints_rgba_u8 = check_hints(hints, shape)
-        if opts.method == "flats":
-            return colorize_flats(lineart_rgba_u8, hints_rgba_u8, opts)
         m = self.manifest
         prep = channels.prepare(lineart_rgba_u8, hints_rgba_u8)
 
@@ -183,9 +189,7 @@ def colorize(
     with ``url`` (and ``token``) sends the request to an ``inkhue serve`` instead.
     """
     if options.get("method") == "flats" and backend != "remote":
-        opts = _options(None, options)  # the flats need no model: none is loaded
-        lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
-        return colorize_flats(lineart_rgba_u8, check_hints(hints, lineart_rgba_u8.shape[:2]), opts)
+        return _flats(lineart, hints, _options(None, options))  # no model is loaded for flats
     key = (model, backend, device, url, token)
     with _default_lock:
         if key not in _default:
