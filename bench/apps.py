@@ -64,6 +64,12 @@ class AppRun:
         }
 
 
+def hint_colours(hints_rgba_u8: np.ndarray) -> list[tuple[int, int, int]]:
+    """The distinct hint colours, sorted (one Colorize Mask key each)."""
+    rgb = hints_rgba_u8[hints_rgba_u8[..., 3] > 0][:, :3]
+    return sorted({tuple(int(v) for v in p) for p in rgb})
+
+
 def hint_marks(hints_rgba_u8: np.ndarray) -> list[tuple[int, int, tuple[int, int, int]]]:
     """(x, y, rgb) per hint mark: the mark's pixel nearest its centroid and its median colour."""
     labels, n = ndimage.label(hints_rgba_u8[..., 3] > 0)
@@ -122,7 +128,7 @@ def _krita_case(c: Case, out: Path) -> dict:
     ink[..., 3] = np.round((1.0 - line) * 255.0).astype(np.uint8)
     alpha = c.hints_rgba_u8[..., 3] > 0
     strokes = []
-    for i, rgb in enumerate(sorted({tuple(int(v) for v in p) for p in c.hints_rgba_u8[alpha][:, :3]})):
+    for i, rgb in enumerate(hint_colours(c.hints_rgba_u8)):
         m = alpha & np.all(c.hints_rgba_u8[..., :3] == rgb, axis=-1)
         strokes.append(
             {"rgb": list(rgb), "file": _write(out, f"{c.key}-stroke{i}.a8", (m * 255).astype(np.uint8))}

@@ -53,12 +53,6 @@ def hint_count(hints_rgba_u8: np.ndarray | None) -> int:
     return int(ndimage.label(hints_rgba_u8[..., 3] > 0)[1])
 
 
-def hint_colours(hints_rgba_u8: np.ndarray) -> int:
-    """Number of distinct hint colours (a Colorize Mask key each)."""
-    rgb = hints_rgba_u8[hints_rgba_u8[..., 3] > 0][:, :3]
-    return len({tuple(int(v) for v in p) for p in rgb})
-
-
 def _timed(fn: Method, lineart: np.ndarray, hints: np.ndarray) -> tuple[np.ndarray, float]:
     t0 = time.perf_counter()
     pred = fn(lineart, hints)
@@ -203,7 +197,7 @@ def app_outputs(
     for app in apps:
         # Krita's Colorize Mask never finishes with fewer than two key colours: such cases are
         # scored as the line art left as is (what the artist would be left with)
-        todo = [c for c in cases if app != "krita" or hint_colours(c.hints_rgba_u8) >= 2]
+        todo = [c for c in cases if app != "krita" or len(apps_mod.hint_colours(c.hints_rgba_u8)) >= 2]
         result = apps_mod.run_app(app, todo)
         status[app] = result.status()
         table = {tuple(k.rsplit("-", 1)): v for k, v in result.outputs.items()}

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from training.corpus import _Job, fit, reject_reason, save_kept
+from training.corpus import _Job, fit, reject_reason, save_kept, trim
 from training.ink import InkError, ink_only
 
 
@@ -103,10 +103,6 @@ def pair_reject_reason(stats: PairStats, cfg: PairFilter = PairFilter()) -> str 
     return None
 
 
-def load_pair(path: str | Path, width: int) -> tuple[np.ndarray, np.ndarray]:
-    return render_pair(Path(path).read_bytes(), width)
-
-
 def process_pair(job: _Job) -> dict:
     """Worker: one vector drawing -> colour image and its own line art, aligned, or a reason."""
     try:
@@ -118,10 +114,10 @@ def process_pair(job: _Job) -> dict:
     reason = pair_reject_reason(pair_stats(colour, line))
     if reason:
         return {"path": job.path, "reason": reason}
-    both = np.concatenate([colour, line[..., None]], -1)  # one crop and one resize for both
-    content = ((255 - colour.min(axis=2)) > job.cfg.ink_level) | (line < 255 - job.cfg.ink_level)
-    rows, cols = np.flatnonzero(content.any(1)), np.flatnonzero(content.any(0))
-    both = both[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    # one crop (the box of what the colour or the line art draws) and one resize for both
+    both = trim(np.concatenate([colour, line[..., None]], -1), job.cfg.ink_level)
+    if both is None:
+        return {"path": job.path, "reason": "blank"}
     reason = reject_reason(both[..., :3], job.cfg)
     if reason:
         return {"path": job.path, "reason": reason}
