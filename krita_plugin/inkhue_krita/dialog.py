@@ -48,6 +48,15 @@ class _Millions(QDoubleSpinBox):
         return f"{value:g}"
 
 
+def _check(form: QFormLayout, text: str, name: str, tip: str, checked: bool) -> QCheckBox:
+    """A check box with its tooltip and state, added as a row of ``form``."""
+    box = QCheckBox(text, objectName=name)
+    box.setToolTip(tip)
+    box.setChecked(checked)
+    form.addRow(box)
+    return box
+
+
 def _explain(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
@@ -142,26 +151,27 @@ class ColorizeDialog(QDialog):
                 "area with the exact colour of the dab inside it, quickly and without AI."
             )
         )
-        self.per_colour_check = QCheckBox(
-            "One layer per colour (flat colours only)", objectName="inkhue_per_colour"
+        self.per_colour_check = _check(
+            oform,
+            "One layer per colour (flat colours only)",
+            "inkhue_per_colour",
+            "The result is a layer group with one layer for each dab colour, without the lines.",
+            settings.per_colour,
         )
-        self.per_colour_check.setToolTip(
-            "The result is a layer group with one layer for each dab colour, without the lines."
+        self.compose_check = _check(
+            oform,
+            "Draw the lines into the result",
+            "inkhue_compose",
+            "Unchecked, the new layer holds flat colours only, for shading on top.",
+            settings.compose_lines,
         )
-        self.per_colour_check.setChecked(settings.per_colour)
-        oform.addRow(self.per_colour_check)
-        self.compose_check = QCheckBox("Draw the lines into the result", objectName="inkhue_compose")
-        self.compose_check.setToolTip("Unchecked, the new layer holds flat colours only, for shading on top.")
-        self.compose_check.setChecked(settings.compose_lines)
-        oform.addRow(self.compose_check)
-        self.transparent_check = QCheckBox(
-            "Transparent where nothing is painted", objectName="inkhue_transparent"
+        self.transparent_check = _check(
+            oform,
+            "Transparent where nothing is painted",
+            "inkhue_transparent",
+            "The paper around the drawing, and areas without a dab, stay see-through.",
+            settings.transparent,
         )
-        self.transparent_check.setToolTip(
-            "The paper around the drawing, and areas without a dab, stay see-through."
-        )
-        self.transparent_check.setChecked(settings.transparent)
-        oform.addRow(self.transparent_check)
         # what the artist chose for the two boxes one layer per colour overrides while it is on
         self._held: tuple[bool, bool] | None = None
         self.method_combo.currentIndexChanged.connect(self._sync_options)
