@@ -39,13 +39,15 @@ class Synth:
     hints: SynthFn
     # (rgb_u8, lineart_rgba_u8, density, rng) -> one dot per colour area (the evaluation's hints)
     area_hints: Callable[..., np.ndarray] | None = None
+    # (the artist's own line art RGBA u8, rng) -> the line art as handed over (on white or clear)
+    pair_lines: SynthFn | None = None
 
 
 def default_synth() -> Synth:
     from training.hints import eval_hints, synth_hints
-    from training.lines import synth_lineart
+    from training.lines import pair_lineart, synth_lineart
 
-    return Synth(synth_lineart, synth_hints, eval_hints)
+    return Synth(synth_lineart, synth_hints, eval_hints, pair_lineart)
 
 
 class ImageSource(Protocol):
@@ -54,6 +56,12 @@ class ImageSource(Protocol):
     def image(self, i: int) -> np.ndarray:
         """H×W×3 uint8 RGB."""
         ...
+
+
+def lineart_of(source: ImageSource, i: int) -> np.ndarray | None:
+    """The artist's own line art of image ``i`` (H×W×4 u8) when the source has one, else None."""
+    get = getattr(source, "lineart", None)
+    return None if get is None else get(i)
 
 
 class ArrayImages:
@@ -92,6 +100,57 @@ class CorpusImages:
 
         return load_image(self.corpus_dir, self.rows[i])
 
+    def lineart(self, i: int) -> np.ndarray | None:
+        from training.corpus import load_lineart
+
+        return load_lineart(self.corpus_dir, self.rows[i])
+
+
+class MixedImages:
+    """Two sources as one, the second making up ``share`` of the indices (repeated as needed).
+
+    The first ``len(first)`` indices are the first source; then the second source, cycled until it
+    is ``share`` of the whole. Shuffled per pass by ``Examples``, every pass holds the exact share.
+    """
+
+    def __init__(self, first: ImageSource, second: ImageSource, share: float) -> None:
+        if not 0.0 < share < 1.0:
+            raise ValueError(f"share {share} must be strictly between 0 and 1 (else use one source)")
+        self.first, self.second = first, second
+        self.n_first = len(first)
+        self.n_second = max(1, round(share / (1.0 - share) * self.n_first))
+
+    def __len__(self) -> int:
+        return self.n_first + self.n_second
+
+    def _pick(self, i: int) -> tuple[ImageSource, int]:
+        if i < self.n_first:
+            return self.first, i
+        return self.second, (i - self.n_first) % len(self.second)
+
+    def image(self, i: int) -> np.ndarray:
+        src, j = self._pick(i)
+        return src.image(j)
+
+    def lineart(self, i: int) -> np.ndarray | None:
+        src, j = self._pick(i)
+        return lineart_of(src, j)
+
+
+def training_source(data, split: str = "train") -> ImageSource:
+    """The images a run trains (``split`` "train") or validates on ("val"), as ``data`` mixes them.
+
+    With ``data.real_share`` the artist-drawn pairs (real-train / real-val) make up that share; at 1
+    they are the whole source.
+    """
+    real_split = f"real-{split}"
+    if data.real_share <= 0.0:
+        return CorpusImages(data.corpus_dir, split, data.exclude_sources)
+    real = CorpusImages(data.corpus_dir, real_split, data.exclude_sources)
+    if data.real_share >= 1.0:
+        return real
+    return MixedImages(CorpusImages(data.corpus_dir, split, data.exclude_sources), real, data.real_share)
+
 
 def _crop_boxes(hw: tuple[int, int], crop: int, count: int, rng: np.random.Generator):
     h, w = hw
@@ -121,13 +180,44 @@ def _item(x_chw_f32: np.ndarray, y_hwc_f32: np.ndarray, crop: int) -> dict[str, 
     }
 
 
+def border_crop(
+    arrays: list[np.ndarray], rng: np.random.Generator, keep: tuple[float, float] = (0.55, 0.9)
+) -> list[np.ndarray]:
+    """The same random window of each array (H×W×C, equal H×W): the figure runs off the canvas."""
+    h, w = arrays[0].shape[:2]
+    ch = max(min(h, 32), round(h * rng.uniform(*keep)))
+    cw = max(min(w, 32), round(w * rng.uniform(*keep)))
+    y0 = int(rng.integers(0, h - ch + 1))
+    x0 = int(rng.integers(0, w - cw + 1))
+    return [np.ascontiguousarray(a[y0 : y0 + ch, x0 : x0 + cw]) for a in arrays]
+
+
 def synthesize(
-    rgb_u8: np.ndarray, rng: np.random.Generator, synth: Synth, p_area_hints: float = 0.0
+    rgb_u8: np.ndarray,
+    rng: np.random.Generator,
+    synth: Synth,
+    p_area_hints: float = 0.0,
+    lineart_rgba_u8: np.ndarray | None = None,
+    p_border_crop: float = 0.0,
 ) -> tuple[np.ndarray, channels.Prepared]:
-    """Line art and hints as an artist would give them, prepared as the engine prepares them."""
+    """Line art and hints as an artist would give them, prepared as the engine prepares them.
+
+    ``lineart_rgba_u8``: the artist's own line art of ``rgb_u8`` (a real pair), used instead of a
+    synthetic one.
+    """
+    if lineart_rgba_u8 is not None and lineart_rgba_u8.shape[:2] != rgb_u8.shape[:2]:
+        raise ValueError(f"line art {lineart_rgba_u8.shape[:2]} and image {rgb_u8.shape[:2]} differ in size")
     if rng.random() < 0.5:  # mirror: free variety that keeps the artwork plausible
         rgb_u8 = np.ascontiguousarray(rgb_u8[:, ::-1])
-    lineart_rgba_u8 = synth.lines(rgb_u8, rng)
+        if lineart_rgba_u8 is not None:
+            lineart_rgba_u8 = np.ascontiguousarray(lineart_rgba_u8[:, ::-1])
+    if p_border_crop > 0.0 and rng.random() < p_border_crop:
+        both = border_crop([rgb_u8] if lineart_rgba_u8 is None else [rgb_u8, lineart_rgba_u8], rng)
+        rgb_u8, lineart_rgba_u8 = both[0], (both[1] if len(both) > 1 else None)
+    if lineart_rgba_u8 is None:
+        lineart_rgba_u8 = synth.lines(rgb_u8, rng)
+    elif synth.pair_lines is not None:
+        lineart_rgba_u8 = synth.pair_lines(lineart_rgba_u8, rng)
     if synth.area_hints is not None and rng.random() < p_area_hints:
         # one dab per colour area, as artists (and the evaluation) place them
         hints_rgba_u8 = synth.area_hints(rgb_u8, lineart_rgba_u8, str(rng.choice(AREA_DENSITIES)), rng)
@@ -163,10 +253,16 @@ class RefineSource:
     draft_hwc_f32: np.ndarray
 
 
-def draft_source(rgb_u8: np.ndarray, rng: np.random.Generator, cfg: TrainConfig, synth: Synth) -> DraftSource:
+def draft_source(
+    rgb_u8: np.ndarray,
+    rng: np.random.Generator,
+    cfg: TrainConfig,
+    synth: Synth,
+    lineart_rgba_u8: np.ndarray | None = None,
+) -> DraftSource:
     """The engine's ``downsample`` of the whole synthesised image to a random working size."""
     d = cfg.data
-    rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints)
+    rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints, lineart_rgba_u8, d.p_border_crop)
     size = int(rng.integers(d.working_min, d.working_max + 1))
     small_hw = working_shape(prep.shape, size)
     x_chw = channels.stack(cfg.inputs, working_planes(prep, small_hw, cfg.inputs, d.spread))
@@ -189,10 +285,11 @@ def refine_source(
     draft_fn: DraftFn,
     draft_in: tuple[str, ...],
     draft_spread: channels.SpreadParams = channels.DEFAULT_SPREAD,
+    lineart_rgba_u8: np.ndarray | None = None,
 ) -> RefineSource:
     """The draft generator run on the engine's working-size planes, as at inference."""
     d = cfg.data
-    rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints)
+    rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints, lineart_rgba_u8, d.p_border_crop)
     shape = prep.shape
     # the working grid is smaller than the image by a random ratio, as for large images at inference
     ratio = math.exp(rng.uniform(0.0, math.log(max(d.max_upscale, 1.0))))
@@ -303,15 +400,16 @@ class Examples(torch.utils.data.Dataset):
         if self.synth is None:
             self.synth = default_synth()
         rng = np.random.default_rng([self.cfg.seed, self.salt, 2, example])
-        rgb_u8 = self.source.image(self.image_index(example))
+        i = self.image_index(example)
+        rgb_u8, lineart = self.source.image(i), lineart_of(self.source, i)
         if self.cfg.stage == "draft":
-            src = draft_source(rgb_u8, rng, self.cfg, self.synth)
+            src = draft_source(rgb_u8, rng, self.cfg, self.synth, lineart)
         else:
             if self._draft_fn is None:
                 net, self._draft_in, self._draft_spread = self.draft_loader()
                 self._draft_fn = torch_draft_fn(net.eval())
             src = refine_source(
-                rgb_u8, rng, self.cfg, self.synth, self._draft_fn, self._draft_in, self._draft_spread
+                rgb_u8, rng, self.cfg, self.synth, self._draft_fn, self._draft_in, self._draft_spread, lineart
             )
         if self.cfg.data.reuse > 1:
             first = (example // self.cfg.data.pool) * self.cfg.data.pool

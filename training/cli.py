@@ -44,6 +44,16 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_shard(args: argparse.Namespace) -> int:
+    from training.shard import ShardConfig, make_shard
+
+    cfg = ShardConfig(max_mib=args.max_mib, real_share=args.real_share, seed=args.seed)
+    counts = make_shard(args.corpus, args.out, cfg)
+    print(" ".join(f"{k} {v}" for k, v in counts.items()))
+    print(args.out)
+    return 0
+
+
 def _train_config(args: argparse.Namespace):
     from training import config as cfgmod
 
@@ -55,6 +65,8 @@ def _train_config(args: argparse.Namespace):
         if args.stage == "refine" and not args.draft:
             raise ValueError("--stage refine needs --draft (a draft run folder or checkpoint)")
         extra = {"draft_checkpoint": args.draft} if args.stage == "refine" else {}
+        if args.stage == "draft":
+            extra.update(regions=args.regions)
         cfg = cfgmod.default_config(
             args.stage, fill=not args.no_fill, spread=not args.no_spread, near=args.near, **extra
         )
@@ -103,7 +115,7 @@ def _cmd_config(args: argparse.Namespace) -> int:
 
     extra = {"draft_checkpoint": "runs/draft"} if args.stage == "refine" else {}
     if args.stage == "draft":
-        extra.update(spread=not args.no_spread, near=args.near)
+        extra.update(spread=not args.no_spread, near=args.near, regions=args.regions)
     print(cfgmod.dumps(cfgmod.default_config(args.stage, fill=not args.no_fill, **extra)), end="")
     return 0
 
@@ -183,6 +195,11 @@ def _stage_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-fill", action="store_true", help="without the flood-fill input channels")
     p.add_argument("--no-spread", action="store_true", help="draft without the spread-hints channels")
     p.add_argument("--near", action="store_true", help="draft also sees the unfaded nearest-hint colour")
+    p.add_argument(
+        "--regions",
+        action="store_true",
+        help="draft sees the line-art analysis and corrects the flats (inkhue-default 1.0)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -211,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--seed", type=int, default=0)
     c.set_defaults(func=_cmd_corpus)
+
+    h = sub.add_parser("shard", help="cut a size-bounded corpus subset to carry to a GPU machine")
+    h.add_argument("--corpus", default=DEFAULT_CORPUS)
+    h.add_argument("--out", required=True)
+    h.add_argument("--max-mib", type=float, default=38.0, help="size limit of the shard's files")
+    h.add_argument("--real-share", type=float, default=0.6, help="share of the bytes for artist-drawn pairs")
+    h.add_argument("--seed", type=int, default=0)
+    h.set_defaults(func=_cmd_shard)
 
     t = sub.add_parser("train", help="train one stage (resumes the run folder's newest checkpoint)")
     _stage_arguments(t)

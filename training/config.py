@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from engine.channels import CHANNELS, SpreadParams, channel_count
+from engine.channels import CHANNELS, REGION_CHANNELS, SpreadParams, channel_count
 from engine.modelspec import GeneratorConfig
 
 STAGES = ("draft", "refine")
@@ -44,10 +44,21 @@ class DataConfig:
     reuse: int = 1
     pool: int = 64
     p_area_hints: float = 0.4  # share of examples hinted one dab per colour area (else random marks)
+    # share of examples drawn from the corpus's artist-drawn pairs (real-train: the artist's own line
+    # art, training.pairs) instead of synthetic line art from the colour images (train)
+    real_share: float = 0.0
+    # share of examples cropped so that the figure runs off the canvas (open at the border), as
+    # artists' line art often is
+    p_border_crop: float = 0.0
     workers: int = 0  # DataLoader worker processes (0: synthesise in the training process)
     # the draft's spread channels (engine.channels.SpreadParams); export writes them to the manifest
     spread_fade: float = 0.3
     spread_ink_cost: float = 2000.0
+
+    def __post_init__(self) -> None:
+        for name in ("real_share", "p_border_crop", "p_area_hints"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"data.{name} {getattr(self, name)} is not in [0, 1]")
 
     @property
     def spread(self) -> SpreadParams:
@@ -128,10 +139,13 @@ def plane_offset(inputs: tuple[str, ...], name: str) -> int:
     return channel_count(inputs[: inputs.index(name)])
 
 
-def draft_inputs(fill: bool, spread: bool = True, near: bool = False) -> tuple[str, ...]:
+def draft_inputs(
+    fill: bool, spread: bool = True, near: bool = False, regions: bool = False
+) -> tuple[str, ...]:
     # near_rgb goes last so a model trained without it can be extended (zero weights for it)
     spread_part = (*SPREAD_CHANNELS, *(("near_rgb",) if near else ())) if spread else ()
-    return (*BASE_INPUTS, *(FILL_CHANNELS if fill else ()), *spread_part)
+    region_part = REGION_CHANNELS if regions else ()
+    return (*BASE_INPUTS, *(FILL_CHANNELS if fill else ()), *region_part, *spread_part)
 
 
 def refine_inputs(fill: bool) -> tuple[str, ...]:
@@ -145,10 +159,18 @@ def draft_generator(
     widths: tuple[int, ...] = (32, 64, 128, 256),
     unshuffle: int = 4,
     near: bool = False,
+    regions: bool = False,
 ) -> GeneratorConfig:
-    """Draft U-Net refining a residual base: the spread hints, else the flood fill, else nothing."""
-    inputs = draft_inputs(fill, spread, near)
-    if spread:
+    """Draft U-Net refining a residual base: the flats, else the spread hints, else the flood fill.
+
+    On the flats (``regions``) the net is a correction: where the flats paint, it starts from their
+    exact hint colours; elsewhere (unhinted regions, no hints at all) from mid grey, which it can
+    move to any colour as easily (a white start saturates the sigmoid).
+    """
+    inputs = draft_inputs(fill, spread, near, regions)
+    if regions:
+        base = {"base_rgb": plane_offset(inputs, "flat_rgb"), "base_mask": plane_offset(inputs, "flat_mask")}
+    elif spread:
         base = {"base_rgb": plane_offset(inputs, "spread_rgb")}
     elif fill:
         # unhinted regions start white, as the flood fill leaves them
@@ -176,15 +198,20 @@ def refine_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128), unshuf
 
 
 def default_config(
-    stage: str, fill: bool = True, spread: bool = True, near: bool = False, **overrides: object
+    stage: str,
+    fill: bool = True,
+    spread: bool = True,
+    near: bool = False,
+    regions: bool = False,
+    **overrides: object,
 ) -> TrainConfig:
     if stage == "draft":
         if near and not spread:
             raise ValueError("near_rgb comes from the spread: it needs the spread channels")
         base = TrainConfig(
             stage="draft",
-            inputs=draft_inputs(fill, spread, near),
-            generator=draft_generator(fill, spread, near=near),
+            inputs=draft_inputs(fill, spread, near, regions),
+            generator=draft_generator(fill, spread, near=near, regions=regions),
             data=DataConfig(crop=128, crops_per_image=4, reuse=2, pool=32),
         )
     elif stage == "refine":

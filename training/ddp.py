@@ -46,6 +46,10 @@ def setup(backend: str | None = None, device: str = "auto") -> Dist:
     dev = f"cuda:{local_rank}" if use_cuda else "cpu"
     if use_cuda:
         torch.cuda.set_device(local_rank)
+        # fixed crop shapes: let cuDNN pick its fastest kernels; TF32 keeps fp32 training's results
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     if world > 1 and not dist.is_initialized():
         backend = backend or ("nccl" if use_cuda else "gloo")
         dist.init_process_group(backend=backend, rank=rank, world_size=world)

@@ -17,6 +17,7 @@ from PIL import Image
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
+from engine.arrays import line_from_rgba
 from engine.errors import unknown_name
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -92,11 +93,16 @@ class LineConfig:
     open_fraction: tuple[float, float] = (0.05, 0.25)  # area share of the erased stretches
     p_gaps: float = 0.6  # cut short gaps into strokes
     gaps_per_megapixel: tuple[float, float] = (40.0, 300.0)
-    gap_size: tuple[int, int] = (3, 9)  # pixels
+    # pixels; log-uniform (short gaps far more often than long ones) unless gap_log is off
+    gap_size: tuple[int, int] = (1, 30)
+    gap_log: bool = True
     strength: tuple[float, float] = (0.8, 1.0)  # darkest ink (pencil to marker)
     p_transparent: float = 0.3  # lines on a transparent layer instead of on white
     p_jpeg: float = 0.25  # only for lines on white
     jpeg_quality: tuple[int, int] = (40, 90)
+    # a uniform thick outline around the figure's silhouette, as inkers draw it
+    p_outline: float = 0.3
+    outline_width: tuple[float, float] = (2.5, 8.0)  # pixels at 512 px
 
     def __post_init__(self) -> None:
         for name, _ in self.extractors:
@@ -115,6 +121,7 @@ class _Draw:
     strength: float
     transparent: bool
     jpeg_quality: int  # 0 = none
+    outline_width: float = 0.0  # 0 = no silhouette outline
 
 
 def _draw(rng: np.random.Generator, cfg: LineConfig) -> _Draw:
@@ -128,11 +135,18 @@ def _draw(rng: np.random.Generator, cfg: LineConfig) -> _Draw:
     open_fraction = rng.uniform(*cfg.open_fraction)
     gaps = rng.random() < cfg.p_gaps
     n_gaps = rng.uniform(*cfg.gaps_per_megapixel)
-    gap_size = int(rng.integers(cfg.gap_size[0], cfg.gap_size[1] + 1))
+    if cfg.gap_log:
+        gap_size = int(np.exp(rng.uniform(np.log(cfg.gap_size[0]), np.log(cfg.gap_size[1] + 1))))
+    else:
+        gap_size = int(rng.integers(cfg.gap_size[0], cfg.gap_size[1] + 1))
     strength = rng.uniform(*cfg.strength)
     transparent = rng.random() < cfg.p_transparent
     jpeg = rng.random() < cfg.p_jpeg
     quality = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
+    outline = 0.0
+    if cfg.p_outline > 0.0:  # drawn only when asked: configs without it keep their random stream
+        outlined = rng.random() < cfg.p_outline
+        outline = rng.uniform(*cfg.outline_width) if outlined else 0.0
     return _Draw(
         extractor,
         width,
@@ -143,6 +157,7 @@ def _draw(rng: np.random.Generator, cfg: LineConfig) -> _Draw:
         strength,
         transparent,
         quality if jpeg and not transparent else 0,
+        outline,
     )
 
 
@@ -154,6 +169,16 @@ def open_mask(
     coarse = rng.random((h // cell + 2, w // cell + 2)).astype(np.float32)
     field = ndimage.zoom(coarse, cell, order=1)[:h, :w]
     return field < np.quantile(coarse, fraction)
+
+
+def silhouette_outline(rgb_u8: np.ndarray, width: float, paper: int = 24) -> np.ndarray:
+    """A uniform band of ``width`` pixels just inside the figure's silhouette (bool H×W).
+
+    The figure is everything that is not near-white paper, its holes filled.
+    """
+    figure = ndimage.binary_fill_holes((255 - rgb_u8.astype(np.int16)).max(axis=2) > paper)
+    inner = ndimage.distance_transform_edt(np.pad(figure, 1))[1:-1, 1:-1]
+    return figure & (inner <= width)
 
 
 def gap_mask(ink: np.ndarray, per_mp: float, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -175,6 +200,8 @@ def ink_plane(rgb_u8: np.ndarray, rng: np.random.Generator, cfg: LineConfig = Li
         x = rgb_u8.astype(np.int16)
         dark = (x.max(axis=2) < 70) & ((x.max(axis=2) - x.min(axis=2)) < 40)
         ink = np.maximum(ink, dark.astype(np.float32))
+    if d.outline_width > 0:
+        ink = np.maximum(ink, silhouette_outline(rgb_u8, d.outline_width).astype(np.float32))
     if d.open_fraction > 0:
         ink[open_mask(ink.shape, d.open_fraction, rng)] = 0.0
     if d.n_gaps_per_mp > 0:
@@ -200,4 +227,15 @@ def synth_lineart(rgb_u8: np.ndarray, rng: np.random.Generator, cfg: LineConfig 
         paper = np.asarray(Image.open(buf).convert("L"))
     out[..., :3] = paper[..., None]
     out[..., 3] = 255
+    return out
+
+
+def pair_lineart(
+    lineart_rgba_u8: np.ndarray, rng: np.random.Generator, cfg: LineConfig = LineConfig()
+) -> np.ndarray:
+    """An artist's own line art (dark on white) as handed over: on white, or black on a clear layer."""
+    if rng.random() >= cfg.p_transparent:
+        return lineart_rgba_u8
+    out = np.zeros((*lineart_rgba_u8.shape[:2], 4), np.uint8)
+    out[..., 3] = np.round((1.0 - line_from_rgba(lineart_rgba_u8)) * 255.0)
     return out

@@ -18,7 +18,7 @@ import torch
 
 from training import checkpoint, ddp
 from training import config as config_mod
-from training.batch import CorpusImages, Examples, ImageSource, Synth, fixed_batch, loader
+from training.batch import Examples, ImageSource, Synth, fixed_batch, loader, training_source
 from training.config import TrainConfig, plane_offset
 from training.gan import Gan
 
@@ -152,13 +152,13 @@ def train(
         _init_weights(gan, cfg.init_weights, cfg.init_head_scale)
 
     draft_loader = _draft_loader(cfg)
-    train_src = source or CorpusImages(cfg.data.corpus_dir, "train", cfg.data.exclude_sources)
+    train_src = source or training_source(cfg.data, "train")
     examples = Examples(cfg, train_src, synth, draft_loader)
     val_batch = None
     writer = None
     if d.main:
         val_cfg = replace(cfg, data=replace(cfg.data, crops_per_image=1))
-        val_src = val_source or CorpusImages(cfg.data.corpus_dir, "val", cfg.data.exclude_sources)
+        val_src = val_source or training_source(cfg.data, "val")
         val_batch = fixed_batch(Examples(val_cfg, val_src, synth, draft_loader, salt=1), cfg.val_images)
         from torch.utils.tensorboard import SummaryWriter
 
