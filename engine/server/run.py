@@ -57,8 +57,13 @@ def write_port_file(path: str | os.PathLike, port: int) -> None:
 def _uvicorn_server(app, config: ServerConfig):
     import uvicorn
 
+    from engine.server.protocol import protocol_class
+
     uv = uvicorn.Config(
         app,
+        # h11, not httptools: it bounds the header block (h11_max_incomplete_event_size)
+        http=protocol_class(config.header_timeout_s, config.max_connections),
+        h11_max_incomplete_event_size=config.max_header_bytes,
         log_level="warning",
         access_log=False,
         timeout_keep_alive=30,
@@ -108,8 +113,11 @@ def serve_app(app, host: str, port: int, config: ServerConfig, port_file: str | 
 
 @contextlib.contextmanager
 def serve_in_thread(app, config: ServerConfig | None = None, host: str = "127.0.0.1") -> Iterator[str]:
-    """Run ``app`` on a free loopback port in a background thread; yields its URL (tests, bench)."""
-    config = config or ServerConfig()
+    """Run ``app`` on a free loopback port in a background thread; yields its URL (tests, bench).
+
+    ``config`` defaults to the one the app was created with."""
+    service = getattr(getattr(app, "state", None), "service", None)
+    config = config or getattr(service, "config", None) or ServerConfig()
     check_binding(host, config.token)
     sock = bind(host, 0)
     server = _uvicorn_server(app, config)
