@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from engine import schema
 from engine.errors import InkhueError, InputError
+from engine.local_server import IDENTITY_PATH, identity_proof
 from engine.server import codec
 from engine.server.body import BodyBudget, read_body
 from engine.server.codec import ProtocolError
@@ -58,6 +59,15 @@ class InferenceService:
 
     async def ready(self, request: Request) -> Response:
         return JSONResponse({"ready": True})
+
+    async def identity(self, request: Request) -> Response:
+        """Prove this server holds its token without revealing it (engine/local_server.py)."""
+        nonce = request.query_params.get("nonce", "")
+        if not self.config.token:
+            return _error(404, "this server has no token to prove")
+        if not 16 <= len(nonce) <= 128 or not nonce.isalnum():
+            return _error(400, "'nonce' must be 16 to 128 letters or digits")
+        return JSONResponse({"proof": identity_proof(self.config.token, nonce)})
 
     def _check_model(self, request: Request) -> None:
         name = request.path_params["model"]
@@ -226,6 +236,7 @@ def create_app(colorizer, config: ServerConfig | None = None, version: str | Non
         Route("/v2", svc.server_metadata),
         Route("/v2/health/live", svc.live),
         Route("/v2/health/ready", svc.ready),
+        Route(IDENTITY_PATH, svc.identity),
         Route(model, svc.model_metadata),
         Route(model + "/ready", svc.model_ready),
         Route(model + "/infer", svc.infer, methods=["POST"]),

@@ -38,7 +38,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     colorizer = Colorizer(args.model, backend=args.backend, device=args.device)
     log.info("model %s v%s on %s/%s", colorizer.manifest.name, colorizer.manifest.version,
              colorizer.backend.name, colorizer.device)  # fmt: skip
-    serve_app(create_app(colorizer, config), args.host, args.port, config, args.port_file)
+    serve_app(create_app(colorizer, config), args.host, args.port, config, args.port_file, args.state_file)
     return 0
 
 
@@ -67,6 +67,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--timeout", type=float, default=300.0, help="seconds per request before 504")
     s.add_argument("--idle-timeout", type=float, default=0.0, help="exit after S idle seconds (0: never)")
     s.add_argument("--port-file", help="write the port actually used to this file once listening")
+    s.add_argument("--state-file", help="remove this file on exit if it holds this server's token (plug-ins)")
     s.set_defaults(func=_cmd_serve)
 
     e = sub.add_parser("export", help="export the model for other servers")

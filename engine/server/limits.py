@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from engine.server.codec import MAX_HEADER_BYTES
 
 LOOPBACK_NAMES = ("localhost",)
-OPEN_PATHS = ("/v2/health/live", "/v2/health/ready")  # probes (Kubernetes, the plug-ins) need no token
+# probes (Kubernetes, the plug-ins) and the managed server's identity challenge need no token
+OPEN_PATHS = ("/v2/health/live", "/v2/health/ready", "/v2/inkhue/identity")
 # A refused request's body is read and dropped up to this size before answering: a client still
 # sending would otherwise get a broken pipe instead of the answer (401, 503, 413)
 DRAIN_LIMIT = 256 << 20

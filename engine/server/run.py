@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -87,8 +88,28 @@ def _idle_watch(app, server, idle_timeout_s: float) -> None:
             server.should_exit = True
 
 
-def serve_app(app, host: str, port: int, config: ServerConfig, port_file: str | None = None) -> None:
-    """Serve ``app`` until interrupted or idle; blocks."""
+def remove_state_file(path: str | os.PathLike, token: str | None) -> None:
+    """Remove the managed server's state file (``engine/local_server.py``) if it names this server
+    (by its token): a stale file would send the next client to a port anyone may have taken."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+        if token and isinstance(state, dict) and state.get("token") == token:
+            os.unlink(path)
+    except (OSError, ValueError):
+        pass
+
+
+def serve_app(
+    app,
+    host: str,
+    port: int,
+    config: ServerConfig,
+    port_file: str | None = None,
+    state_file: str | None = None,
+) -> None:
+    """Serve ``app`` until interrupted or idle; blocks. On exit the port file goes, and the state
+    file if it is this server's."""
     check_binding(host, config.token)
     sock = bind(host, port)
     actual = sock.getsockname()[1]
@@ -109,6 +130,8 @@ def serve_app(app, host: str, port: int, config: ServerConfig, port_file: str | 
         if port_file:
             with contextlib.suppress(OSError):
                 os.unlink(port_file)
+        if state_file:
+            remove_state_file(state_file, config.token)
 
 
 @contextlib.contextmanager
