@@ -49,13 +49,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 1 to 65535, or 0 for a free one")
+    return port
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``serve`` and ``export`` on the ``inkhue`` parser."""
     from engine.schema import DEFAULT_MAX_PIXELS
 
     s = sub.add_parser("serve", help="serve the model over the KServe v2 / Open Inference Protocol REST API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (non-loopback needs --token)")
-    s.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (see --port-file)")
+    s.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one (see --port-file)")
     s.add_argument("--token", help=f"bearer token clients must send (default: ${TOKEN_ENV})")
     s.add_argument("--model", help="installed model name or model folder (default: inkhue-default)")
     s.add_argument("--backend", default="onnx", choices=["onnx", "torch"])

@@ -40,9 +40,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host.strip("[]"), port))
         sock.listen(128)  # connections queue here until uvicorn accepts: no race with the port file
-    except OSError as e:
+    except (OSError, OverflowError) as e:  # OverflowError: a port outside 0-65535
         sock.close()
-        raise ServeError(f"cannot listen on {host}:{port} ({e.strerror or e})") from e
+        raise ServeError(f"cannot listen on {host}:{port} ({getattr(e, 'strerror', None) or e})") from e
     sock.set_inheritable(True)
     return sock
 
