@@ -250,3 +250,39 @@ def test_tokenless_server_refuses_web_pages_and_other_host_names(colorizer):
     with test_client(create_app(colorizer, ServerConfig(token="t"))) as http:  # a token decides alone
         auth = {"Authorization": "Bearer t", "Host": "gpu-box", "Origin": "https://studio.example"}
         assert http.get("/v2/models/inkhue", headers=auth).status_code == 200
+
+
+def test_gzip_members_trailing_bytes_and_accept_encoding():
+    """Issue 19.11: several gzip members are one body; bytes after the data are refused; q=0 is no."""
+    from engine.server import codec
+
+    assert codec.decompress(gzip.compress(b"ab") + gzip.compress(b"cd"), "gzip", 100) == b"abcd"
+    for tail in (b"x", b"\x1f\x8b"):
+        with pytest.raises(codec.ProtocolError, match="after its gzip data|not valid|truncated"):
+            codec.decompress(gzip.compress(b"ab") + tail, "gzip", 100)
+    with pytest.raises(codec.ProtocolError, match="inflates") as info:
+        codec.decompress(gzip.compress(bytes(60)) + gzip.compress(bytes(60)), "gzip", 100)
+    assert info.value.status == 413
+    import zlib
+
+    with pytest.raises(codec.ProtocolError, match="after its deflate data"):
+        codec.decompress(zlib.compress(b"ab") + b"junk", "deflate", 100)
+    cases = {"gzip": True, "gzip, br": True, "br;q=1, gzip;q=0.5": True, "gzip;q=0": False,
+             "gzip; q=0.0": False, "*": True, "*;q=0": False, "identity": False, None: False,
+             "*, gzip;q=0": False}  # fmt: skip
+    for header, ok in cases.items():
+        assert codec.accepts_gzip(header) is ok, header
+
+
+def test_huge_dimensions_are_a_400_not_a_500():
+    """Issue 19.10: ``[0, 2**70, 4]`` with an empty payload is refused as a bad shape."""
+    import json
+
+    from engine.server import codec
+
+    head = {"inputs": [{"name": "LINEART", "datatype": "UINT8", "shape": [0, 2**70, 4],
+                        "parameters": {"binary_data_size": 0}}]}  # fmt: skip
+    raw = json.dumps(head).encode()
+    with pytest.raises(codec.ProtocolError, match="'shape' must be a list of integers") as info:
+        codec.decode_request(raw, str(len(raw)), 10**6)
+    assert info.value.status == 400

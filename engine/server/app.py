@@ -156,7 +156,7 @@ class InferenceService:
             body,
             request.headers.get("content-encoding"),
             request.headers.get(codec.HEADER_LENGTH),
-            "gzip" in request.headers.get("accept-encoding", ""),
+            codec.accepts_gzip(request.headers.get("accept-encoding")),
         )
         del body  # the worker holds it until its computation ends
         future.add_done_callback(lambda _: self._release(taken))
