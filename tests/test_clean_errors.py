@@ -112,3 +112,24 @@ def test_bind_of_an_impossible_port_is_a_serve_error():
 
     with pytest.raises(ServeError, match="cannot listen"):
         bind("127.0.0.1", 70000)
+
+
+@pytest.mark.parametrize("shape", [(60_000, 60_000), (20_000, 20_000, 3)])
+def test_huge_views_are_refused_before_any_copy(shape):
+    """Issue 19.9: the size check comes before the RGBA expansion (no GBs, no MemoryError)."""
+    import time
+    import tracemalloc
+
+    from engine.arrays import check_lineart
+    from engine.errors import InputError
+
+    view = np.broadcast_to(np.uint8(255), shape)  # no memory behind it
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(InputError, match="over the limit"):
+            check_lineart(view, max_pixels=100_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20 and time.perf_counter() - t0 < 1
