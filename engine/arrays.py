@@ -33,6 +33,8 @@ def check_lineart(lineart: object, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.n
         raise InputError(f"line art must be a numpy array, got {type(lineart).__name__}")
     if lineart.dtype != np.uint8:
         raise InputError(f"line art must be uint8, got dtype {lineart.dtype}")
+    if lineart.ndim in (2, 3):  # before any copy: a huge view is refused without allocating
+        check_size(lineart.shape[0], lineart.shape[1], "line art", max_pixels)
     if lineart.ndim == 2:
         gray = lineart
         rgba = np.empty((*gray.shape, 4), np.uint8)
@@ -46,7 +48,6 @@ def check_lineart(lineart: object, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.n
             rgba[..., 3] = 255
     else:
         raise InputError(f"line art must be H×W, H×W×3 or H×W×4 uint8, got shape {tuple(lineart.shape)}")
-    check_size(rgba.shape[0], rgba.shape[1], "line art", max_pixels)
     return rgba
 
 

@@ -48,6 +48,10 @@ def read_image(path: str | Path, what: str = "image", max_pixels: int = DEFAULT_
         raise ImageReadError(f"{what} {path} is not an image Pillow can read: {e}") from e
     except OSError as e:
         raise ImageReadError(f"{what} {path} could not be read (truncated or corrupt?): {e}") from e
+    except (ValueError, SyntaxError, EOFError, MemoryError) as e:
+        # Pillow's own refusals: text or ICC chunks that inflate too far ("Decompressed Data Too
+        # Large"), broken chunk structure, a header promising more than memory holds
+        raise ImageReadError(f"{what} {path} could not be decoded (corrupt or hostile file?): {e}") from e
     if img.mode in ("L", "RGB", "RGBA"):
         pass
     elif img.mode in ("LA", "P", "PA", "RGBa", "La") or "transparency" in img.info:

@@ -3,13 +3,18 @@
 STANDARD LIBRARY ONLY, vendored into the plug-ins beside ``client.py`` (see ``installer/vendor.py``).
 The server listens on a random port of 127.0.0.1 with a random token, and stops by itself when
 idle. Its pid, URL and token live in a state file readable only by this user, so later calls, and
-other plug-in processes, reuse it instead of starting another.
+other plug-in processes, reuse it instead of starting another. The server removes that file when it
+exits; before a recorded server is reused, its pid must be alive and this user's, and it must prove
+it knows the token (an HMAC of a random challenge, :func:`identity_proof`) before the token is sent:
+another local user who binds the port after the server exited learns nothing and gets no artwork.
 
     url, token = ensure_local_server("/path/to/inkhue")
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -20,9 +25,47 @@ import sys
 import tempfile
 import time
 
-from .client import TOKEN_ENV, EngineError, model_ready
+from .client import TOKEN_ENV, EngineError, _request, model_ready
 
 log = logging.getLogger(__name__)
+
+STATE_FILE = "server.json"
+IDENTITY_PATH = "/v2/inkhue/identity"  # GET ?nonce=N -> {"proof": identity_proof(token, N)}
+
+
+def identity_proof(token: str, nonce: str) -> str:
+    """What a server holding ``token`` answers to the challenge ``nonce`` (HMAC-SHA256, hex)."""
+    return hmac.new(token.encode(), b"inkhue-identity:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _pid_is_ours(pid: object) -> bool:
+    """Is ``pid`` a live process of this user? (Windows: not checked, the challenge decides.)"""
+    if sys.platform == "win32":
+        return True
+    if type(pid) is not int or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: delivery check only; fails for other users' processes
+    except OSError:
+        return False
+    return True
+
+
+def _is_ours(state: dict, timeout: float = 5.0) -> bool:
+    """Does the recorded server still run, as ours, knowing the token? The token is not sent."""
+    if not _pid_is_ours(state.get("pid")):
+        return False
+    nonce = secrets.token_hex(16)
+    try:
+        status, _, body = _request("GET", f"{state['url']}{IDENTITY_PATH}?nonce={nonce}", None, timeout)
+        proof = json.loads(body).get("proof") if status == 200 else None
+    except (EngineError, ValueError, AttributeError):
+        return False
+    return isinstance(proof, str) and hmac.compare_digest(proof, identity_proof(state["token"], nonce))
+
+
+def _usable(state: dict | None) -> bool:
+    return bool(state) and _is_ours(state) and model_ready(state["url"], state["token"])
 
 
 def default_state_dir() -> str:
@@ -45,7 +88,11 @@ def _read_state(path: str) -> dict | None:
 
 
 class _Lock:
-    """Cross-process lock file (O_EXCL) so two plug-ins starting at once share one server."""
+    """Cross-process lock file (O_EXCL) so two plug-ins starting at once share one server.
+
+    The file holds its owner's pid: a lock left by a crashed process is broken at once when that
+    pid is gone, else after ``stale_after`` seconds.
+    """
 
     def __init__(self, path: str, stale_after: float = 120.0) -> None:
         self.path, self.stale_after = path, stale_after
@@ -54,18 +101,31 @@ class _Lock:
         deadline = time.monotonic() + self.stale_after
         while True:
             try:
-                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(str(os.getpid()))
                 return self
             except FileExistsError:
-                try:
-                    if time.time() - os.path.getmtime(self.path) > self.stale_after:
+                if self._stale():
+                    try:
                         os.unlink(self.path)  # left by a crashed process
-                        continue
-                except OSError:
+                    except OSError:
+                        pass
                     continue
                 if time.monotonic() > deadline:
                     raise EngineError(f"the lock file {self.path} is stuck; delete it", "server") from None
                 time.sleep(0.1)
+
+    def _stale(self) -> bool:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                owner = f.read().strip()
+            age = time.time() - os.path.getmtime(self.path)
+        except OSError:
+            return False  # just released: try again
+        if owner.isdigit() and sys.platform != "win32" and not _pid_is_ours(int(owner)):
+            return age > 1.0  # the owner is gone (the grace covers a pid written a moment late)
+        return age > self.stale_after
 
     def __exit__(self, *exc: object) -> None:
         try:
@@ -89,6 +149,8 @@ def _start_server(inkhue_exe: str, state_dir: str, idle_timeout: float, start_ti
         f"{idle_timeout:g}",
         "--port-file",
         port_file,
+        "--state-file",
+        os.path.join(state_dir, STATE_FILE),
     ]
     env = {**os.environ, TOKEN_ENV: token}
     kwargs: dict = {}
@@ -110,9 +172,14 @@ def _start_server(inkhue_exe: str, state_dir: str, idle_timeout: float, start_ti
             except (OSError, ValueError):
                 pass
             if port:
-                url = f"http://127.0.0.1:{port}"
-                if model_ready(url, token):
-                    return {"pid": proc.pid, "url": url, "token": token, "exe": inkhue_exe}
+                state = {
+                    "pid": proc.pid,
+                    "url": f"http://127.0.0.1:{port}",
+                    "token": token,
+                    "exe": inkhue_exe,
+                }
+                if _usable(state):
+                    return state
             if proc.poll() is not None:
                 raise EngineError(
                     f"the Inkhue engine stopped while starting (exit code {proc.returncode}): "
@@ -162,13 +229,13 @@ def ensure_local_server(
         )
     state_dir = state_dir or default_state_dir()
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
-    state_path = os.path.join(state_dir, "server.json")
+    state_path = os.path.join(state_dir, STATE_FILE)
     state = _read_state(state_path)
-    if state and model_ready(state["url"], state["token"]):
+    if _usable(state):
         return state["url"], state["token"]
     with _Lock(os.path.join(state_dir, "server.lock")):
         state = _read_state(state_path)  # another process may have started one meanwhile
-        if state and model_ready(state["url"], state["token"]):
+        if _usable(state):
             return state["url"], state["token"]
         state = _start_server(exe, state_dir, idle_timeout, start_timeout)
         fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".server-", suffix=".json")

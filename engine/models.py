@@ -34,7 +34,11 @@ def available() -> dict[str, Path]:
     for root in search_dirs():
         if not root.is_dir():
             continue
-        candidates = [root] if (root / MANIFEST).is_file() else sorted(root.iterdir())
+        try:
+            candidates = [root] if (root / MANIFEST).is_file() else sorted(root.iterdir())
+        except OSError as e:
+            log.warning("skipping %s: %s", root, e)
+            continue
         for d in candidates:
             if (d / MANIFEST).is_file():
                 try:

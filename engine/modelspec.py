@@ -113,6 +113,18 @@ def _verify(directory: Path, filename: str, expected: str) -> None:
         )
 
 
+def _confined(directory: Path, filename: object, what: str) -> str:
+    """A file name of the manifest, refused unless it names a file inside ``directory``
+    (no absolute path, no ``..``, no symlink leading out)."""
+    if not isinstance(filename, str) or not filename:
+        raise ModelError(f"{what} must be a file name, got {filename!r}")
+    root = directory.resolve()
+    target = (directory / filename).resolve()
+    if Path(filename).is_absolute() or ".." in Path(filename).parts or root not in target.parents:
+        raise ModelError(f"{what} {filename!r} points outside the model folder {directory}")
+    return filename
+
+
 def _stage_from_dict(name: str, d: dict) -> StageSpec:
     gen = GeneratorConfig.from_dict(d["generator"])
     inputs = tuple(d["inputs"])
@@ -139,7 +151,13 @@ def load_manifest(directory: Path | str, verify: bool = True) -> ModelManifest:
     if not mpath.is_file():
         raise ModelError(f"no {MANIFEST} in {directory}: not a model directory")
     try:
-        raw = json.loads(mpath.read_text())
+        raw = json.loads(mpath.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise TypeError(f"the manifest is a JSON {type(raw).__name__}, not an object")
+        if not isinstance(raw.get("name"), str) or not raw["name"]:
+            raise TypeError(f"'name' must be a non-empty string, got {raw.get('name')!r}")
+        if not isinstance(raw.get("version"), (str, int)):
+            raise TypeError(f"'version' must be a string, got {raw.get('version')!r}")
         stages = {name: _stage_from_dict(name, raw["stages"][name]) for name in STAGES}
         manifest = ModelManifest(
             name=raw["name"],
@@ -153,8 +171,14 @@ def load_manifest(directory: Path | str, verify: bool = True) -> ModelManifest:
             description=raw.get("description", ""),
             extra=raw.get("extra", {}),
         )
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ModelError(f"malformed model manifest {mpath}: {e!r}") from e
+    except OSError as e:
+        raise ModelError(f"cannot read the model manifest {mpath}: {e.strerror or e}") from e
+    for st in manifest.stages.values():
+        _confined(directory, st.onnx, f"stage {st.name!r}: 'onnx'")
+        if st.weights is not None:
+            _confined(directory, st.weights, f"stage {st.name!r}: 'weights'")
     if verify:
         for st in manifest.stages.values():
             _verify(directory, st.onnx, st.onnx_sha256)

@@ -74,11 +74,7 @@ class Transaction:
         old = path.read_bytes() if path.is_file() else None
         old_mode = stat.S_IMODE(path.stat().st_mode) if old is not None else None
         tmp = path.with_name(f".{path.name}.inkhue-tmp")
-        tmp.write_bytes(data)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        elif old_mode is not None:
-            os.chmod(tmp, old_mode)
+        _create(tmp, data, mode if mode is not None else old_mode)
         os.replace(tmp, path)
         if old is None:
             self._undo.append(lambda: path.unlink(missing_ok=True))
@@ -154,10 +150,25 @@ def _rmdir_if_empty(d: Path) -> None:
         pass
 
 
-def _restore_file(path: Path, data: bytes, mode: int | None) -> None:
-    path.write_bytes(data)
+def _create(path: Path, data: bytes, mode: int | None) -> None:
+    """Write a new file created with ``mode`` (restricted by the umask; chmod'ed exactly after), so
+    a secret (plugin.json's token) is never readable by others, not even for a moment."""
+    path.unlink(missing_ok=True)  # a left-over file would keep its old, maybe wider, mode
+    fd = os.open(
+        path,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+        0o666 if mode is None else mode & 0o700,
+    )
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     if mode is not None:
         os.chmod(path, mode)
+
+
+def _restore_file(path: Path, data: bytes, mode: int | None) -> None:
+    tmp = path.with_name(f".{path.name}.inkhue-tmp")
+    _create(tmp, data, mode)
+    os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------------------------

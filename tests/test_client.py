@@ -171,6 +171,7 @@ def test_managed_local_server_starts_once_is_reused_and_stops_when_idle(model_di
         while _alive(info["pid"]):
             assert time.monotonic() < deadline, "the idle server did not stop"
             time.sleep(0.1)
+        assert not (state / "server.json").exists()  # removed on exit: nothing points at the port
         url2, token2 = local_server.ensure_local_server(exe, str(state), idle_timeout=2)  # a fresh one
         assert token2 != token and client.health(url2)
     finally:

@@ -205,3 +205,21 @@ def test_transaction_rollback_restores_everything(tmp_path: Path) -> None:
         "keep.txt",
         "tree",
     ]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+def test_secret_files_are_created_private_not_chmodded_afterwards(tmp_path: Path, monkeypatch) -> None:
+    """Issue 19.18: plugin.json (a remote token) is never readable by others, not even briefly:
+    with chmod doing nothing, the file is still created 0600."""
+    path = tmp_path / "plugin.json"
+    old_umask = os.umask(0o022)
+    try:
+        monkeypatch.setattr(os, "chmod", lambda *a, **k: None)
+        Transaction().write_file(path, b'{"token": "secret"}', mode=0o600)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        txn = Transaction()
+        txn.write_file(path, b'{"token": "newer"}', mode=0o600)
+        assert txn.rollback() == []  # the restored older file is private too
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and b"secret" in path.read_bytes()
+    finally:
+        os.umask(old_umask)

@@ -40,8 +40,14 @@ class TorchBackend:
                     "the torch backend needs them: use --backend onnx"
                 )
             net = UNetGenerator(spec.generator)
-            # safetensors: plain tensors, never pickle
-            state = load_file(str(manifest.path(spec.weights)), device="cpu")
+            # safetensors: plain tensors, never pickle; a garbage or pickled file is a model error
+            try:
+                state = load_file(str(manifest.path(spec.weights)), device="cpu")
+            except Exception as e:  # safetensors raises its own SafetensorError, or OSError
+                raise ModelError(
+                    f"weights {spec.weights} of stage {stage!r} are not a valid safetensors file ({e}); "
+                    "reinstall the model"
+                ) from e
             try:
                 net.load_state_dict(state)
             except RuntimeError as e:

@@ -14,13 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from engine import schema
 from engine.errors import InkhueError, InputError
+from engine.local_server import IDENTITY_PATH, identity_proof
 from engine.server import codec
+from engine.server.body import BodyBudget, read_body
 from engine.server.codec import ProtocolError
 from engine.server.limits import Admission, Guard, ServerConfig, error_body
 
@@ -42,6 +44,7 @@ class InferenceService:
         self.version = version or str(getattr(manifest, "version", "1"))
         self.platform = f"inkhue_{getattr(getattr(colorizer, 'backend', None), 'name', 'python')}"
         self.admission = Admission(config.workers + config.queue)
+        self.budget = BodyBudget(config.body_budget)
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="inkhue-infer")
 
     # -- metadata -----------------------------------------------------------------------------
@@ -56,6 +59,15 @@ class InferenceService:
 
     async def ready(self, request: Request) -> Response:
         return JSONResponse({"ready": True})
+
+    async def identity(self, request: Request) -> Response:
+        """Prove this server holds its token without revealing it (engine/local_server.py)."""
+        nonce = request.query_params.get("nonce", "")
+        if not self.config.token:
+            return _error(404, "this server has no token to prove")
+        if not 16 <= len(nonce) <= 128 or not nonce.isalnum():
+            return _error(400, "'nonce' must be 16 to 128 letters or digits")
+        return JSONResponse({"proof": identity_proof(self.config.token, nonce)})
 
     def _check_model(self, request: Request) -> None:
         name = request.path_params["model"]
@@ -100,85 +112,91 @@ class InferenceService:
     # -- inference ----------------------------------------------------------------------------
 
     async def infer(self, request: Request) -> Response:
+        """Read the body (deadline, byte budget), then take a compute slot, then colour in a thread.
+
+        Nothing here raises with a request body on the stack: the worker returns its errors as
+        values, so a refused body is freed at once, not when the cyclic garbage collector runs.
+        """
         try:
             self._check_model(request)
-            length = request.headers.get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.config.max_body_bytes):
-                raise ProtocolError(
-                    f"the request is larger than this server's limit of "
-                    f"{self.config.max_body_bytes:,} bytes: crop or downscale the image",
-                    413,
-                )
         except ProtocolError as e:
             return _error(e.status, str(e))
+        limit = self.config.max_body_bytes
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return _error(
+                413,
+                f"the request is larger than this server's limit of {limit:,} bytes: "
+                "crop or downscale the image",
+            )
+        retry = str(self.config.retry_after_s)
+        body, taken, refused = await read_body(
+            request.receive,
+            limit=limit,
+            budget=self.budget,
+            grace_s=self.config.body_grace_s,
+            min_rate=self.config.min_body_rate,
+            retry_after=self.config.retry_after_s,
+        )
+        if refused is not None:
+            headers = {"connection": "close"} if refused.close else {}
+            if refused.status == 503:
+                headers["Retry-After"] = retry
+            return _error(refused.status, refused.message, headers)
         if not self.admission.try_enter():
-            retry = str(self.config.retry_after_s)
+            del body
+            self.budget.give(taken)
             return _error(
                 503,
                 f"the server is busy with {self.admission.capacity} requests; retry in {retry} s",
                 {"Retry-After": retry},
             )
-        future = None
+        future = self.pool.submit(
+            self._compute,
+            body,
+            request.headers.get("content-encoding"),
+            request.headers.get(codec.HEADER_LENGTH),
+            codec.accepts_gzip(request.headers.get("accept-encoding")),
+        )
+        del body  # the worker holds it until its computation ends
+        future.add_done_callback(lambda _: self._release(taken))
+        wrapped = asyncio.wrap_future(future)
         try:
-            body = await self._read_body(request)
-            future = self.pool.submit(
-                self._compute,
-                body,
-                request.headers.get("content-encoding"),
-                request.headers.get(codec.HEADER_LENGTH),
-                "gzip" in request.headers.get("accept-encoding", ""),
-            )
-            future.add_done_callback(lambda _: self.admission.leave())
-            wrapped = asyncio.wrap_future(future)
-            data, headers = await asyncio.wait_for(asyncio.shield(wrapped), self.config.timeout_s)
-            return Response(data, 200, headers=headers)
-        except ProtocolError as e:
-            return _error(e.status, str(e))
-        except (InputError, schema.OptionsError) as e:
-            return _error(400, str(e))
+            status, data, headers = await asyncio.wait_for(asyncio.shield(wrapped), self.config.timeout_s)
         except asyncio.TimeoutError:
-            wrapped.add_done_callback(_retrieve)  # its late result or error is nobody's: no warning
+            wrapped.add_done_callback(_retrieve)  # its late result is nobody's: no warning
             future.cancel()  # only stops it if still queued; a running one finishes, then frees its slot
             return _error(
                 504, f"the request took longer than this server's limit of {self.config.timeout_s:g} s"
             )
-        except ClientDisconnect:
-            return _error(400, "the client disconnected before sending the whole request")
-        except InkhueError as e:
-            log.error("inference failed: %s", e)
-            return _error(500, f"the engine failed: {e}")
-        except Exception:
-            log.exception("unexpected error while colouring an image")
-            return _error(500, "unexpected error in the engine; see the server log")
-        finally:
-            if future is None:
-                self.admission.leave()
+        return Response(data, status, headers=headers)
 
-    async def _read_body(self, request: Request) -> bytes | bytearray:
-        limit = self.config.max_body_bytes
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit():  # one buffer of the announced size: no join copy
-            body, filled = bytearray(int(length)), 0
-            async for chunk in request.stream():
-                if filled + len(chunk) > len(body):
-                    raise ProtocolError("the request body is longer than its Content-Length")
-                body[filled : filled + len(chunk)] = chunk
-                filled += len(chunk)
-            if filled != len(body):
-                raise ProtocolError("the request body is shorter than its Content-Length")
-            return body
-        chunks, total = [], 0
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > limit:
-                raise ProtocolError(f"the request is larger than this server's limit of {limit:,} bytes", 413)
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def _release(self, taken: int) -> None:
+        self.admission.leave()
+        self.budget.give(taken)
 
     def _compute(
-        self, body: bytes, encoding: str | None, header_length: str | None, gzip_ok: bool
-    ) -> tuple[bytes, dict]:
-        """In a worker thread: decode, colour, encode (all CPU-bound)."""
+        self, body: bytearray, encoding: str | None, header_length: str | None, gzip_ok: bool
+    ) -> tuple[int, bytes, dict]:
+        """In a worker thread: decode, colour, encode (all CPU-bound). Errors are returned as an
+        error status and body: no exception (nor its traceback, nor the body) outlives this call."""
+        try:
+            return self._colour(body, encoding, header_length, gzip_ok)
+        except ProtocolError as e:
+            status, message = e.status, str(e)
+        except (InputError, schema.OptionsError) as e:
+            status, message = 400, str(e)
+        except InkhueError as e:
+            log.error("inference failed: %s", e)
+            status, message = 500, f"the engine failed: {e}"
+        except Exception:
+            log.exception("unexpected error while colouring an image")
+            status, message = 500, "unexpected error in the engine; see the server log"
+        return status, error_body(message), {"content-type": "application/json"}
+
+    def _colour(
+        self, body: bytearray, encoding: str | None, header_length: str | None, gzip_ok: bool
+    ) -> tuple[int, bytes, dict]:
         body = codec.decompress(body, encoding, self.config.max_body_bytes)
         req = codec.decode_request(body, header_length, self.config.max_pixels)
         opts = codec.options_from(req.parameters)
@@ -190,7 +208,7 @@ class InferenceService:
         headers["server-timing"] = f"model;dur={model_ms:.2f}"  # lets clients and bench/ split the time
         if gzip_ok and len(data) > 4096:
             data, headers = codec.gzip_bytes(data), {**headers, "content-encoding": "gzip"}
-        return data, headers
+        return 200, data, headers
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -218,6 +236,7 @@ def create_app(colorizer, config: ServerConfig | None = None, version: str | Non
         Route("/v2", svc.server_metadata),
         Route("/v2/health/live", svc.live),
         Route("/v2/health/ready", svc.ready),
+        Route(IDENTITY_PATH, svc.identity),
         Route(model, svc.model_metadata),
         Route(model + "/ready", svc.model_ready),
         Route(model + "/infer", svc.infer, methods=["POST"]),

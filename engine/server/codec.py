@@ -23,6 +23,7 @@ DTYPES = {
     "FP16": np.float16, "FP32": np.float32, "FP64": np.float64,
 }  # fmt: skip
 MAX_HEADER_BYTES = 1 << 20  # the JSON part of a binary request: a few hundred bytes in practice
+MAX_DIM = 1 << 20  # one side of a tensor: beyond any canvas, small enough that sizes fit int64
 MAX_JSON_BYTES = 64 << 20  # an all-JSON request (number lists): parsing costs ~30x its size in memory
 _DIGITS = np.array([str(i) for i in range(256)], dtype=object)  # uint8 -> JSON text, no Python loop
 
@@ -45,7 +46,11 @@ class InferRequest:
 
 
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """Undo a gzip/deflate Content-Encoding, refusing output over ``limit`` bytes (zip bombs)."""
+    """Undo a gzip/deflate Content-Encoding, refusing output over ``limit`` bytes (zip bombs).
+
+    A gzip body may hold several members (RFC 1952), concatenated; anything else after the end of
+    the compressed data is refused, as is a truncated stream.
+    """
     encoding = (encoding or "identity").strip().lower()
     if encoding == "identity":
         return body
@@ -53,18 +58,44 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
         raise ProtocolError(f"unsupported Content-Encoding {encoding!r}; use gzip, deflate or none", 415)
     # 47 accepts gzip and zlib streams; "deflate" in the wild is sometimes raw deflate (-15)
     for wbits in (47, -15) if encoding == "deflate" else (47,):
-        unpacker = zlib.decompressobj(wbits)
         try:
-            out = unpacker.decompress(body, limit + 1)
+            return _inflate(body, wbits, limit, encoding)
         except zlib.error as e:
             err = e
-            continue
+    raise ProtocolError(f"the request body is not valid {encoding} data ({err})")
+
+
+def _inflate(data: bytes, wbits: int, limit: int, encoding: str) -> bytes:
+    out = bytearray()
+    while True:
+        unpacker = zlib.decompressobj(wbits)
+        out += unpacker.decompress(data, limit + 1 - len(out))
         if len(out) > limit or unpacker.unconsumed_tail:
             raise ProtocolError(f"the request body inflates to more than {limit:,} bytes", 413)
         if not unpacker.eof:
             raise ProtocolError(f"the {encoding} request body is truncated")
-        return out
-    raise ProtocolError(f"the request body is not valid {encoding} data ({err})")
+        data = unpacker.unused_data
+        if not data:
+            return bytes(out)
+        if not (wbits == 47 and data[:2] == b"\x1f\x8b"):
+            raise ProtocolError(f"the request body has {len(data):,} bytes after its {encoding} data")
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Does an Accept-Encoding header allow gzip (``gzip;q=0`` or ``*;q=0`` refuse it)?"""
+    allowed: dict[str, bool] = {}
+    for item in (accept_encoding or "").lower().split(","):
+        name, _, params = item.partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        allowed[name.strip()] = q > 0
+    return allowed.get("gzip", allowed.get("x-gzip", allowed.get("*", False)))
 
 
 def _object(value: object, what: str) -> dict:
@@ -74,8 +105,10 @@ def _object(value: object, what: str) -> dict:
 
 
 def _shape(value: object, name: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(type(d) is int and d >= 0 for d in value):
-        raise ProtocolError(f"input {name!r}: 'shape' must be a list of non-negative integers, got {value!r}")
+    if not isinstance(value, list) or not all(type(d) is int and 0 <= d <= MAX_DIM for d in value):
+        raise ProtocolError(
+            f"input {name!r}: 'shape' must be a list of integers 0 to {MAX_DIM:,}, got {value!r}"
+        )
     if len(value) > 8:
         raise ProtocolError(f"input {name!r}: 'shape' has {len(value)} dimensions")
     return tuple(value)

@@ -38,7 +38,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     colorizer = Colorizer(args.model, backend=args.backend, device=args.device)
     log.info("model %s v%s on %s/%s", colorizer.manifest.name, colorizer.manifest.version,
              colorizer.backend.name, colorizer.device)  # fmt: skip
-    serve_app(create_app(colorizer, config), args.host, args.port, config, args.port_file)
+    serve_app(create_app(colorizer, config), args.host, args.port, config, args.port_file, args.state_file)
     return 0
 
 
@@ -49,13 +49,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 1 to 65535, or 0 for a free one")
+    return port
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``serve`` and ``export`` on the ``inkhue`` parser."""
     from engine.schema import DEFAULT_MAX_PIXELS
 
     s = sub.add_parser("serve", help="serve the model over the KServe v2 / Open Inference Protocol REST API")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (non-loopback needs --token)")
-    s.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (see --port-file)")
+    s.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one (see --port-file)")
     s.add_argument("--token", help=f"bearer token clients must send (default: ${TOKEN_ENV})")
     s.add_argument("--model", help="installed model name or model folder (default: inkhue-default)")
     s.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
@@ -67,6 +77,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--timeout", type=float, default=300.0, help="seconds per request before 504")
     s.add_argument("--idle-timeout", type=float, default=0.0, help="exit after S idle seconds (0: never)")
     s.add_argument("--port-file", help="write the port actually used to this file once listening")
+    s.add_argument("--state-file", help="remove this file on exit if it holds this server's token (plug-ins)")
     s.set_defaults(func=_cmd_serve)
 
     e = sub.add_parser("export", help="export the model for other servers")

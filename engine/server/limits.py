@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from engine.server.codec import MAX_HEADER_BYTES
 
 LOOPBACK_NAMES = ("localhost",)
-OPEN_PATHS = ("/v2/health/live", "/v2/health/ready")  # probes (Kubernetes, the plug-ins) need no token
+# probes (Kubernetes, the plug-ins) and the managed server's identity challenge need no token
+OPEN_PATHS = ("/v2/health/live", "/v2/health/ready", "/v2/inkhue/identity")
 # A refused request's body is read and dropped up to this size before answering: a client still
 # sending would otherwise get a broken pipe instead of the answer (401, 503, 413)
 DRAIN_LIMIT = 256 << 20
+DRAIN_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -29,15 +32,32 @@ class ServerConfig:
     timeout_s: float = 300.0  # per request, queueing included -> 504
     retry_after_s: int = 2
     idle_timeout_s: float = 0.0  # 0: never exit; else exit after this long without requests
+    # slow clients: a body must arrive within body_grace_s + its size / min_body_rate (-> 408)
+    body_grace_s: float = 30.0
+    min_body_rate: int = 256 << 10  # bytes per second
+    body_budget_bytes: int = 0  # request bodies held at once; 0: twice max_body_bytes; more -> 503
+    # connections: headers must be complete within header_timeout_s and max_header_bytes (HTTP 400
+    # beyond), at most max_connections open at once (more are closed at once)
+    header_timeout_s: float = 10.0
+    max_header_bytes: int = 64 << 10
+    max_connections: int = 256
 
     def __post_init__(self) -> None:
         if self.max_pixels < 1 or self.workers < 1 or self.queue < 0 or self.timeout_s <= 0:
             raise ValueError("max_pixels and workers must be positive, queue >= 0, timeout > 0")
+        if min(self.body_grace_s, self.min_body_rate, self.header_timeout_s) <= 0:
+            raise ValueError("body_grace_s, min_body_rate and header_timeout_s must be positive")
+        if self.max_header_bytes < 1024 or self.max_connections < 1 or self.body_budget_bytes < 0:
+            raise ValueError("max_header_bytes >= 1024, max_connections >= 1, body_budget_bytes >= 0")
 
     @property
     def max_body_bytes(self) -> int:
         """Two RGBA tensors at the pixel limit, plus the JSON header."""
         return 8 * self.max_pixels + MAX_HEADER_BYTES
+
+    @property
+    def body_budget(self) -> int:
+        return self.body_budget_bytes or 2 * self.max_body_bytes
 
 
 def is_loopback(host: str) -> bool:
@@ -93,9 +113,14 @@ class Guard:
     """Outermost ASGI middleware: bearer token check, activity for the idle exit, body draining.
 
     Every path but the health probes needs ``Authorization: Bearer <token>`` when a token is set.
-    Any answer given before the request body was read (401, 404, 413, 503, ...) first reads and
-    drops the rest of the body: clients such as urllib send ``Connection: close``, so the server
-    closes after answering, and a client still uploading would see a broken pipe, not the answer.
+    Without a token (a loopback server) the Host must be a loopback name and browsers' cross-origin
+    requests (an ``Origin`` header) are refused: a web page, even through DNS rebinding, cannot
+    use the engine. Any answer given before the request body was read (401, 404, 413, 503, ...)
+    first reads and drops the rest of the body, within ``DRAIN_LIMIT`` and ``DRAIN_TIMEOUT_S``:
+    clients such as urllib send ``Connection: close``, so the server closes after answering, and
+    a client still uploading would see a broken pipe, not the answer. It does not when the client
+    waits for ``100 Continue`` (it has sent nothing yet), when the body is announced larger than
+    the limit, or when the answer closes the connection anyway.
     """
 
     def __init__(self, app, token: str | None, admission: Admission) -> None:
@@ -107,6 +132,11 @@ class Guard:
             await self.app(scope, receive, send)
             return
         body_done = False
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"0")
+        skip_drain = headers.get(b"expect", b"").lower() == b"100-continue" or (
+            not length.isdigit() or int(length) > DRAIN_LIMIT
+        )
 
         async def tracked_receive():
             nonlocal body_done
@@ -117,30 +147,53 @@ class Guard:
 
         async def draining_send(message) -> None:
             if message["type"] == "http.response.start" and not body_done:
-                await drain(tracked_receive, DRAIN_LIMIT)
+                closing = (b"connection", b"close") in message.get("headers", [])
+                if skip_drain or closing:
+                    if not closing:
+                        message = {
+                            **message,
+                            "headers": [*message.get("headers", []), (b"connection", b"close")],
+                        }
+                else:
+                    await drain(tracked_receive, DRAIN_LIMIT, DRAIN_TIMEOUT_S)
             await send(message)
 
         if scope["path"] not in OPEN_PATHS:
-            self.admission.touch()  # probes do not keep an idle local server alive
-            if self.token is not None and not self._authorized(scope):
+            if self.token is not None and not self._authorized(headers):
                 await _send(draining_send, 401, "a valid 'Authorization: Bearer <token>' header is required",
                             [(b"www-authenticate", b'Bearer realm="inkhue"')])  # fmt: skip
                 return
+            if self.token is None and (b"origin" in headers or not _loopback_host(headers.get(b"host"))):
+                await _send(draining_send, 403, "this server (no token, loopback only) refuses requests "
+                            "from web pages and for other host names")  # fmt: skip
+                return
+            self.admission.touch()  # only accepted requests keep an idle local server alive
         await self.app(scope, tracked_receive, draining_send)
 
-    def _authorized(self, scope) -> bool:
-        for key, value in scope["headers"]:
-            if key == b"authorization":
-                scheme, _, given = value.partition(b" ")
-                return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
-        return False
+    def _authorized(self, headers: dict) -> bool:
+        value = headers.get(b"authorization", b"")
+        scheme, _, given = value.partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
 
 
-async def drain(receive, limit: int) -> None:
-    """Read and discard the request body, up to ``limit`` bytes (beyond, the connection closes)."""
-    total = 0
+def _loopback_host(host: bytes | None) -> bool:
+    """Is a Host header a loopback name (``localhost``, ``127.0.0.1:8000``, ``[::1]:8000``)?"""
+    if not host:
+        return True  # HTTP/1.0 without Host: no browser sends that
+    name = host.decode("latin-1").lower()
+    name = name[1 : name.index("]")] if name.startswith("[") and "]" in name else name.rsplit(":", 1)[0]
+    return is_loopback(name)
+
+
+async def drain(receive, limit: int, timeout_s: float = float("inf")) -> None:
+    """Read and discard the request body, up to ``limit`` bytes and ``timeout_s`` seconds (beyond,
+    the connection closes)."""
+    total, deadline = 0, time.monotonic() + timeout_s
     while total <= limit:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            return
         if message["type"] != "http.request":
             return
         total += len(message.get("body", b""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -39,9 +40,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host.strip("[]"), port))
         sock.listen(128)  # connections queue here until uvicorn accepts: no race with the port file
-    except OSError as e:
+    except (OSError, OverflowError) as e:  # OverflowError: a port outside 0-65535
         sock.close()
-        raise ServeError(f"cannot listen on {host}:{port} ({e.strerror or e})") from e
+        raise ServeError(f"cannot listen on {host}:{port} ({getattr(e, 'strerror', None) or e})") from e
     sock.set_inheritable(True)
     return sock
 
@@ -57,8 +58,13 @@ def write_port_file(path: str | os.PathLike, port: int) -> None:
 def _uvicorn_server(app, config: ServerConfig):
     import uvicorn
 
+    from engine.server.protocol import protocol_class
+
     uv = uvicorn.Config(
         app,
+        # h11, not httptools: it bounds the header block (h11_max_incomplete_event_size)
+        http=protocol_class(config.header_timeout_s, config.max_connections),
+        h11_max_incomplete_event_size=config.max_header_bytes,
         log_level="warning",
         access_log=False,
         timeout_keep_alive=30,
@@ -82,8 +88,28 @@ def _idle_watch(app, server, idle_timeout_s: float) -> None:
             server.should_exit = True
 
 
-def serve_app(app, host: str, port: int, config: ServerConfig, port_file: str | None = None) -> None:
-    """Serve ``app`` until interrupted or idle; blocks."""
+def remove_state_file(path: str | os.PathLike, token: str | None) -> None:
+    """Remove the managed server's state file (``engine/local_server.py``) if it names this server
+    (by its token): a stale file would send the next client to a port anyone may have taken."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+        if token and isinstance(state, dict) and state.get("token") == token:
+            os.unlink(path)
+    except (OSError, ValueError):
+        pass
+
+
+def serve_app(
+    app,
+    host: str,
+    port: int,
+    config: ServerConfig,
+    port_file: str | None = None,
+    state_file: str | None = None,
+) -> None:
+    """Serve ``app`` until interrupted or idle; blocks. On exit the port file goes, and the state
+    file if it is this server's."""
     check_binding(host, config.token)
     sock = bind(host, port)
     actual = sock.getsockname()[1]
@@ -104,12 +130,17 @@ def serve_app(app, host: str, port: int, config: ServerConfig, port_file: str | 
         if port_file:
             with contextlib.suppress(OSError):
                 os.unlink(port_file)
+        if state_file:
+            remove_state_file(state_file, config.token)
 
 
 @contextlib.contextmanager
 def serve_in_thread(app, config: ServerConfig | None = None, host: str = "127.0.0.1") -> Iterator[str]:
-    """Run ``app`` on a free loopback port in a background thread; yields its URL (tests, bench)."""
-    config = config or ServerConfig()
+    """Run ``app`` on a free loopback port in a background thread; yields its URL (tests, bench).
+
+    ``config`` defaults to the one the app was created with."""
+    service = getattr(getattr(app, "state", None), "service", None)
+    config = config or getattr(service, "config", None) or ServerConfig()
     check_binding(host, config.token)
     sock = bind(host, 0)
     server = _uvicorn_server(app, config)
