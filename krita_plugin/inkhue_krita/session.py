@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 import time
 
-from PyQt5.QtCore import Qt, QTimer
-from PyQt5.QtGui import QIcon
-from PyQt5.QtWidgets import QDialog, QMessageBox, QProgressDialog
-
 from . import kritaio, request
 from .dialog import ColorizeDialog
 from .job import Job
 from .pixels import FormatError, is_blank_raw
 from .planning import PlanError, Rect, Settings, check_area, work_area
+from .qt import QIcon, Qt, QTimer, QtWidgets, accepted, enum, exec_dialog
+
+QMessageBox, QProgressDialog = QtWidgets.QMessageBox, QtWidgets.QProgressDialog
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +138,7 @@ class Session:
             tuple(notes),
         )
         try:
-            if dialog.exec_() != QDialog.Accepted:
+            if exec_dialog(dialog) != accepted():
                 return self._end("cancelled", "dialog closed")
             settings = dialog.settings()
             lineart, hints = nodes[dialog.lineart().key], nodes[dialog.hints().key]
@@ -180,7 +179,7 @@ class Session:
         self.progress = QProgressDialog("Colorizing…", "Cancel", 0, 0, self.qwindow)
         self.progress.setObjectName("inkhue_progress")
         self.progress.setWindowTitle(TITLE)
-        self.progress.setWindowModality(Qt.WindowModal)
+        self.progress.setWindowModality(enum(Qt, "WindowModality", "WindowModal"))
         self.progress.setMinimumDuration(0)
         self.progress.setAutoClose(False)
         self.progress.setAutoReset(False)
