@@ -10,6 +10,7 @@ the rules the GIMP plug-in follows too.
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from . import kritaio, request
@@ -33,14 +34,13 @@ LAST_OUTCOME: dict = {}
 
 def _vendored():
     """The vendored engine client and layer rules, imported late so a broken install still loads
-    the plug-in and says what is missing."""
+    the plug-in and says what is missing (``vendorcheck``)."""
     try:
         from .vendor import client, layer_rules
     except ImportError as e:
-        raise PlanError(
-            "The Inkhue plug-in is installed without its engine client or layer rules (its vendor "
-            f"folder is missing or out of date: {e}). Reinstall Inkhue with its installer."
-        ) from None
+        from .vendorcheck import vendor_problem
+
+        raise PlanError(vendor_problem(os.path.dirname(os.path.abspath(__file__)), e)) from None
     return client, layer_rules
 
 
