@@ -210,9 +210,11 @@ def unpainted_alpha(a: LineAnalysis, hint_mask_small: np.ndarray) -> np.ndarray:
     hinted = np.zeros(regions.n + 1, bool)
     hinted[np.unique(regions.labels_hw_i32[hint_mask_small > 0])] = True
     empty = (regions.background & ~hinted)[regions.labels_hw_i32]
-    keep = (~empty).astype(np.float32)[..., None]
+    keep = (~empty).astype(np.float32)
+    if keep.shape == a.shape:
+        return keep
     h, w = a.shape
-    return bilinear_crop(keep, a.shape, (0, h, 0, w))[..., 0]
+    return bilinear_crop(keep[..., None], a.shape, (0, h, 0, w))[..., 0]
 
 
 def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):
