@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "krita_plugin"))
 
@@ -53,3 +56,36 @@ def test_apply_asks_for_the_full_result_at_once_and_errors_are_not_retried():
     assert live.poll("x", 0.5) is None and live.poll("x", 5) is None  # same inputs: no loop
     live.poll("y", 6)
     assert live.poll("y", 6.25).kind == DRAFT
+
+
+QT_PROBE = """
+import sys, types
+sys.path.insert(0, sys.argv[1])
+if sys.argv[2] == "fake6":  # a Krita 6 process: PyQt6 loaded first, scoped enums only
+    for sub in ("QtCore", "QtGui", "QtWidgets"):
+        m = types.ModuleType("PyQt6." + sub)
+        sys.modules["PyQt6." + sub] = m
+    pkg = types.ModuleType("PyQt6"); sys.modules["PyQt6"] = pkg
+    core = sys.modules["PyQt6.QtCore"]
+    core.Qt = type("Qt", (), {"FocusReason": type("FocusReason", (), {"OtherFocusReason": 7})})
+    core.QTimer = core.QByteArray = object
+    sys.modules["PyQt6.QtGui"].QIcon = object
+from inkhue_krita import qt
+print(qt.BINDING, int(qt.enum(qt.Qt, "FocusReason", "OtherFocusReason")))
+"""
+
+
+@pytest.mark.parametrize(
+    "python, mode, binding", [("/usr/bin/python3", "real", "PyQt5"), (sys.executable, "fake6", "PyQt6")]
+)
+def test_qt_compat_picks_the_loaded_binding(python, mode, binding):
+    if not Path(python).exists():
+        pytest.skip(f"{python} missing")
+    plugin = Path(__file__).resolve().parent.parent / "krita_plugin"
+    out = subprocess.run(
+        [python, "-c", QT_PROBE, str(plugin), mode], capture_output=True, text=True, timeout=60
+    )
+    if mode == "real" and "No module named 'PyQt5" in out.stderr:
+        pytest.skip("the system Python has no PyQt5 (tests/krita/setup.sh installs it)")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [binding, "7"]
