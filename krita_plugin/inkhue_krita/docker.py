@@ -231,6 +231,9 @@ class ColorizeDocker(DockWidget):
         ask = self.live.poll(signature, time.monotonic(), eager=self.applying)
         if self.applying and self.live.complete(signature) and self.job is None:
             return self._finish_apply()
+        if self.applying and signature == self.live.failed:  # the full result cannot be made
+            self.applying = False
+            return self._say(f"Apply stopped: {self.facts['message']}", "error", error=True)
         if ask is None:
             return
         if ask.kind == DRAFT:
@@ -258,8 +261,7 @@ class ColorizeDocker(DockWidget):
         self.facts["dropped"] = self.live.dropped
         if state == "error":
             self.applying = False
-            text = str(value) if isinstance(value, (PlanError, _vendored()[0].EngineError)) else f"{value}"
-            return self._say(text, "error", error=True)
+            return self._say(str(value) or type(value).__name__, "error", error=True)
         if not fresh or doc.rootNode() is None:
             return
         self._show(doc, lineart, native, req, value, drawn_in)
