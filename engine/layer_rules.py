@@ -110,6 +110,35 @@ def empty_hints_message(hint_name: str, where: str = "on the canvas") -> str:
     )
 
 
+_VISIBLE = bytes(1 if v > 32 else 0 for v in range(256))  # alpha: more than a speck
+_DARK = bytes(1 if v < 224 else 0 for v in range(256))  # a channel noticeably below paper white
+INK_CHUNK = 1 << 20  # pixels per step: line art usually has ink near the top, so stop early
+
+
+def _bits(plane: bytes, table: bytes) -> int:
+    """One bit per pixel as a big integer (bit i set where ``table[plane[i]]``): C-speed logic."""
+    return int.from_bytes(plane.translate(table), "little")
+
+
+def has_ink(rgba: bytes) -> bool:
+    """True when 8-bit RGBA line art holds any line: a visible pixel noticeably darker than white.
+
+    The one rule both plug-ins apply before asking the engine. Lines may be on white or on a
+    transparent layer; coloured lines count (their darkest channel is dark), and so does a
+    mid-grey pencil layer (the engine sees grey lines as lines: its spread and flats respect
+    them); a blank, white, off-white or fully transparent layer has none.
+    """
+    step = 4 * INK_CHUNK
+    for start in range(0, len(rgba), step):
+        chunk = rgba[start : start + step]
+        visible = _bits(chunk[3::4], _VISIBLE)
+        if visible and visible & (
+            _bits(chunk[0::4], _DARK) | _bits(chunk[1::4], _DARK) | _bits(chunk[2::4], _DARK)
+        ):
+            return True
+    return False
+
+
 def no_ink_message(lineart_name: str, blank: bool, where: str = "on the canvas") -> str:
     state = "is empty" if blank else "has no dark lines"
     return (

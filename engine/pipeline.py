@@ -84,6 +84,19 @@ class Colorizer:
         self.manifest: ModelManifest = models.load(model)
         self.backend: StageBackend = make_backend(backend, self.manifest, device)
         self._lock = threading.Lock()  # torch modules and some ORT providers are not re-entrant
+        self._preview_cache = None  # engine.preview.PreviewCache, made on the first preview
+
+    def _preview(self, lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions) -> np.ndarray:
+        """``preview=True``: the draft alone, reusing the analysis of an unchanged line art."""
+        from engine import preview
+
+        if self._preview_cache is None:
+            self._preview_cache = preview.PreviewCache()
+        lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
+        hints_rgba_u8 = check_hints(hints, lineart_rgba_u8.shape[:2])
+        if opts.method == "flats":
+            return preview.preview_flats(lineart_rgba_u8, hints_rgba_u8, opts, self._preview_cache)
+        return preview.preview_ai(self, lineart_rgba_u8, hints_rgba_u8, opts, self._preview_cache)
 
     @property
     def device(self) -> str:
@@ -111,6 +124,8 @@ class Colorizer:
         colour layer, ``method="flats"`` for the region fill without the network.
         """
         opts = _options(options, overrides)
+        if opts.preview:
+            return self._preview(lineart, hints, opts)
         if opts.method == "flats":
             return _flats(lineart, hints, opts)
         lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)

@@ -32,6 +32,7 @@ class ColorizeOptions:
     method: str = "ai"  # one of METHODS
     transparent: bool = False  # RGBA result: alpha 0 where nothing is painted (unhinted background)
     gap: int = 0  # gaps in the lines up to this many pixels are closed; 0 = scaled to the canvas
+    preview: bool = False  # the draft alone (<= 512 px, upsampled), reusing an unchanged line art's analysis
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -271,3 +271,17 @@ def test_regions_bench_times_every_step(tmp_path):
     assert [r["side"] for r in rows] == [64, 96]
     assert all(r[k] > 0 for r in rows for k in ("regions", "regions+flats", "region channels"))
     assert "| 96² |" in regions.format_table(rows)
+
+
+def test_preview_bench_reports_updates_in_process_and_served(tmp_path, random_model_dir):
+    from bench import preview
+
+    out = tmp_path / "p.json"
+    assert (
+        preview.main(["--sizes", "64", "--repeat", "2", "--model", str(random_model_dir), "--json", str(out)])
+        == 0
+    )
+    (row,) = json.loads(out.read_text())
+    assert row["side"] == 64 and row["cache_misses"] == 1 and row["cache_hits"] == 5
+    assert all(row[k][0] > 0 for k in ("update_ms", "served_ms", "full_ms"))
+    assert "| 64² |" in preview.format_table([row])

@@ -269,25 +269,6 @@ def _rgba(*pixels: tuple[int, int, int, int], n: int = 1000) -> bytes:
     return bytes(base)
 
 
-def test_has_ink(plug):
-    has_ink = plug.pixels.has_ink
-    assert not has_ink(_rgba())  # fully transparent
-    assert not has_ink(bytes((255, 255, 255, 255)) * 1000)  # blank white
-    assert not has_ink(_rgba((0, 0, 0, 20)))  # a nearly invisible speck
-    assert has_ink(_rgba((0, 0, 0, 255)))  # one black pixel on transparency
-    assert has_ink(bytes((255, 255, 255, 255)) * 999 + bytes((120, 120, 120, 255)))  # grey on white
-    assert has_ink(_rgba((200, 30, 30, 255)))  # a red line counts
-    assert not has_ink(_rgba((250, 250, 240, 255)))  # off-white is paper
-
-
-def test_has_ink_looks_at_every_chunk(plug, monkeypatch):
-    monkeypatch.setattr(plug.pixels, "INK_CHUNK", 64)
-    blank = bytearray(bytes((255, 255, 255, 255)) * 1000)
-    assert not plug.pixels.has_ink(blank)
-    blank[-4:] = bytes((0, 0, 0, 255))  # one dark pixel in the last, partial chunk
-    assert plug.pixels.has_ink(blank)
-
-
 def test_has_paint_and_is_all(plug):
     assert not plug.pixels.has_paint(_rgba())
     assert plug.pixels.has_paint(_rgba((10, 20, 30, 1)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,40 @@ def test_rules_are_stdlib_only_and_vendored(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "True"]
+
+
+def _px(*pixels: tuple[int, int, int, int], n: int = 1000, base=(0, 0, 0, 0)) -> bytes:
+    out = bytearray(bytes(base) * n)
+    for i, p in enumerate(pixels):
+        out[4 * (i * 37 % n) : 4 * (i * 37 % n) + 4] = bytes(p)
+    return bytes(out)
+
+
+def test_has_ink_one_rule_for_both_plugins(monkeypatch):
+    has_ink = rules.has_ink
+    assert not has_ink(_px())  # fully transparent
+    assert not has_ink(_px(base=(255, 255, 255, 255)))  # blank white
+    assert not has_ink(_px((0, 0, 0, 20)))  # a nearly invisible speck
+    assert not has_ink(_px((250, 250, 240, 255)))  # off-white is paper
+    assert has_ink(_px((0, 0, 0, 255)))  # one black pixel on transparency
+    assert has_ink(_px((200, 30, 30, 255)))  # a red line counts
+    assert has_ink(_px((0, 0, 255, 255), base=(255, 255, 255, 255)))  # blue line on paper
+    # a mid-grey pencil layer is line art for both plug-ins (Krita used to refuse it)
+    assert has_ink(_px((150, 150, 150, 255), base=(255, 255, 255, 255)))
+    assert has_ink(_px((128, 128, 128, 160)))  # pencil on a transparent layer
+    monkeypatch.setattr(rules, "INK_CHUNK", 64)
+    blank = bytearray(bytes((255, 255, 255, 255)) * 1000)
+    assert not has_ink(bytes(blank))
+    blank[-4:] = bytes((0, 0, 0, 255))  # one dark pixel in the last, partial chunk
+    assert has_ink(bytes(blank))
+
+
+def test_both_plugins_check_ink_with_the_shared_rule():
+    root = Path(__file__).resolve().parent.parent
+    krita = (root / "krita_plugin/inkhue_krita/request.py").read_text()
+    gimp = (root / "gimp_plugin/inkhue_gimp/inkhue_gimp.py").read_text()
+    assert "rules.has_ink(" in krita and "from vendor.layer_rules import has_ink" in gimp
+    for plugin in ("krita_plugin/inkhue_krita", "gimp_plugin/inkhue_gimp"):
+        for path in (root / plugin).glob("*.py"):
+            assert "def has_ink" not in path.read_text(), path
+            assert 'startswith("hint' not in path.read_text().lower(), path

@@ -44,21 +44,23 @@ import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-import inkhue_layers as lay  # noqa: E402
 import inkhue_pixels as px  # noqa: E402
 from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
 from inkhue_result import add_result, first_time, is_lowest, load_state, save_state  # noqa: E402
-from vendor.layer_rules import place_result  # noqa: E402
 
-try:  # a plug-in folder copied without its vendored client must still load and explain itself
+try:  # a plug-in folder copied without its vendored files must still load and explain itself
     import inkhue_engine as engine
-except ImportError as e:  # pragma: no cover - exercised by a broken install only
-    engine = None
-    _IMPORT_ERROR = str(e)
+    import inkhue_layers as lay
+    from vendor.layer_rules import has_ink, place_result
+except ImportError as e:
+    from inkhue_vendorcheck import vendor_problem
+
+    engine = lay = None
+    _IMPORT_ERROR = vendor_problem(os.path.dirname(os.path.abspath(__file__)), e)
 
 
 PROC = "plug-in-inkhue-colorize"
-RESULT_NAME = lay.RESULT_NAME
+RESULT_NAME = "AI Colorize"  # inkhue_layers.RESULT_NAME, known without the vendored files
 STATE_FILE = "inkhue-gimp.json"  # in GIMP's profile: the last hint layer's name, what was told
 OPAQUE_SHARE = 0.5  # line art covering more of the canvas than this would hide a layer below it
 FMT_RGBA = "R'G'B'A u8"  # 8-bit sRGB-encoded RGBA whatever the image's precision or mode
@@ -258,7 +260,7 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
     message = lay.problem(
         line,
         hint,
-        lambda: (px.has_paint(line_rgba), px.has_ink(line_rgba)),
+        lambda: (px.has_paint(line_rgba), has_ink(line_rgba)),
         lambda: px.has_paint(hint_rgba, mask),
         mask is not None,
     )
@@ -354,7 +356,7 @@ def run(procedure, run_mode, image, drawables, config, _data):
     if engine is None:
         return answer(
             Gimp.PDBStatusType.EXECUTION_ERROR,
-            f"the Inkhue plug-in is incomplete ({_IMPORT_ERROR}); reinstall it with the Inkhue installer",
+            _IMPORT_ERROR,
         )
     try:
         colorize(procedure, image, drawables, config, run_mode == Gimp.RunMode.INTERACTIVE)

@@ -71,31 +71,9 @@ def rgb_to_rgba(rgb: bytes, alpha: bytes | None = None) -> bytearray:
     return out
 
 
-_VISIBLE = bytes(1 if v > 32 else 0 for v in range(256))  # alpha: more than a speck
-_DARK = bytes(1 if v < 224 else 0 for v in range(256))  # a channel noticeably below white
-INK_CHUNK = 1 << 20  # pixels per step: line art usually has ink near the top, so stop early
-
-
 def _bits(plane: bytes, table: bytes) -> int:
     """One bit per pixel as a big integer (bit i set where ``table[plane[i]]``): C-speed logic."""
     return int.from_bytes(plane.translate(table), "little")
-
-
-def has_ink(rgba: bytes) -> bool:
-    """True when the line art holds any line: a visible pixel noticeably darker than white.
-
-    Lines may be drawn on transparent or on white; a blank, white or fully transparent layer has
-    none. Coloured lines count (their darkest channel is dark).
-    """
-    step = 4 * INK_CHUNK
-    for start in range(0, len(rgba), step):
-        chunk = rgba[start : start + step]
-        visible = _bits(chunk[3::4], _VISIBLE)
-        if visible and visible & (
-            _bits(chunk[0::4], _DARK) | _bits(chunk[1::4], _DARK) | _bits(chunk[2::4], _DARK)
-        ):
-            return True
-    return False
 
 
 _ANY = bytes(1 if v else 0 for v in range(256))  # the engine takes any alpha above 0 as a hint

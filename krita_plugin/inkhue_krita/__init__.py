@@ -1,8 +1,9 @@
-"""Inkhue for Krita: Filter > AI Colorize... colours line art from hint dabs into a new layer.
+"""Inkhue for Krita: Filter > AI Colorize... colours line art from hint dabs into a new layer, and
+the AI Colorize docker (Settings > Dockers) colours it live while the hints are painted.
 
-Only the standard library, PyQt5 and Krita's API are used here; the engine client is a vendored
-copy (``installer/vendor.py``). Modules without a Krita import (pixels, planning, job) are unit
-tested with plain pytest.
+Only the standard library, PyQt5 or PyQt6 (``qt.py``) and Krita's API are used here; the engine
+client is a vendored copy (``installer/vendor.py``). Modules without a Krita import (pixels,
+planning, job, live) are unit tested with plain pytest.
 """
 
 try:
@@ -11,6 +12,12 @@ except ImportError:  # imported outside Krita (unit tests)
     Krita = None
 
 if Krita is not None:
+    from krita import DockWidgetFactory, DockWidgetFactoryBase
+
+    from .docker import DOCKER_ID, ColorizeDocker
     from .extension import InkhueExtension
 
     Krita.instance().addExtension(InkhueExtension(Krita.instance()))
+    Krita.instance().addDockWidgetFactory(
+        DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockRight, ColorizeDocker)
+    )

@@ -1,4 +1,4 @@
-"""The AI Colorize dialog: layers, engine, options. Plain PyQt5 widgets, no Krita calls.
+"""The AI Colorize dialog: layers, engine, options. Qt widgets (PyQt5 or 6, see ``qt``), no Krita calls.
 
 The layer rules (``vendor/layer_rules.py``, shared with the GIMP plug-in) are passed in, so the
 dialog refuses what the run would refuse while the artist can still change the choice: the same
@@ -9,24 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QLabel,
-    QLineEdit,
-    QRadioButton,
-    QSpinBox,
-    QVBoxLayout,
-)
-
 from .planning import MAX_GAP, WORKING_SIZES, Settings
+from .qt import Qt, enum
+from .qt import QtWidgets as W
+
+QButtonGroup, QCheckBox, QComboBox = W.QButtonGroup, W.QCheckBox, W.QComboBox
+QDialog, QDialogButtonBox, QDoubleSpinBox = W.QDialog, W.QDialogButtonBox, W.QDoubleSpinBox
+QFormLayout, QGroupBox, QLabel, QLineEdit = W.QFormLayout, W.QGroupBox, W.QLabel, W.QLineEdit
+QRadioButton, QSpinBox, QVBoxLayout = W.QRadioButton, W.QSpinBox, W.QVBoxLayout
+OK = enum(QDialogButtonBox, "StandardButton", "Ok")
+CANCEL = enum(QDialogButtonBox, "StandardButton", "Cancel")
+OTHER_FOCUS = enum(Qt, "FocusReason", "OtherFocusReason")
 
 PROBLEM_STYLE = "color: #c0392b;"  # readable on Krita's light and dark themes
 
@@ -131,7 +124,7 @@ class ColorizeDialog(QDialog):
         self.url_edit.setPlaceholderText("http://gpu-box:8000")
         eform.addRow("Server URL:", self.url_edit)
         self.token_edit = QLineEdit(settings.token, objectName="inkhue_token")
-        self.token_edit.setEchoMode(QLineEdit.Password)
+        self.token_edit.setEchoMode(enum(QLineEdit, "EchoMode", "Password"))
         eform.addRow("Access token:", self.token_edit)
         (self.remote_radio if settings.mode == "remote" else self.local_radio).setChecked(True)
         self.remote_radio.toggled.connect(self._sync_engine)
@@ -219,8 +212,8 @@ class ColorizeDialog(QDialog):
         )
         layout.addWidget(advanced)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.buttons.button(QDialogButtonBox.Ok).setText("Colorize")
+        self.buttons = QDialogButtonBox(OK | CANCEL)
+        self.buttons.button(OK).setText("Colorize")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
@@ -266,7 +259,7 @@ class ColorizeDialog(QDialog):
         missing = self.hints() is None
         self.problem.setText(self._rules.NO_HINT_LAYER if missing else "")
         self.problem.setVisible(missing)
-        self.buttons.button(QDialogButtonBox.Ok).setEnabled(not missing)
+        self.buttons.button(OK).setEnabled(not missing)
         self._fit()
 
     def _refuse(self, message: str) -> None:
@@ -283,7 +276,7 @@ class ColorizeDialog(QDialog):
 
     def accept(self) -> None:
         if self.remote_radio.isChecked() and not self.url_edit.text().strip():
-            self.url_edit.setFocus(Qt.OtherFocusReason)
+            self.url_edit.setFocus(OTHER_FOCUS)
             self.url_edit.setPlaceholderText("enter the server's address, e.g. http://gpu-box:8000")
             return
         lineart, hints = self.lineart(), self.hints()
@@ -292,7 +285,7 @@ class ColorizeDialog(QDialog):
         except self._rules.LayerRuleError as e:
             return self._refuse(str(e))
         if self._hints_blank(hints):
-            self.hints_combo.setFocus(Qt.OtherFocusReason)
+            self.hints_combo.setFocus(OTHER_FOCUS)
             return self._refuse(self._rules.empty_hints_message(hints.name, self._where))
         super().accept()
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from krita import Extension, Krita
-from PyQt5.QtWidgets import QMessageBox
 
+from .qt import QtWidgets
 from .session import TITLE, Session
 
 ACTION_ID = "inkhue_ai_colorize"  # text, shortcut and activation flags: inkhue_krita.action
@@ -28,7 +28,7 @@ class InkhueExtension(Extension):
         window = app.activeWindow()
         qwindow = window.qwindow() if window is not None else None
         if self.session is not None:
-            QMessageBox.information(qwindow, TITLE, "AI Colorize is already working on an image.")
+            QtWidgets.QMessageBox.information(qwindow, TITLE, "AI Colorize is already working on an image.")
             return
         self.session = Session(app, qwindow, on_end=self._ended)
         self.session.start()

@@ -170,7 +170,17 @@ def _close(scratch) -> None:
     scratch.close()
 
 
-def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, above: bool, multiply: bool):
+def add_result_layer(
+    app,
+    doc,
+    lineart,
+    data: bytes,
+    native: bool,
+    area: Rect,
+    above: bool,
+    multiply: bool,
+    name=RESULT_LAYER_NAME,
+):
     """Insert a new paint layer holding ``data`` (in ``result_format``) directly above or below
     ``lineart``, in blending mode Multiply if asked. A layer in a foreign format is made in a
     scratch document and moved over in the same single step.
@@ -178,10 +188,10 @@ def add_result_layer(app, doc, lineart, data: bytes, native: bool, area: Rect, a
     parent, anchor = _anchor(lineart, above)
     scratch = None
     if native:
-        node = doc.createNode(RESULT_LAYER_NAME, "paintlayer")
+        node = doc.createNode(name, "paintlayer")
     else:
         scratch = _scratch(app, PixelFormat("RGBA", "U8", RESULT_PROFILE))
-        node = scratch.createNode(RESULT_LAYER_NAME, "paintlayer")
+        node = scratch.createNode(name, "paintlayer")
     try:
         node.setPixelData(data, area.x, area.y, area.width, area.height)
         if multiply:

@@ -7,8 +7,7 @@ pixels and checks what a layer holds.
 from __future__ import annotations
 
 import struct
-from functools import cache, lru_cache
-from operator import add
+from functools import cache
 
 from .colorspaces import lab_to_rgb
 from .samples import (
@@ -18,7 +17,6 @@ from .samples import (
     channel_u8,
     from_srgb,
     interleave,
-    invert,
     multiply,
     to_u8,
 )
@@ -27,7 +25,6 @@ __all__ = [
     "FormatError",
     "PixelFormat",
     "from_rgba8",
-    "has_ink",
     "is_blank_raw",
     "limit_alpha",
     "rgb_to_rgba",
@@ -180,39 +177,6 @@ def is_blank(rgba: bytes) -> bool:
     """True when nothing is painted: fully transparent everywhere."""
     alpha = alpha_plane(rgba)
     return alpha.count(0) == len(alpha)
-
-
-@lru_cache(maxsize=1)
-def _luma_tables() -> tuple[bytes, bytes, bytes]:
-    # Rec. 601 weights (as the engine's line plane); the parts of white sum to exactly 255
-    return tuple(bytes(round(v * w) for v in range(256)) for w in (0.299, 0.587, 0.114))  # type: ignore[return-value]
-
-
-def darkness(rgba: bytes) -> bytes:
-    """Per pixel, how dark it looks over white paper: alpha * (255 - luma) / 255."""
-    tr, tg, tb = _luma_tables()
-    luma = bytes(
-        map(add, map(add, rgba[0::4].translate(tr), rgba[1::4].translate(tg)), rgba[2::4].translate(tb))
-    )
-    return multiply(invert(luma), alpha_plane(rgba))
-
-
-_SCAN = 1 << 18  # pixels per chunk when looking for ink: line art usually has some early
-
-
-def has_ink(rgba: bytes, threshold: int = 128) -> bool:
-    """True when some pixel would be a line for the engine (darker than mid-grey over white).
-
-    Works for dark lines on white and for lines on a transparent layer alike.
-    """
-    if is_blank(rgba):
-        return False
-    if min(min(rgba[0::4]), min(rgba[1::4]), min(rgba[2::4])) > 255 - threshold:
-        return False  # only light colours anywhere
-    for start in range(0, len(rgba), 4 * _SCAN):
-        if max(darkness(rgba[start : start + 4 * _SCAN]), default=0) >= threshold:
-            return True
-    return False
 
 
 def is_opaque(rgba: bytes) -> bool:

@@ -16,7 +16,6 @@ from .pixels import (
     colour_layer,
     colour_name,
     from_rgba8,
-    has_ink,
     is_blank,
     is_opaque,
     limit_alpha,
@@ -98,7 +97,7 @@ def run(
     """
     report("Reading the layers…")
     line_rgba = to_rgba8(req.lineart.raw, req.lineart.fmt)
-    if not has_ink(line_rgba):
+    if not rules.has_ink(line_rgba):
         raise PlanError(rules.no_ink_message(req.lineart.name, is_blank(line_rgba), where(req.selected)))
     hints_rgba = to_rgba8(req.hints.raw, req.hints.fmt)
     url, token = endpoint(report)

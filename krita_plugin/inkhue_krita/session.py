@@ -10,17 +10,17 @@ the rules the GIMP plug-in follows too.
 from __future__ import annotations
 
 import logging
+import os
 import time
-
-from PyQt5.QtCore import Qt, QTimer
-from PyQt5.QtGui import QIcon
-from PyQt5.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
 from . import kritaio, request
 from .dialog import ColorizeDialog
 from .job import Job
 from .pixels import FormatError, is_blank_raw
 from .planning import PlanError, Rect, Settings, check_area, work_area
+from .qt import QIcon, Qt, QTimer, QtWidgets, accepted, enum, exec_dialog
+
+QMessageBox, QProgressDialog = QtWidgets.QMessageBox, QtWidgets.QProgressDialog
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,13 @@ LAST_OUTCOME: dict = {}
 
 def _vendored():
     """The vendored engine client and layer rules, imported late so a broken install still loads
-    the plug-in and says what is missing."""
+    the plug-in and says what is missing (``vendorcheck``)."""
     try:
         from .vendor import client, layer_rules
     except ImportError as e:
-        raise PlanError(
-            "The Inkhue plug-in is installed without its engine client or layer rules (its vendor "
-            f"folder is missing or out of date: {e}). Reinstall Inkhue with its installer."
-        ) from None
+        from .vendorcheck import vendor_problem
+
+        raise PlanError(vendor_problem(os.path.dirname(os.path.abspath(__file__)), e)) from None
     return client, layer_rules
 
 
@@ -139,7 +138,7 @@ class Session:
             tuple(notes),
         )
         try:
-            if dialog.exec_() != QDialog.Accepted:
+            if exec_dialog(dialog) != accepted():
                 return self._end("cancelled", "dialog closed")
             settings = dialog.settings()
             lineart, hints = nodes[dialog.lineart().key], nodes[dialog.hints().key]
@@ -180,7 +179,7 @@ class Session:
         self.progress = QProgressDialog("Colorizing…", "Cancel", 0, 0, self.qwindow)
         self.progress.setObjectName("inkhue_progress")
         self.progress.setWindowTitle(TITLE)
-        self.progress.setWindowModality(Qt.WindowModal)
+        self.progress.setWindowModality(enum(Qt, "WindowModality", "WindowModal"))
         self.progress.setMinimumDuration(0)
         self.progress.setAutoClose(False)
         self.progress.setAutoReset(False)
