@@ -20,6 +20,7 @@ from engine.schema import ColorizeOptions
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
 LINE_WEIGHT = 64.0  # landscape of a full-dark line, in pixels of distance to the lines
 TIE_WEIGHT = 1e-3  # per pixel of distance to the nearest dab: decides on open paper only
+DEPTH_GAPS = 1.0  # room deeper than one gap size is open paper: Voronoi cells there (see _split)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ def _hint_colours(hints_rgba_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return idx, inverse.astype(np.int32).ravel() + 1, palette
 
 
-def _split(markers_hw_i32: np.ndarray, inside_hw_bool: np.ndarray, line_hw_f32: np.ndarray) -> np.ndarray:
+def _split(
+    markers_hw_i32: np.ndarray, inside_hw_bool: np.ndarray, line_hw_f32: np.ndarray, depth: float
+) -> np.ndarray:
     """Share one region between dabs of several colours, cutting where the lines nearly close.
 
     A region holds several colours where its lines leave openings (between a figure's open
@@ -74,6 +77,7 @@ def _split(markers_hw_i32: np.ndarray, inside_hw_bool: np.ndarray, line_hw_f32: 
     darkness = np.clip(1.0 - line_hw_f32, 0.0, 1.0)
     paper = line_hw_f32 >= INK_THRESHOLD
     room = ndimage.distance_transform_edt(paper) if not paper.all() else np.zeros(paper.shape)
+    room = np.minimum(room, depth)
     near = ndimage.distance_transform_edt(markers_hw_i32 == 0)
     elev = -room + darkness * LINE_WEIGHT + near * TIE_WEIGHT
     return watershed(elev, markers_hw_i32, mask=inside_hw_bool)
@@ -107,7 +111,7 @@ def flats(regions: Regions, line_hw_f32: np.ndarray, hints_rgba_u8: np.ndarray |
             box = boxes[r - 1]
             inside = labels[box] == r
             markers = np.where(inside, seeds[box], 0).astype(np.int32)
-            index[box][inside] = _split(markers, inside, line_hw_f32[box])[inside]
+            index[box][inside] = _split(markers, inside, line_hw_f32[box], DEPTH_GAPS * regions.gap)[inside]
     return Flats(index, palette)
 
 

@@ -2,7 +2,8 @@
 # One training burst on a lent GPU machine (the device tool's `run`), from the repository root:
 #   draft 1.0 (5-draft-1.toml) for DRAFT_MIN minutes, then the refinement fine-tuned on it
 #   (6-refine-1.toml, from 0.3.0's refinement) for REFINE_MIN minutes, both on the corpus shard
-#   that travels with the working tree (inkhue-train shard --out data/shard). Writes to $OUT:
+#   that travels with the working tree (inkhue-train shard --out data/shard); REFINE_MIN=0 skips
+#   the refinement, DRAFT_RECIPE / DRAFT_INIT continue an earlier burst. Writes to $OUT:
 #   draft.ckpt.part-* (the draft's last checkpoint, split under the 16 MiB file limit),
 #   refine.safetensors (the refinement's last checkpoint), logs.tar.gz (configs, logs, summaries,
 #   last sample grids, nvidia-smi). Export and evaluation run afterwards on any machine.
@@ -10,6 +11,8 @@
 set -u -o pipefail
 OUT=${OUT:?set OUT to the folder that receives the results}
 SHARD=${SHARD:-data/shard}
+DRAFT_RECIPE=${DRAFT_RECIPE:-5-draft-1.toml}
+DRAFT_INIT=${DRAFT_INIT:-}  # weights to start the draft from (a later burst continues an earlier one)
 DRAFT_MIN=${DRAFT_MIN:-6.5}
 REFINE_MIN=${REFINE_MIN:-1.5}
 WORKERS=${WORKERS:-15}
@@ -27,13 +30,13 @@ fi
 cat "$RUNS/machine.txt"
 test -f "$SHARD/manifest.csv" || { echo "no shard at $SHARD"; exit 1; }
 
-$PY -m training.cli train --stage draft --config $RECIPES/5-draft-1.toml --corpus "$SHARD" \
-  --run "$RUNS/draft" --minutes "$DRAFT_MIN" --workers "$WORKERS" --no-resume 2>&1 | tr '\r' '\n' | grep -v '^draft: ' | tee "$RUNS/draft.log"
+$PY -m training.cli train --stage draft --config "$RECIPES/$DRAFT_RECIPE" --corpus "$SHARD" \
+  ${DRAFT_INIT:+--init "$DRAFT_INIT"} --run "$RUNS/draft" --minutes "$DRAFT_MIN" --workers "$WORKERS" --no-resume 2>&1 | tr '\r' '\n' | grep -v '^draft: ' | tee "$RUNS/draft.log"
 draft_rc=${PIPESTATUS[0]}
 last_draft=$(ls "$RUNS"/draft/ckpt-*.safetensors 2>/dev/null | tail -1)
 if [ -n "$last_draft" ]; then
   split -b 15M -d "$last_draft" "$OUT/draft.ckpt.part-"
-  $PY -m training.cli train --stage refine --config $RECIPES/6-refine-1.toml --corpus "$SHARD" \
+  [ "$REFINE_MIN" = 0 ] || $PY -m training.cli train --stage refine --config $RECIPES/6-refine-1.toml --corpus "$SHARD" \
     --draft "$last_draft" --init engine/models/inkhue-default/refine.safetensors \
     --run "$RUNS/refine" --minutes "$REFINE_MIN" --workers "$WORKERS" --no-resume 2>&1 | tr '\r' '\n' | grep -v '^refine: ' | tee "$RUNS/refine.log"
   last_refine=$(ls "$RUNS"/refine/ckpt-*.safetensors 2>/dev/null | tail -1)
