@@ -17,6 +17,7 @@ from engine.modelspec import ModelManifest
 from engine.regions import find_regions
 from engine.resample import bilinear_crop
 from engine.schema import ColorizeOptions, OptionsError
+from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.tiling import pad_to_multiple, plan
 
 log = logging.getLogger(__name__)
@@ -147,11 +148,15 @@ class Colorizer:
         overlap = min(m.overlap, tile // 4)
         out_hwc_f32 = np.zeros((*shape, 3), np.float32)
         refine_inputs = m.stages["refine"].inputs
+        snap = all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS)
         for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
             planes = channels.crop(prep, box)
             if "draft_rgb" in refine_inputs:
                 planes["draft_rgb"] = bilinear_crop(draft_hwc_f32, shape, box)
             pred = self._run("refine", channels.stack(refine_inputs, planes))
+            if snap:
+                flat = nearest_crop(planes_small["flat_rgb"], shape, box)
+                pred = snap_to_flats(pred, flat, nearest_crop(planes_small["flat_mask"], shape, box))
             if opts.compose_lines:
                 pred *= planes["line"][..., None]
             y0, y1, x0, x1 = box

@@ -1,0 +1,39 @@
+"""Exact flat colours where the network agrees with the flats.
+
+The 1.0 draft corrects the flats (``engine.flats``) rather than painting from scratch, and the
+refinement redraws the corrected draft at full resolution: where they leave a flat alone the
+colour still drifts by a few levels (resampling, the residual head's small noise), which a hint
+promises not to do. Where the network's colour lies within ``SNAP_NEAR`` of the region's flat
+colour it is that colour exactly; from ``SNAP_NEAR`` to ``SNAP_FAR`` it blends into the network's
+own (no visible edge where shading starts); beyond, the network decided (shading, a colour
+boundary without a line, a leak it closed) and is kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SNAP_NEAR = 8.0  # RGB distance (0..255 levels, Euclidean) under which the flat colour is used
+SNAP_FAR = 24.0  # over which the network's colour is kept
+SNAP_CHANNELS = ("flat_rgb", "flat_mask")  # a draft that sees these corrects the flats
+
+
+def nearest_crop(small_hwc: np.ndarray, shape: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarray:
+    """``small_hwc`` (a working-resolution plane, H×W or H×W×C) sampled nearest at the pixels of
+    ``box`` = (y0, y1, x0, x1) of a ``shape`` canvas: cells keep their exact values."""
+    h, w = small_hwc.shape[:2]
+    y0, y1, x0, x1 = box
+    ys = np.minimum(((np.arange(y0, y1) + 0.5) * h / shape[0]).astype(np.intp), h - 1)
+    xs = np.minimum(((np.arange(x0, x1) + 0.5) * w / shape[1]).astype(np.intp), w - 1)
+    return small_hwc[np.ix_(ys, xs)]
+
+
+def snap_to_flats(
+    rgb_hwc_f32: np.ndarray, flat_rgb_hwc_f32: np.ndarray, flat_mask_hw_f32: np.ndarray
+) -> np.ndarray:
+    """``rgb_hwc_f32`` (0..1) pulled onto the flat colour where it is painted and close to it."""
+    diff = rgb_hwc_f32 - flat_rgb_hwc_f32
+    dist = np.sqrt((diff * diff).sum(-1)) * 255.0
+    keep = np.clip((dist - SNAP_NEAR) / (SNAP_FAR - SNAP_NEAR), 0.0, 1.0)
+    keep = np.where(flat_mask_hw_f32 > 0.5, keep, 1.0).astype(np.float32)
+    return flat_rgb_hwc_f32 + keep[..., None] * diff
