@@ -13,23 +13,24 @@ TOKEN_FILE_ENV = "INKHUE_TOKEN_FILE"  # a mounted secret (Kubernetes, Docker/Pod
 
 
 def read_token(token: str | None, token_file: str | None) -> str | None:
-    """The bearer token: ``--token``, else ``--token-file``/``$INKHUE_TOKEN_FILE``, else
-    ``$INKHUE_TOKEN``. A token file holds the token alone; surrounding whitespace is dropped."""
+    """The bearer token: ``--token``, ``--token-file``, ``$INKHUE_TOKEN``, ``$INKHUE_TOKEN_FILE``, in
+    that order. A token file (a mounted secret) holds the token alone; whitespace around it is dropped."""
     from engine.server.run import ServeError
 
-    if token:
+    path = None if token else token_file
+    if not token and not path:
+        token = os.environ.get(TOKEN_ENV) or None
+        path = None if token else os.environ.get(TOKEN_FILE_ENV) or None
+    if not path:
         return token
-    path = token_file or os.environ.get(TOKEN_FILE_ENV)
-    if path:
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read().strip()
-        except (OSError, UnicodeDecodeError) as e:
-            raise ServeError(f"cannot read the token file {path}: {e}") from e
-        if not text or len(text.split()) != 1:
-            raise ServeError(f"the token file {path} must hold exactly one token (no spaces)")
-        return text
-    return os.environ.get(TOKEN_ENV) or None
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ServeError(f"cannot read the token file {path}: {e}") from e
+    if not text or len(text.split()) != 1:
+        raise ServeError(f"the token file {path} must hold exactly one token (no spaces)")
+    return text
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
