@@ -139,3 +139,28 @@ def test_image_steps_in_a_fresh_debian_root_then_serve(base_root, tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
+
+
+def test_token_sources_in_order(tmp_path, monkeypatch):
+    """--token, --token-file, $INKHUE_TOKEN, $INKHUE_TOKEN_FILE (the image's default secret path)."""
+    from engine.server.command import read_token
+    from engine.server.run import ServeError
+
+    secret = tmp_path / "token"
+    secret.write_text("  from-file\n")
+    monkeypatch.delenv("INKHUE_TOKEN", raising=False)
+    monkeypatch.setenv("INKHUE_TOKEN_FILE", str(tmp_path / "missing"))
+    assert read_token("flag", str(tmp_path / "missing")) == "flag"
+    assert read_token(None, str(secret)) == "from-file"
+    monkeypatch.setenv("INKHUE_TOKEN", "from-env")
+    assert read_token(None, None) == "from-env"  # the env token wins over the image's default file
+    monkeypatch.delenv("INKHUE_TOKEN")
+    with pytest.raises(ServeError, match="cannot read the token file"):
+        read_token(None, None)
+    monkeypatch.setenv("INKHUE_TOKEN_FILE", str(secret))
+    assert read_token(None, None) == "from-file"
+    secret.write_text("two words")
+    with pytest.raises(ServeError, match="exactly one token"):
+        read_token(None, None)
+    monkeypatch.delenv("INKHUE_TOKEN_FILE")
+    assert read_token(None, None) is None
