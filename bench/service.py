@@ -68,6 +68,7 @@ def start_server(
     model: Path, token: str, workers: int, queue: int, tmp: Path
 ) -> tuple[subprocess.Popen, str]:
     port_file = tmp / "port"
+    port_file.unlink(missing_ok=True)  # an earlier server's, if it did not remove its own
     cmd = [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--port-file", str(port_file),
            "--model", str(model), "--workers", str(workers), "--queue", str(queue)]  # fmt: skip
     env = {**os.environ, "INKHUE_TOKEN": token, "PYTHONPATH": str(REPO)}
