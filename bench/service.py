@@ -3,12 +3,16 @@
     python bench/service.py                   # random-weight model (needs torch), all parts
     python bench/service.py --model DIR       # an installed model
     python bench/service.py --requests 320 --clients 8 --size 512
+    python bench/service.py --model engine/models/inkhue-default --sweep 1,2,4 --requests 24
 
 * load: ``inkhue serve`` in its own process, ``--clients`` threads each sending 512² RGBA requests
   with the engine's stdlib client; throughput, p50/p99 latency, errors, the server's RSS.
 * overhead: 1024² RGBA in, RGB out, binary extension, loopback. (a) the server's round trip
   minus the model time it reports in ``Server-Timing``; (b) the whole round trip with a model
   that returns at once (decode, validate, encode, HTTP both ways, client encode/decode).
+* sweep (``--sweep 1,2,4``): the load run once per ``--workers`` count, each against a fresh
+  server with ``2 × workers`` clients (every worker busy, as many waiting): the sizing figures of
+  docs/deploy.md (images per second per replica, p50/p99).
 Prints one JSON object.
 """
 
@@ -64,6 +68,7 @@ def start_server(
     model: Path, token: str, workers: int, queue: int, tmp: Path
 ) -> tuple[subprocess.Popen, str]:
     port_file = tmp / "port"
+    port_file.unlink(missing_ok=True)  # an earlier server's, if it did not remove its own
     cmd = [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--port-file", str(port_file),
            "--model", str(model), "--workers", str(workers), "--queue", str(queue)]  # fmt: skip
     env = {**os.environ, "INKHUE_TOKEN": token, "PYTHONPATH": str(REPO)}
@@ -165,6 +170,23 @@ def overhead_echo(side: int, reps: int) -> dict:
             "round_trip_ms_p90": round(pct(totals, 90), 2)}  # fmt: skip
 
 
+def sweep(model: Path, workers_list: list[int], requests: int, side: int, tmp: Path) -> list[dict]:
+    """Throughput and latency per worker count, each on its own fresh server."""
+    rows = []
+    for workers in workers_list:
+        token, clients = "bench-token", 2 * workers
+        proc, url = start_server(model, token, workers, clients, tmp)
+        try:
+            run = load_run(url, token, proc.pid, clients, max(requests, 2 * clients), side)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        run["workers"] = workers
+        run["rss_mb_peak"] = max(run.pop("rss_mb_after_warmup_then_every_eighth"))
+        rows.append(run)
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", help="model folder (default: a random-weight model, needs torch)")
@@ -174,16 +196,23 @@ def main() -> int:
     p.add_argument("--overhead-size", type=int, default=1024)
     p.add_argument("--reps", type=int, default=15)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--sweep", help="comma-separated worker counts: only the load run, once per count")
     args = p.parse_args()
     result: dict = {"cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         model = Path(args.model) if args.model else None
+        result["model"] = str(model) if model else None
         if model is None:
             from training.export import random_model
 
             model = random_model(tmp / "model")
             result["model"] = "random weights (training.export.random_model)"
+        if args.sweep:
+            counts = [int(w) for w in args.sweep.split(",")]
+            result["sweep"] = sweep(model, counts, args.requests, args.size, tmp)
+            print(json.dumps(result, indent=2))
+            return 0
         result["overhead_echo"] = overhead_echo(args.overhead_size, args.reps)
         token = "bench-token"
         proc, url = start_server(model, token, args.workers, args.clients, tmp)

@@ -212,8 +212,9 @@ def export_triton(out_dir: str | Path, model: str | None = None) -> Path:
         if unsupported:
             raise ModelError(
                 f"model {manifest.name!r} stage {stage!r} uses input channels {', '.join(unsupported)} "
-                "that the one-graph Triton export cannot compute; serve this model with "
-                "'inkhue serve' (also usable as a KServe custom predictor, see docs/deploy.md)"
+                "that the one-graph Triton export cannot compute; export it for Triton's Python "
+                "backend ('inkhue export --triton DIR --python-backend') or serve it with "
+                "'inkhue serve' (see docs/deploy.md)"
             )
     pipeline = _module(manifest, load_nets(manifest))
     folder = Path(out_dir) / schema.MODEL_NAME

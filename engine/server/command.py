@@ -9,6 +9,28 @@ import os
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "INKHUE_TOKEN"
+TOKEN_FILE_ENV = "INKHUE_TOKEN_FILE"  # a mounted secret (Kubernetes, Docker/Podman secrets)
+
+
+def read_token(token: str | None, token_file: str | None) -> str | None:
+    """The bearer token: ``--token``, ``--token-file``, ``$INKHUE_TOKEN``, ``$INKHUE_TOKEN_FILE``, in
+    that order. A token file (a mounted secret) holds the token alone; whitespace around it is dropped."""
+    from engine.server.run import ServeError
+
+    path = None if token else token_file
+    if not token and not path:
+        token = os.environ.get(TOKEN_ENV) or None
+        path = None if token else os.environ.get(TOKEN_FILE_ENV) or None
+    if not path:
+        return token
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ServeError(f"cannot read the token file {path}: {e}") from e
+    if not text or len(text.split()) != 1:
+        raise ServeError(f"the token file {path} must hold exactly one token (no spaces)")
+    return text
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -21,7 +43,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from engine.pipeline import Colorizer
     from engine.server.run import ServeError, check_binding
 
-    token = args.token or os.environ.get(TOKEN_ENV) or None
+    token = read_token(args.token, args.token_file)
     try:
         config = ServerConfig(
             token=token,
@@ -43,9 +65,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from engine.triton import export_triton
+    if args.python_backend:
+        from engine.triton_python import export_python_backend
 
-    print(export_triton(args.triton, args.model))
+        folder = export_python_backend(args.triton, args.model, args.device, args.instances)
+    else:
+        from engine.triton import export_triton
+
+        folder = export_triton(args.triton, args.model)
+    print(folder)
     return 0
 
 
@@ -67,6 +95,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (non-loopback needs --token)")
     s.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one (see --port-file)")
     s.add_argument("--token", help=f"bearer token clients must send (default: ${TOKEN_ENV})")
+    s.add_argument("--token-file", help=f"read the token from this file (or ${TOKEN_FILE_ENV})")
     s.add_argument("--model", help="installed model name or model folder (default: inkhue-default)")
     s.add_argument("--backend", default="onnx", choices=["onnx", "torch"])
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -83,4 +112,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="export the model for other servers")
     e.add_argument("--triton", required=True, metavar="DIR", help="write a Triton model repository into DIR")
     e.add_argument("--model", help="installed model name or model folder (default: inkhue-default)")
+    e.add_argument(
+        "--python-backend",
+        action="store_true",
+        help="the full engine pipeline in Triton's Python backend (any model, options, tiles) "
+        "instead of one ONNX graph",
+    )
+    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="--python-backend: Triton instance kind (auto: Triton's choice)")  # fmt: skip
+    e.add_argument("--instances", type=int, default=1, help="--python-backend: model instances (per GPU)")
     e.set_defaults(func=_cmd_export)
