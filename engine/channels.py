@@ -217,10 +217,12 @@ def add_spread(planes: dict[str, np.ndarray], params: SpreadParams = DEFAULT_SPR
     return planes
 
 
-def add_regions(planes: dict[str, np.ndarray], gap: int = 0) -> dict[str, np.ndarray]:
+def add_regions(planes: dict[str, np.ndarray], gap: int = 0, regions=None) -> dict[str, np.ndarray]:
     """Add the line-art analysis (``REGION_CHANNELS``) to working-resolution planes (in place).
 
-    ``gap`` is in these planes' pixels (0: scaled to their size).
+    ``gap`` is in these planes' pixels (0: scaled to their size). ``regions``: the
+    ``engine.regions.find_regions`` of these planes' line plane with that gap, when already known
+    (the preview reuses them while only the hints change).
     """
     from engine.flats import flats
     from engine.regions import find_regions
@@ -229,7 +231,8 @@ def add_regions(planes: dict[str, np.ndarray], gap: int = 0) -> dict[str, np.nda
     hints_rgba_u8 = np.empty((*line.shape, 4), np.uint8)
     hints_rgba_u8[..., :3] = np.round(np.clip(planes["hint_rgb"], 0.0, 1.0) * 255.0)
     hints_rgba_u8[..., 3] = np.round(np.clip(planes["hint_mask"], 0.0, 1.0) * 255.0)
-    regions = find_regions(line, gap)
+    if regions is None:
+        regions = find_regions(line, gap)
     f = flats(regions, line, hints_rgba_u8)
     labels = regions.labels_hw_i32
     edge = np.zeros(labels.shape, bool)

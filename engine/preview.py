@@ -29,6 +29,7 @@ from engine import channels
 from engine.arrays import line_from_rgba, to_rgb_u8
 from engine.resample import bilinear_crop, box_resize, cell_reduce
 from engine.schema import ColorizeOptions
+from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 
 PREVIEW_SIZE = 512  # the preview's draft works at most at this longest side
 CACHE_ENTRIES = 4  # analyses kept (a few documents or selections at a time); LRU
@@ -198,9 +199,8 @@ def draft_planes(a: LineAnalysis, hints_rgba_u8: np.ndarray | None, inputs, spre
         planes["spread_rgb"], planes["spread_mask"], planes["near_rgb"] = spread_on(
             a.graph, hint_rgb, hint_mask, spread_params.fade, near="near_rgb" in inputs
         )
-    if any(c in channels.REGION_CHANNELS for c in inputs):  # not cached: models that use them pay
-        gap_small = max(1, round(a.gap * max(a.small_hw) / max(a.shape))) if a.gap else 0
-        channels.add_regions(planes, gap_small)
+    if any(c in channels.REGION_CHANNELS for c in inputs):  # the regions are cached, the flats not
+        channels.add_regions(planes, regions=a.regions("small"))
     return planes
 
 
@@ -230,6 +230,10 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     draft = colorizer._run("draft", channels.stack(inputs, planes))
     h, w = shape
     out = bilinear_crop(draft, shape, (0, h, 0, w)) if draft.shape[:2] != shape else draft
+    if all(c in inputs for c in SNAP_CHANNELS):  # as the full request does after its refinement
+        box = (0, h, 0, w)
+        flat = nearest_crop(planes["flat_rgb"], shape, box)
+        out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box))
     if opts.compose_lines:
         out = out * a.line_hw_f32[..., None]
     rgb_u8 = to_rgb_u8(out)
