@@ -137,6 +137,7 @@ def _trace_preview(config, preview) -> None:
         return
     layer = preview.layer.layer
     record = {
+        "dialog": f"{os.getpid()}-{id(preview)}",  # which showing of the dialog
         "on": bool(config.get_property("preview")),
         "updates": preview.updates,
         "message": preview.message,
@@ -152,14 +153,15 @@ def _run_preview(config, preview, label: Gtk.Label) -> Callable[[], bool]:
     seen: dict = {}
 
     def tick() -> bool:
+        on = bool(config.get_property("preview"))
         try:
-            preview.step(bool(config.get_property("preview")))
+            preview.step(on)
         except Exception as e:  # noqa: BLE001 - a bug: say it in the dialog, keep the dialog usable
             traceback.print_exc()
             preview.message = f"Preview failed unexpectedly: {e!r}"
         label.set_text(preview.message)
         label.set_visible(bool(preview.message))
-        state = (preview.updates, preview.message, preview.layer.layer is not None)
+        state = (on, preview.updates, preview.message, preview.layer.layer is not None)
         if state != seen.get("state"):
             seen["state"] = state
             _trace_preview(config, preview)
