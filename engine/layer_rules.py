@@ -17,6 +17,9 @@ _LINE_NAME = re.compile(r"\blines?\b|line ?art|\binks?\b|\binking\b|outlines?", 
 _BACKGROUND_NAME = re.compile(r"^\s*(background|hintergrund|arrière-plan|fond|paper|canvas)\b", re.IGNORECASE)
 
 
+PREVIEW_LAYER_NAME = "AI Colorize (preview)"  # the temporary preview layer: never an input
+
+
 class LayerRuleError(ValueError):
     """The layers cannot be used as chosen; the message says what to do."""
 

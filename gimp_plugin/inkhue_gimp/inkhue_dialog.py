@@ -10,7 +10,12 @@ drawn again once the picker has its size.
 
 ``INKHUE_DIALOG_TRACE`` (a file path; the real-GIMP tests set it) appends one JSON line each
 time the dialog is ready for input: what the pickers show, the problem shown, the labels, and a
-screenshot beside it.
+screenshot beside it; and one line to ``<path>-preview`` each time the preview changes.
+
+**Preview** (an auxiliary argument, remembered between runs): while it is on, a GLib timer calls
+``Preview.step`` (``inkhue_preview.py``), which keeps the temporary layer "AI Colorize (preview)"
+showing the engine's draft for the current choice; its state is shown under the toggle. The
+dialog removes the preview when it closes, whatever the button.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import traceback
 from collections.abc import Callable
 
 import gi
@@ -125,10 +131,55 @@ def _trace(dialog, config, problem_label: Gtk.Label, showing: int) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callable[[], str | None]) -> bool:
+def _trace_preview(config, preview) -> None:
+    path = os.environ.get("INKHUE_DIALOG_TRACE")
+    if not path:
+        return
+    layer = preview.layer.layer
+    record = {
+        "dialog": f"{os.getpid()}-{id(preview)}",  # which showing of the dialog
+        "on": bool(config.get_property("preview")),
+        "updates": preview.updates,
+        "message": preview.message,
+        "layer": layer.get_name() if layer is not None and layer.is_valid() else None,
+        "dropped": preview.requests.dropped,
+    }
+    with open(path + "-preview", "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _run_preview(config, preview, label: Gtk.Label) -> Callable[[], bool]:
+    """The preview's timer callback: one step, then its state under the toggle."""
+    seen: dict = {}
+
+    def tick() -> bool:
+        on = bool(config.get_property("preview"))
+        try:
+            preview.step(on)
+        except Exception as e:  # noqa: BLE001 - a bug: say it in the dialog, keep the dialog usable
+            traceback.print_exc()
+            preview.message = f"Preview failed unexpectedly: {e!r}"
+        label.set_text(preview.message)
+        label.set_visible(bool(preview.message))
+        state = (on, preview.updates, preview.message, preview.layer.layer is not None)
+        if state != seen.get("state"):
+            seen["state"] = state
+            _trace_preview(config, preview)
+        return True
+
+    return tick
+
+
+def run(
+    procedure: Gimp.Procedure,
+    config: Gimp.ProcedureConfig,
+    problem: Callable[[], str | None],
+    preview=None,
+) -> bool:
     """Show the dialog until Colorize is pressed with a usable choice (True) or it is cancelled.
 
-    ``problem()`` checks the config's current choice: None, or the message to show.
+    ``problem()`` checks the config's current choice: None, or the message to show. ``preview``:
+    an ``inkhue_preview.Preview`` run while the toggle is on, and closed when the dialog ends.
     """
     GimpUi.init(BINARY)
     dialog = GimpUi.ProcedureDialog.new(procedure, config, "AI Colorize")
@@ -138,6 +189,7 @@ def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callab
     for prop in LAYER_PROPS:
         _show_layer_names(dialog.get_widget(prop, GObject.TYPE_NONE))
     note = dialog.get_label("problem", "", False, False)
+    status = dialog.get_label("preview-status", "", False, False)
     dialog.get_label("advanced-title", "Advanced (0 = automatic; rarely needed)", False, False)
     dialog.fill_box("advanced-box", ["working-size", "tile", "gap"])
     dialog.fill_expander("advanced", "advanced-title", False, "advanced-box")
@@ -152,9 +204,15 @@ def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callab
             "compose-lines",
             "transparent",
             "flats-layers",
+            "preview",
+            "preview-status",
             "advanced",
         ]
     )
+    status.set_line_wrap(True)
+    status.set_max_width_chars(56)
+    status.set_xalign(0.0)
+    status.set_visible(False)
     note.set_line_wrap(True)
     note.set_max_width_chars(56)
     note.set_xalign(0.0)
@@ -175,6 +233,11 @@ def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callab
         return False
 
     dialog.connect("map-event", lambda *_a: GLib.timeout_add(300, ready) and False)
+    timer = None
+    if preview is not None:
+        from inkhue_preview import POLL_MS
+
+        timer = GLib.timeout_add(POLL_MS, _run_preview(config, preview, status))
     try:
         while dialog.run():
             message = problem()
@@ -185,4 +248,8 @@ def run(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, problem: Callab
             GLib.timeout_add(300, ready)  # the dialog stays up: trace the message shown
         return False
     finally:
+        if timer is not None:
+            GLib.source_remove(timer)
+        if preview is not None:
+            preview.close()  # before anything is made: the image as it was
         dialog.destroy()

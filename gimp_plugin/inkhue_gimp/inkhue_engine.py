@@ -121,6 +121,29 @@ def wait_for(work: Callable[[], object], tick: Callable[[], None], interval: flo
     return box["value"]
 
 
+def request(
+    lineart_rgba: bytes,
+    hints_rgba: bytes | None,
+    width: int,
+    height: int,
+    options: dict,
+    mode: str = "settings",
+    url: str = "",
+) -> bytes:
+    """The engine's answer, blocking (call it on a worker thread); failures become PluginError."""
+    check_size(width, height, int(options.get("max_pixels", schema.DEFAULT_MAX_PIXELS)))
+    try:
+        target, token = endpoint(mode, url)
+        return client.colorize(target, lineart_rgba, hints_rgba, width, height, options, token=token)
+    except client.EngineError as e:
+        raise PluginError(str(e)) from e
+
+
+def preview_options(options: dict) -> dict:
+    """The same request as the draft alone: the engine's fast path (``preview``)."""
+    return {**options, "preview": True}
+
+
 def colorize(
     lineart_rgba: bytes,
     hints_rgba: bytes | None,
@@ -134,12 +157,4 @@ def colorize(
     """width*height*3 RGB bytes from the engine (width*height*4 RGBA with the option
     ``transparent``); every failure becomes a PluginError."""
     check_size(width, height, int(options.get("max_pixels", schema.DEFAULT_MAX_PIXELS)))
-
-    def work() -> bytes:
-        target, token = endpoint(mode, url)
-        return client.colorize(target, lineart_rgba, hints_rgba, width, height, options, token=token)
-
-    try:
-        return wait_for(work, tick)
-    except client.EngineError as e:
-        raise PluginError(str(e)) from e
+    return wait_for(lambda: request(lineart_rgba, hints_rgba, width, height, options, mode, url), tick)

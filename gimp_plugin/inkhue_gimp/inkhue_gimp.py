@@ -33,6 +33,8 @@ plug-in: ``vendor/layer_rules.py`` (``engine/layer_rules.py``), applied by ``ink
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import traceback
@@ -43,9 +45,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
-gi.require_version("Gegl", "0.4")
+import inkhue_gimpio as io  # noqa: E402
 import inkhue_pixels as px  # noqa: E402
-from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
+from gi.repository import Gimp, GLib  # noqa: E402
+from inkhue_arguments import add_arguments  # noqa: E402
+from inkhue_preview import Preview, PreviewLayer, Problem  # noqa: E402
 from inkhue_result import add_result, first_time, is_lowest, load_state, save_state  # noqa: E402
 
 try:  # a plug-in folder copied without its vendored files must still load and explain itself
@@ -63,25 +67,9 @@ PROC = "plug-in-inkhue-colorize"
 RESULT_NAME = "AI Colorize"  # inkhue_layers.RESULT_NAME, known without the vendored files
 STATE_FILE = "inkhue-gimp.json"  # in GIMP's profile: the last hint layer's name, what was told
 OPAQUE_SHARE = 0.5  # line art covering more of the canvas than this would hide a layer below it
-FMT_RGBA = "R'G'B'A u8"  # 8-bit sRGB-encoded RGBA whatever the image's precision or mode
-FMT_MASK = "Y u8"
-_METHOD_CHOICES = (
-    ("ai", "AI colours (shading, guesses)"),
-    ("flats", "Flat colours (exact dab colours, no AI)"),
-)
-_ENGINE_CHOICES = (
-    ("settings", "As installed (Inkhue settings)"),
-    ("local", "This computer"),
-    ("remote", "Remote server"),
-)
 _MODE_NOTES = {  # the result is converted into the image's mode on write
     Gimp.ImageBaseType.GRAY: "grayscale mode, so the colours were turned into greys",
     Gimp.ImageBaseType.INDEXED: "indexed mode, so the colours were limited to its palette",
-}
-_LAYER_TYPES = {
-    Gimp.ImageBaseType.RGB: Gimp.ImageType.RGBA_IMAGE,
-    Gimp.ImageBaseType.GRAY: Gimp.ImageType.GRAYA_IMAGE,
-    Gimp.ImageBaseType.INDEXED: Gimp.ImageType.INDEXEDA_IMAGE,
 }
 
 
@@ -107,79 +95,31 @@ class Checked:
 
 
 # ---------------------------------------------------------------------------------------------
-# reading and writing pixels
-
-
-def _rect(r: px.Rect) -> Gegl.Rectangle:
-    return Gegl.Rectangle.new(r.x, r.y, r.width, r.height)
-
-
-def read_on_canvas(layer: Gimp.Layer, canvas_w: int, canvas_h: int) -> bytes | bytearray:
-    """The layer's pixels as canvas-sized 8-bit RGBA; transparent where the layer does not reach.
-
-    Gegl converts from any precision and mode (16/32-bit, linear, grayscale, indexed) on read.
-    """
-    _, ox, oy = layer.get_offsets()
-    window = px.layer_window(canvas_w, canvas_h, ox, oy, layer.get_width(), layer.get_height())
-    if window is None:
-        return bytearray(canvas_w * canvas_h * 4)
-    in_layer, on_canvas = window
-    data = layer.get_buffer().get(_rect(in_layer), 1.0, FMT_RGBA, Gegl.AbyssPolicy.NONE)
-    return px.place(bytes(data), on_canvas, canvas_w, canvas_h)
-
-
-def selection_mask(image: Gimp.Image, canvas_w: int, canvas_h: int) -> bytes | None:
-    """One byte per canvas pixel (255 = selected), or None when nothing is selected."""
-    if Gimp.Selection.is_empty(image):
-        return None
-    buf = image.get_selection().get_buffer()
-    mask = bytes(buf.get(Gegl.Rectangle.new(0, 0, canvas_w, canvas_h), 1.0, FMT_MASK, Gegl.AbyssPolicy.NONE))
-    return None if px.is_all(mask, 255) else mask
+# writing the result
 
 
 def insert_result(image: Gimp.Image, checked: Checked, rgba: bytes, placement) -> Gimp.Layer:
     """The new canvas-sized layer beside the line art, with the hint layer hidden: one undo step."""
-    width, height = image.get_width(), image.get_height()
-    layer_type = _LAYER_TYPES.get(image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
-    mode = Gimp.LayerMode.MULTIPLY if placement.multiply else Gimp.LayerMode.NORMAL
-
-    def make() -> Gimp.Layer:
-        return Gimp.Layer.new(image, RESULT_NAME, width, height, layer_type, 100.0, mode)
-
-    def fill(layer: Gimp.Layer) -> None:
-        buf = layer.get_buffer()
-        buf.set(Gegl.Rectangle.new(0, 0, width, height), FMT_RGBA, bytes(rgba))
-        buf.flush()
-        layer.update(0, 0, width, height)
-
-    return add_result(image, checked.lineart, checked.hints, make, fill, placement.above)
+    return add_result(
+        image,
+        checked.lineart,
+        checked.hints,
+        lambda: io.new_layer(image, RESULT_NAME, placement.multiply),
+        lambda layer: io.fill(layer, rgba),
+        placement.above,
+    )
 
 
 def insert_flats_group(image: Gimp.Image, checked: Checked, rgba: bytes, placement) -> Gimp.Layer:
     """A layer group "AI Colorize" with one layer per exact colour of the flats: one undo step."""
-    width, height = image.get_width(), image.get_height()
-    layer_type = _LAYER_TYPES.get(image.get_base_type(), Gimp.ImageType.RGBA_IMAGE)
-    parts = px.split_colours(rgba)
-
-    def make() -> Gimp.Layer:
-        group = Gimp.GroupLayer.new(image, RESULT_NAME)
-        if placement.multiply:
-            group.set_mode(Gimp.LayerMode.MULTIPLY)
-        return group
-
-    def fill(group: Gimp.Layer) -> None:
-        for position, (colour, _count, data) in enumerate(parts):  # largest area on top
-            layer = Gimp.Layer.new(
-                image, px.colour_name(colour), width, height, layer_type, 100.0, Gimp.LayerMode.NORMAL
-            )
-            if not image.insert_layer(layer, group, position):
-                raise RuntimeError("GIMP did not add a flats layer")
-            buf = layer.get_buffer()
-            buf.set(Gegl.Rectangle.new(0, 0, width, height), FMT_RGBA, data)
-            buf.flush()
-            layer.update(0, 0, width, height)
-
-    return add_result(image, checked.lineart, checked.hints, make, fill, placement.above)
+    return add_result(
+        image,
+        checked.lineart,
+        checked.hints,
+        lambda: io.new_group(image, RESULT_NAME, placement.multiply),
+        lambda group: io.fill_group(image, group, rgba),
+        placement.above,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +142,7 @@ def all_layers(image: Gimp.Image) -> list[Gimp.Layer]:
 
 def layer_infos(image: Gimp.Image) -> tuple[list[lay.LayerInfo], dict[int, Gimp.Layer]]:
     """The image's layers for the shared rules (text layers hold paint too), and by item id."""
-    layers = all_layers(image)
+    layers = [i for i in all_layers(image) if i.get_name() != lay.PREVIEW_LAYER_NAME]
     infos = [lay.LayerInfo(i.get_id(), i.get_name(), i.is_group(), not i.is_group()) for i in layers]
     return infos, {layer.get_id(): layer for layer in layers}
 
@@ -254,9 +194,9 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
     except engine.PluginError as e:
         raise Failure(str(e)) from e
     lineart, hints = by_id[line.key], by_id[hint.key]
-    line_rgba = read_on_canvas(lineart, width, height)
-    hint_rgba = read_on_canvas(hints, width, height)
-    mask = selection_mask(image, width, height)
+    line_rgba = io.read_on_canvas(lineart, width, height)
+    hint_rgba = io.read_on_canvas(hints, width, height)
+    mask = io.selection_mask(image, width, height)
     message = lay.problem(
         line,
         hint,
@@ -268,6 +208,55 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
         raise Failure(message)
     split = engine.split_into_layers(options, flats_layers)
     return Checked(lineart, hints, line_rgba, hint_rgba, mask, options, split)
+
+
+# ---------------------------------------------------------------------------------------------
+# the dialog's preview
+
+
+def _digest(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def start_preview(image: Gimp.Image, drawables: list, config) -> Preview:
+    """The dialog's Preview for this image and choice (``inkhue_preview``): the engine's draft in
+    a temporary layer, placed like the result. The real-GIMP test drives it without the dialog."""
+
+    def read():
+        try:
+            checked = check(image, drawables, config)
+        except Failure as e:
+            raise Problem(str(e)) from e
+        size = (image.get_width(), image.get_height())
+        target = (config.get_property("engine"), config.get_property("server-url") or "")
+        pixels = (checked.line_rgba, checked.hint_rgba, checked.mask)
+        ids = (checked.lineart.get_id(), checked.hints.get_id())
+        options = json.dumps(checked.options, sort_keys=True)
+        return (*ids, options, size, target, *map(_digest, pixels)), (checked, size, target)
+
+    def request(payload) -> bytes:  # on the preview's worker thread: no GIMP calls
+        checked, (width, height), (mode, url) = payload
+        options = engine.preview_options(checked.options)
+        return engine.request(checked.line_rgba, checked.hint_rgba, width, height, options, mode, url)
+
+    def draw(payload, answer: bytes) -> None:
+        checked, (width, height), _ = payload
+        rgba = px.result_to_rgba(answer, width * height, checked.mask)
+        opaque = px.opaque_share(checked.line_rgba) >= OPAQUE_SHARE
+        drawn_in = checked.options["compose_lines"]
+        lines = checked.lineart
+
+        def build():
+            placement = place_result(opaque, is_lowest(image, lines), drawn_in)
+            position = image.get_item_position(lines) + (0 if placement.above else 1)
+            new = io.new_layer(image, lay.PREVIEW_LAYER_NAME, placement.multiply)
+            return new, lines.get_parent(), position
+
+        layer.draw((lines.get_id(), opaque, drawn_in, width, height), build, lambda new: io.fill(new, rgba))
+        Gimp.displays_flush()
+
+    layer = PreviewLayer(image)
+    return Preview(layer, read, request, draw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +293,7 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
                 return str(e)
             return None
 
-        if not inkhue_dialog.run(procedure, config, problem):
+        if not inkhue_dialog.run(procedure, config, problem, start_preview(image, drawables, config)):
             raise Cancelled
         checked = done[0]
     else:
@@ -368,98 +357,6 @@ def run(procedure, run_mode, image, drawables, config, _data):
         traceback.print_exc()
         return answer(Gimp.PDBStatusType.EXECUTION_ERROR, f"AI Colorize failed unexpectedly: {e!r}")
     return answer(Gimp.PDBStatusType.SUCCESS)
-
-
-def add_arguments(procedure: Gimp.ImageProcedure) -> None:
-    rw = GObject.ParamFlags.READWRITE
-    procedure.add_layer_argument(
-        "lineart-layer",
-        "Line _art",
-        'The layer with your lines (none: a layer named like "Line art", else the selected layer)',
-        True,
-        rw,
-    )
-    procedure.add_layer_argument(
-        "hint-layer", "_Hints", 'The layer with your colour dabs (none: a layer named like "Hints")', True, rw
-    )
-    choice = Gimp.Choice.new()
-    for index, (nick, label) in enumerate(_ENGINE_CHOICES):
-        choice.add(nick, index, label, "")
-    procedure.add_choice_argument("engine", "_Engine", "Where the colouring runs", choice, "settings", rw)
-    procedure.add_string_argument(
-        "server-url", "Server _URL", "Remote engine address (empty: the one in the settings)", "", rw
-    )
-    procedure.add_boolean_argument(
-        "compose-lines",
-        "_Draw the lines into the result",
-        "On: the result shows your lines on the colours. Off: flat colours only; the result is then "
-        "put in Multiply mode wherever it would hide the lines",
-        True,
-        rw,
-    )
-    method = Gimp.Choice.new()
-    for index, (nick, label) in enumerate(_METHOD_CHOICES):
-        method.add(nick, index, label, "")
-    procedure.add_choice_argument(
-        "method",
-        "_Colours",
-        "AI colours: the model paints each area after its dabs, with shading, and guesses where "
-        "there is none. Flat colours: each closed area takes the exact colour of the dabs inside "
-        "it, without AI",
-        method,
-        "ai",
-        rw,
-    )
-    procedure.add_boolean_argument(
-        "transparent",
-        "_Transparent where nothing is painted",
-        "On: the new layer is transparent where no colour goes (background without dabs, and "
-        "with flat colours every area without a dab), so the layers below show. Off: those parts "
-        "are filled (white with flat colours)",
-        True,
-        rw,
-    )
-    procedure.add_boolean_argument(
-        "flats-layers",
-        "One _layer per colour",
-        'With flat colours: the result is a layer group "AI Colorize" with one layer per dab colour '
-        '(named like "#c83c5a"), without the lines, transparent elsewhere, easy to select and '
-        "repaint. Ignored with AI colours",
-        False,
-        rw,
-    )
-    procedure.add_int_argument(
-        "working-size",
-        "First-pass _detail (pixels, 0 = automatic)",
-        "The AI first colours a small copy of the picture, this many pixels on its longest side, "
-        "then refines it at full size. 0 lets the model choose; larger (64-4096) follows small "
-        "areas more closely but is slower",
-        0,
-        4096,
-        0,
-        rw,
-    )
-    procedure.add_int_argument(
-        "tile",
-        "Refinement _piece size (pixels, 0 = automatic)",
-        "The full-size pass works on square pieces this many pixels wide, blended together. "
-        "0 lets the model choose; change it (128-8192) only to use less memory",
-        0,
-        8192,
-        0,
-        rw,
-    )
-    procedure.add_int_argument(
-        "gap",
-        "Close _gaps in the lines up to (pixels, 0 = automatic)",
-        "Colour stops at the lines; a gap in a line up to this wide is treated as closed, so "
-        "colour does not leak through it. 0 scales it to the picture (1/64 of its longest side); "
-        "raise it when colour leaks out of an area, lower it when small areas merge",
-        0,
-        256,
-        0,
-        rw,
-    )
 
 
 class InkhueColorize(Gimp.PlugIn):

@@ -11,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vendor import layer_rules as rules
-from vendor.layer_rules import LayerInfo, LayerRuleError
+from vendor.layer_rules import PREVIEW_LAYER_NAME, LayerInfo, LayerRuleError
 
 RESULT_NAME = "AI Colorize"
 
-__all__ = ["LayerInfo", "LayerRuleError", "RESULT_NAME", "guess", "problem", "resolve", "where"]
+__all__ = [
+    "PREVIEW_LAYER_NAME",
+    "LayerInfo",
+    "LayerRuleError",
+    "RESULT_NAME",
+    "guess",
+    "problem",
+    "resolve",
+    "where",
+]
 
 
 def is_result_name(name: str) -> bool:

@@ -163,6 +163,7 @@ def arguments():
     return {a.name: [a.get_nick(), a.get_blurb()] for a in proc.get_arguments()} if proc else {}
 
 
+# --- main (drive_preview.py reuses everything above this line)
 RESULT = {
     "arguments": arguments(),
     "proc_found": Gimp.get_pdb().lookup_procedure(PROC) is not None,

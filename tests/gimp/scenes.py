@@ -98,7 +98,15 @@ def write_spec(data: Path, scenario_list: list[dict]) -> None:
             layers.append(
                 {"name": name, "file": file, "size": size, "offset": offset or [0, 0], "parent": parent}
             )
-        specs.append({**sc, "layers": layers, "canvas": sc.get("canvas", [W, H])})
+        steps = []
+        for i, step in enumerate(sc.pop("steps", [])):  # drive_preview.py: pixels painted mid-run
+            if "pixels" in step:
+                step = dict(step)
+                file = f"{sc['name']}-step{i}.rgba"
+                (data / file).write_bytes(step.pop("pixels").tobytes())
+                step["file"] = file
+            steps.append(step)
+        specs.append({**sc, "layers": layers, "steps": steps, "canvas": sc.get("canvas", [W, H])})
     (data / "spec.json").write_text(json.dumps({"scenarios": specs}))
 
 
@@ -114,10 +122,12 @@ def run_in_gimp(
     out: Path,
     env: dict | None = None,
     during: Callable[[Path], None] | None = None,
+    driver: Path | None = None,
 ) -> dict:
     """Run the scenarios in one GIMP start; returns the record, the output folder and GIMP's log.
 
-    ``during`` gets the run's folder (where the dialog writes ``TRACE``) while GIMP runs.
+    ``during`` gets the run's folder (where the dialog writes ``TRACE``) while GIMP runs;
+    ``driver``: the script GIMP runs (default: drive_colorize.py).
     """
     with harness.workdir(root) as (host, inside):
         write_spec(host, scenario_list)
@@ -130,7 +140,7 @@ def run_in_gimp(
         }
         proc = harness.run_batch(
             root,
-            harness.HERE / "drive_colorize.py",
+            driver or harness.HERE / "drive_colorize.py",
             env,
             during=(lambda: during(host)) if during else None,
         )
