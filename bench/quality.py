@@ -214,6 +214,26 @@ def app_outputs(
     return outputs, status
 
 
+def reused_app_records(path: Path, args: argparse.Namespace, images: set[str]) -> tuple[list, dict, int]:
+    """The application rows of an earlier run on the same inputs, and its application status.
+
+    The inputs are a pure function of (split, limit, seed) and the corpus's images: an earlier run
+    with the same three on the same images scored the applications on exactly these inputs.
+    """
+    old = json.loads(Path(path).read_text())
+    meta = old["meta"]
+    for key in ("split", "limit", "seed"):
+        if meta[key] != getattr(args, key):
+            raise SystemExit(f"{path}: {key} {meta[key]!r} differs from this run's {getattr(args, key)!r}")
+    apps = meta.get("apps") or {}
+    rows = [r for r in old["records"] if r["method"] in apps]
+    missing = {r["image"] for r in rows} - images
+    if not rows or missing:
+        raise SystemExit(f"{path}: no application rows, or rows for images this run lacks ({len(missing)})")
+    status = {name: {**s, "reused_from": str(path)} for name, s in apps.items()}
+    return rows, status, meta.get("app_limit", 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--corpus", required=True, help="corpus folder with manifest.csv")
@@ -224,8 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--apps", nargs="*", default=[], help="real applications to drive: krita gimp")
     p.add_argument("--app-limit", type=int, default=4, help="images given to the applications")
     p.add_argument("--samples", type=int, default=3, help="images kept for the sample sheet")
+    p.add_argument(
+        "--apps-from",
+        type=Path,
+        help="take the applications' scores from this earlier quality.json of the same inputs "
+        "(corpus split, limit, seed) instead of driving them again: their results do not depend "
+        "on the model",
+    )
     p.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = p.parse_args(argv)
+    if args.apps_from and args.apps:
+        p.error("--apps and --apps-from exclude each other")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     from bench.speed import default_model
@@ -253,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         records = run(
             methods, corpus, args.split, densities, None, args.seed, pre, samples, args.out / "samples"
         )
+    if args.apps_from:
+        app_records, app_status, args.app_limit = reused_app_records(
+            args.apps_from, args, {r["image"] for r in records}
+        )
+        records += app_records
     meta = {
         "corpus": str(args.corpus),
         "split": args.split,

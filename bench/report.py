@@ -269,6 +269,8 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
     ]
     for app, s in meta.get("apps", {}).items():
         note = (s.get("reason") or "").replace("|", "/").replace("\n", " ")[:300]
+        if s.get("reused_from"):  # the same inputs scored by an earlier run (bench.quality --apps-from)
+            note = f"scores of an earlier run on the same inputs ({_shown(s['reused_from'])}); {note}"
         ran = "yes" if s.get("ran") else "no"
         out.append(
             f"| {app} | {APP_HOW.get(app, '')} | {ran} | {s.get('cases', 0)} | {s.get('version', '')} "

@@ -127,6 +127,8 @@ def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]
     lab = prep.labels_hw_i32[np.ix_(ys, xs)]
     planes = {
         "line": box_resize(prep.line_hw_f32, out_hw),
+        # not a model input: the region analysis's barrier plane (see ``add_regions``)
+        "line_dark": cell_reduce(np.minimum, prep.line_hw_f32, out_hw),
         "fill_rgb": prep.region_rgb[lab],
         "fill_mask": prep.region_hinted[lab],
     }
@@ -227,7 +229,10 @@ def add_regions(planes: dict[str, np.ndarray], gap: int = 0, regions=None) -> di
     from engine.flats import flats
     from engine.regions import find_regions
 
-    line = planes["line"]
+    # a line thinner than the downscale averages to grey paper and would open every region it
+    # closes (a 3 px line of an A4 page at 300 dpi, drafted at 512 px): regions and flats read
+    # each cell's darkest pixel instead, where ``downsample`` gives it
+    line = planes.get("line_dark", planes["line"])
     hints_rgba_u8 = np.empty((*line.shape, 4), np.uint8)
     hints_rgba_u8[..., :3] = np.round(np.clip(planes["hint_rgb"], 0.0, 1.0) * 255.0)
     hints_rgba_u8[..., 3] = np.round(np.clip(planes["hint_mask"], 0.0, 1.0) * 255.0)

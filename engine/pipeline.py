@@ -23,10 +23,21 @@ from engine.tiling import pad_to_multiple, plan
 log = logging.getLogger(__name__)
 
 
+MIN_WORKING_SIDE = 64  # the draft sees at least this many pixels across a long strip
+
+
 def working_shape(shape: tuple[int, int], working_size: int) -> tuple[int, int]:
-    """The draft's grid: the image scaled so its longest side is at most ``working_size``."""
+    """The draft's grid: the image scaled so its longest side is at most ``working_size``.
+
+    A long strip (a 64×4096 banner) would shrink to a few pixels across, too few for its lines
+    to survive: its short side is kept at ``MIN_WORKING_SIDE`` (or its own size) as long as the
+    grid holds no more pixels than a ``working_size`` square.
+    """
     h, w = shape
     scale = min(1.0, working_size / max(h, w))
+    if min(h, w) * scale < MIN_WORKING_SIDE:
+        area_cap = working_size / (h * w) ** 0.5
+        scale = min(1.0, area_cap, max(scale, MIN_WORKING_SIDE / min(h, w)))
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 
@@ -53,7 +64,7 @@ def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap_small: int) 
     The regions are found at the draft's working resolution (fast at any canvas size; ``gap_small``
     in its pixels) and the mask is upsampled bilinearly, so its edge falls under the lines.
     """
-    regions = find_regions(planes_small["line"], gap_small)
+    regions = find_regions(planes_small.get("line_dark", planes_small["line"]), gap_small)
     hinted = np.zeros(regions.n + 1, bool)
     hinted[np.unique(regions.labels_hw_i32[planes_small["hint_mask"] > 0])] = True
     empty = (regions.background & ~hinted)[regions.labels_hw_i32]

@@ -53,6 +53,7 @@ class LineAnalysis:
     n_labels: int
     small_hw: tuple[int, int]
     line_small: np.ndarray
+    line_dark_small: np.ndarray  # each cell's darkest pixel: the regions' barriers (channels.downsample)
     labels_small: np.ndarray  # ``labels_hw_i32`` sampled at the working grid's cell centres
     graph: object  # scipy CSR: the spread's path costs on the working grid
     gap: int  # the request's gap option (0: scaled to the canvas)
@@ -71,7 +72,7 @@ class LineAnalysis:
                 self._regions[which] = find_regions(self.line_hw_f32, self.gap)
             else:
                 gap = max(1, round(self.gap * max(self.small_hw) / max(self.shape))) if self.gap else 0
-                self._regions[which] = find_regions(self.line_small, gap)
+                self._regions[which] = find_regions(self.line_dark_small, gap)
         return self._regions[which]
 
 
@@ -94,13 +95,14 @@ def analyse(lineart_rgba_u8, small_hw: tuple[int, int], gap: int, ink_cost: floa
     labels = labels.astype(np.int32, copy=False)
     h, w = line.shape
     if small_hw == (h, w):
-        line_small, labels_small = line, labels
+        line_small, labels_small, line_dark_small = line, labels, line
     else:
         ys = np.minimum(((np.arange(small_hw[0]) + 0.5) * h / small_hw[0]).astype(np.intp), h - 1)
         xs = np.minimum(((np.arange(small_hw[1]) + 0.5) * w / small_hw[1]).astype(np.intp), w - 1)
         line_small, labels_small = box_resize(line, small_hw), labels[np.ix_(ys, xs)]
+        line_dark_small = cell_reduce(np.minimum, line, small_hw)
     graph = spread_graph(line_small, ink_cost)
-    return LineAnalysis(line, labels, int(n), small_hw, line_small, labels_small, graph, gap)
+    return LineAnalysis(line, labels, int(n), small_hw, line_small, line_dark_small, labels_small, graph, gap)
 
 
 class PreviewCache:
@@ -190,6 +192,7 @@ def draft_planes(a: LineAnalysis, hints_rgba_u8: np.ndarray | None, inputs, spre
     hint_rgb, hint_mask = hint_planes_small(hints_rgba_u8, a.shape, a.small_hw)
     planes = {
         "line": a.line_small,
+        "line_dark": a.line_dark_small,
         "hint_rgb": hint_rgb,
         "hint_mask": hint_mask,
         "fill_rgb": region_rgb[a.labels_small],

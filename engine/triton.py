@@ -24,6 +24,7 @@ from pathlib import Path
 
 from engine import schema
 from engine.errors import ModelError
+from engine.pipeline import MIN_WORKING_SIDE
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,12 @@ def _module(manifest, nets: dict, fill_rounds: int = FILL_ROUNDS):
 
             # draft at the working resolution (engine.channels.downsample)
             scale = torch.clamp(manifest.working_size / torch.maximum(h, w).double(), max=1.0)
+            # engine.pipeline.working_shape: a long strip keeps MIN_WORKING_SIDE pixels across
+            short = torch.minimum(h, w).double()
+            area_cap = manifest.working_size / torch.sqrt(h.double() * w.double())
+            widened = torch.minimum(area_cap, torch.maximum(scale, MIN_WORKING_SIDE / short))
+            widened = torch.clamp(widened, max=1.0)
+            scale = torch.where(short * scale < MIN_WORKING_SIDE, widened, scale)
             oh = torch.clamp(torch.round(h.double() * scale), min=1).long()
             ow = torch.clamp(torch.round(w.double() * scale), min=1).long()
             by, bx = box_matrix(h, oh), box_matrix(w, ow)

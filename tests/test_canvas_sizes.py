@@ -175,3 +175,36 @@ def test_closed_box_takes_its_dab_colour_at_tiny_strip_and_odd_sizes(shipped, h,
     inside = out[y0 + 3 : y1 - 3, x0 + 3 : x1 - 3].reshape(-1, 3)
     assert np.abs(inside - (220, 30, 30)).sum(1).mean() <= 70
     assert inside[:, 0].min() >= 150  # no dark blotch (black hints beside the dab did that)
+
+
+@pytest.mark.parametrize(
+    ("shape", "want"),
+    [
+        ((1031, 1031), (512, 512)),
+        ((1754, 1240), (512, 362)),
+        ((64, 4096), (64, 4096)),
+        ((97, 2003), (64, 1322)),
+    ],
+)
+def test_working_grid_keeps_a_strip_wide_enough_for_its_lines(shape, want):
+    from engine.pipeline import working_shape
+
+    assert working_shape(shape, 512) == want
+    h, w = working_shape((10, 100_000), 512)  # the pixel budget of a 512² grid still holds
+    assert h * w <= 512 * 512 and h >= 5
+
+
+def test_a_thin_line_keeps_its_regions_apart_when_an_a4_page_is_drafted_small():
+    from engine import channels
+
+    h, w = 3508, 2480  # A4 at 300 dpi: drafted at 512×362, a 3 px line averages to light grey
+    lineart = np.full((h, w, 4), 255, np.uint8)
+    lineart[:, w // 2 - 1 : w // 2 + 2, :3] = 0
+    hints = np.zeros((h, w, 4), np.uint8)
+    hints[h // 2 - 20 : h // 2 + 20, w // 4 - 20 : w // 4 + 20] = (200, 30, 30, 255)
+    planes = channels.downsample(channels.prepare(lineart, hints), (512, 362))
+    assert planes["line"].min() > channels.INK_THRESHOLD  # averaged away: no barrier left there
+    channels.add_regions(planes)
+    flat = (planes["flat_rgb"] * 255).round().astype(int)
+    assert tuple(flat[100, 40]) == (200, 30, 30)
+    assert planes["flat_mask"][:, 190:].max() == 0  # the dab's colour stays left of the line

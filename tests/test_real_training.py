@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import channels
-from engine.arrays import line_from_rgba
-from tests._train_fixtures import STANDIN, shapes_image, standin_images
-from training import config as cfgmod
-from training.batch import (
+torch = pytest.importorskip("torch")
+
+from engine import channels  # noqa: E402
+from engine.arrays import line_from_rgba  # noqa: E402
+from tests._train_fixtures import STANDIN, shapes_image, standin_images  # noqa: E402
+from training import config as cfgmod  # noqa: E402
+from training.batch import (  # noqa: E402
     ArrayImages,
     MixedImages,
     Synth,
@@ -23,8 +25,8 @@ from training.batch import (
     synthesize,
     training_source,
 )
-from training.corpus import load_image, load_lineart, load_manifest, write_manifest
-from training.lines import LineConfig, _draw, pair_lineart, silhouette_outline
+from training.corpus import load_image, load_lineart, load_manifest, write_manifest  # noqa: E402
+from training.lines import LineConfig, _draw, pair_lineart, silhouette_outline  # noqa: E402
 
 
 class PairImages(ArrayImages):
@@ -128,7 +130,6 @@ def test_training_gaps_span_artists_sizes_and_the_eval_lines_keep_theirs():
 
 
 def test_flats_draft_starts_from_the_flats_where_they_paint():
-    torch = pytest.importorskip("torch")
     from engine.generator import UNetGenerator
 
     cfg = cfgmod.default_config("draft", fill=False, regions=True)
@@ -157,7 +158,6 @@ def test_flats_draft_starts_from_the_flats_where_they_paint():
 
 
 def test_two_steps_of_the_flats_draft_give_finite_losses(tmp_path):
-    pytest.importorskip("torch")
     from training.train import train
 
     cfg = cfgmod.default_config(

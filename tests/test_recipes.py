@@ -22,7 +22,7 @@ def _recipes() -> dict[str, cfgmod.TrainConfig]:
 
 def test_every_recipe_loads_and_trains_for_a_fixed_number_of_steps():
     recipes = _recipes()
-    assert len(recipes) == 4
+    assert len(recipes) == 6
     for name, cfg in recipes.items():
         # wall-time bounds would give a different model on faster hardware
         assert cfg.max_minutes == 0.0, name
@@ -33,8 +33,8 @@ def test_every_recipe_loads_and_trains_for_a_fixed_number_of_steps():
 def test_the_last_draft_and_the_refine_recipe_match_the_shipped_manifest():
     recipes = _recipes()
     manifest = load_manifest(SHIPPED, verify=False)
-    draft = recipes["4-draft-c"]
-    refine = recipes["3-refine"]
+    draft = recipes["5-draft-1"]
+    refine = recipes["6-refine-1"]
     assert draft.stage == "draft" and refine.stage == "refine"
     assert draft.inputs == manifest.stages["draft"].inputs
     assert draft.generator == manifest.stages["draft"].generator

@@ -106,14 +106,16 @@ def steps():
     yield 300
     res["names_undo2"] = layer_names(doc)
     app.action("edit_redo").trigger()
-    yield 300
+    # a loaded machine applies the redo late: wait for the applied layers before going on
+    yield from wait(lambda: layer_names(doc) == res["names_applied"], 30)
 
     # Discard: Live again, then throw the preview away
     names_before_discard = layer_names(doc)
     dock.live_check.setChecked(True)
-    yield from wait(lambda: preview() is not None, 60)
+    yield from wait(lambda: preview() is not None, 120)
     res["preview_again"] = preview() is not None
     dock.discard()
+    yield from wait(lambda: preview() is None, 30)
     yield 300
     res["names_discarded"] = layer_names(doc)
     res["names_before_discard"] = names_before_discard
