@@ -147,6 +147,7 @@ def _start_server(inkhue_exe: str, state_dir: str, idle_timeout: float, start_ti
         "0",
         "--idle-timeout",
         f"{idle_timeout:g}",
+        "--desktop",  # beside Krita or GIMP: one image at a time, few bodies held (docs/deploy.md)
         "--port-file",
         port_file,
         "--state-file",

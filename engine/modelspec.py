@@ -74,6 +74,8 @@ class StageSpec:
     onnx_sha256: str
     weights: str | None = None
     weights_sha256: str | None = None
+    # files the ONNX graph keeps tensors in (ONNX external data), by path in the model folder
+    onnx_external: dict[str, str] = field(default_factory=dict)  # file -> sha256
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ def _stage_from_dict(name: str, d: dict) -> StageSpec:
         onnx_sha256=d["onnx_sha256"],
         weights=d.get("weights"),
         weights_sha256=d.get("weights_sha256"),
+        onnx_external=dict(d.get("onnx_external") or {}),
     )
 
 
@@ -179,12 +182,43 @@ def load_manifest(directory: Path | str, verify: bool = True) -> ModelManifest:
         _confined(directory, st.onnx, f"stage {st.name!r}: 'onnx'")
         if st.weights is not None:
             _confined(directory, st.weights, f"stage {st.name!r}: 'weights'")
+        for name in st.onnx_external:
+            _confined(directory, name, f"stage {st.name!r}: 'onnx_external'")
     if verify:
         for st in manifest.stages.values():
             _verify(directory, st.onnx, st.onnx_sha256)
+            _verify_external(directory, st)
             if st.weights:
                 _verify(directory, st.weights, st.weights_sha256 or "")
     return manifest
+
+
+def external_files(directory: Path, onnx: str) -> list[str]:
+    """The files, as paths in the model folder, that the ONNX graph ``onnx`` keeps tensors in,
+    each refused (ModelError) unless inside the folder."""
+    from engine.onnx_refs import external_data_files
+
+    names = []
+    for location in sorted(external_data_files(directory / onnx)):
+        name = (Path(onnx).parent / location).as_posix()
+        if Path(location).is_absolute():
+            raise ModelError(f"{onnx} keeps tensors in {location!r}, outside the model folder {directory}")
+        names.append(_confined(directory, name, f"{onnx}'s external data"))
+    return names
+
+
+def _verify_external(directory: Path, st: StageSpec) -> None:
+    """Every external-data file of the stage's graph must be listed in ``onnx_external`` with its
+    sha256, and match it; listed files are checked too."""
+    for name in external_files(directory, st.onnx):
+        if name not in st.onnx_external:
+            raise ModelError(
+                f"{directory / st.onnx} keeps tensors in {name}, which the manifest does not list "
+                f"(stage {st.name!r}: 'onnx_external' with its sha256): refusing an unchecked file; "
+                "re-export the model or rewrite its manifest"
+            )
+    for name, expected in st.onnx_external.items():
+        _verify(directory, name, expected if isinstance(expected, str) else "")
 
 
 def write_manifest(
@@ -208,6 +242,9 @@ def write_manifest(
             "onnx": st["onnx"],
             "onnx_sha256": sha256_file(directory / st["onnx"]),
         }
+        external = external_files(directory, st["onnx"])
+        if external:
+            entry["onnx_external"] = {name: sha256_file(directory / name) for name in external}
         if st.get("weights"):
             entry["weights"] = st["weights"]
             entry["weights_sha256"] = sha256_file(directory / st["weights"])

@@ -196,6 +196,7 @@ def verify_model_files(model_dir: Path) -> list[str]:
             files.append((stage["onnx"], stage["onnx_sha256"]))
             if stage.get("weights"):
                 files.append((stage["weights"], stage.get("weights_sha256") or ""))
+            files.extend((stage.get("onnx_external") or {}).items())  # the graph's external data
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         return [f"{model_dir / MANIFEST} is not a valid model manifest ({e!r})"]
     problems = []

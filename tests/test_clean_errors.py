@@ -133,3 +133,65 @@ def test_huge_views_are_refused_before_any_copy(shape):
     finally:
         tracemalloc.stop()
     assert peak < 1 << 20 and time.perf_counter() - t0 < 1
+
+
+def _png(width: int, height: int, rows: bytes, interlace: int = 0) -> bytes:
+    """An RGBA PNG whose IDAT is ``rows`` (filtered scanlines) as one complete zlib stream."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, interlace)
+    idat = chunk(b"IDAT", zlib.compress(rows))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + idat + chunk(b"IEND", b"")
+
+
+def _adam7_rows(rgba: np.ndarray) -> bytes:
+    from engine.imageio import _ADAM7
+
+    return b"".join(b"\0" + row.tobytes() for x0, y0, dx, dy in _ADAM7 for row in rgba[y0::dy, x0::dx])
+
+
+@pytest.mark.parametrize("load_truncated", [False, True])
+def test_a_png_whose_image_data_ends_early_is_exit_2(tmp_path, random_model_dir, caplog, monkeypatch,
+                                                     load_truncated):  # fmt: skip
+    """Issue 19.15: a zlib stream that ends cleanly after half the rows is not read as an image
+    with transparent rows, whatever Pillow's LOAD_TRUNCATED_IMAGES says."""
+    from PIL import ImageFile
+
+    from engine.errors import ImageReadError
+    from engine.imageio import read_image
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", load_truncated)
+    half = b"".join(b"\0" + bytes([255]) * 64 * 4 for _ in range(32))
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(_png(64, 64, half))
+    Image.open(cut).verify()  # Pillow's own check passes
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(cut)
+    cut_stream = tmp_path / "cut_stream.png"  # the zlib stream itself cut short
+    cut_stream.write_bytes(_png(64, 64, half + half)[:-40])
+    with pytest.raises(ImageReadError):
+        read_image(cut_stream)
+    code = main(["colorize", str(cut), "-o", str(tmp_path / "out.png"), "--model", str(random_model_dir)])
+    assert code == 2 and "is truncated" in caplog.text and "Traceback" not in caplog.text
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_complete_pngs_pass_the_row_check(tmp_path):
+    """The expected size covers Adam7 interlacing and every bit depth Pillow writes."""
+    from engine.imageio import read_image
+
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, (37, 21, 4), np.uint8)
+    (tmp_path / "adam7.png").write_bytes(_png(21, 37, _adam7_rows(rgba), interlace=1))
+    assert np.array_equal(read_image(tmp_path / "adam7.png"), rgba)
+    (tmp_path / "cut7.png").write_bytes(_png(21, 37, _adam7_rows(rgba)[:-200], interlace=1))
+    with pytest.raises(Exception, match="truncated"):
+        read_image(tmp_path / "cut7.png")
+    rgb = Image.fromarray(rng.integers(0, 256, (33, 19, 3), np.uint8))
+    for mode in ("RGB", "RGBA", "L", "LA", "P", "1", "I;16"):
+        rgb.convert(mode).save(tmp_path / f"{mode}.png".replace(";", ""))
+        assert read_image(tmp_path / f"{mode}.png".replace(";", "")).shape[:2] == (33, 19)

@@ -114,3 +114,30 @@ def test_the_state_file_goes_with_its_server(tmp_path):
     remove_state_file(path, "theirs")
     assert not path.exists()
     remove_state_file(path, "theirs")  # already gone: no error
+
+
+def test_the_managed_server_runs_with_the_desktop_limits(tmp_path, monkeypatch):
+    """Issue 19.7: the server the plug-ins start beside Krita or GIMP computes one image at a time
+    and holds at most one largest body; a studio ``inkhue serve`` keeps its larger defaults."""
+    from engine.cli import build_parser
+    from engine.server.command import config_from_args
+
+    seen: list[list[str]] = []
+
+    class _Exited:
+        pid, returncode = 1, 1
+
+        def poll(self) -> int:
+            return 1
+
+    monkeypatch.setattr(local_server.subprocess, "Popen", lambda cmd, **kw: seen.append(cmd) or _Exited())
+    with pytest.raises(EngineError, match="stopped while starting"):
+        local_server._start_server("inkhue", str(tmp_path), 900, 5)
+    args = build_parser().parse_args(seen[0][1:])
+    local = config_from_args(args, SECRET)
+    assert (local.workers, local.queue, local.max_connections) == (1, 4, 32)
+    assert local.body_budget == local.max_body_bytes and local.idle_timeout_s == 900
+    studio = config_from_args(build_parser().parse_args(["serve"]), None)
+    assert (studio.workers, studio.queue, studio.body_budget) == (2, 8, 2 * studio.max_body_bytes)
+    mixed = config_from_args(build_parser().parse_args(["serve", "--desktop", "--workers", "3"]), None)
+    assert (mixed.workers, mixed.queue) == (3, 4)

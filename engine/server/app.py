@@ -197,8 +197,8 @@ class InferenceService:
     def _colour(
         self, body: bytearray, encoding: str | None, header_length: str | None, gzip_ok: bool
     ) -> tuple[int, bytes, dict]:
-        body = codec.decompress(body, encoding, self.config.max_body_bytes)
-        req = codec.decode_request(body, header_length, self.config.max_pixels)
+        limit = self.config.max_body_bytes
+        req = codec.read_request(body, encoding, header_length, self.config.max_pixels, limit)
         opts = codec.options_from(req.parameters)
         lineart = req.inputs[schema.INPUT_LINEART]
         t0 = time.perf_counter()

@@ -45,40 +45,92 @@ class InferRequest:
     request_id: str | None = None
 
 
+def _encoding(encoding: str | None) -> str:
+    encoding = (encoding or "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "deflate", "x-gzip"):
+        raise ProtocolError(f"unsupported Content-Encoding {encoding!r}; use gzip, deflate or none", 415)
+    return encoding
+
+
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     """Undo a gzip/deflate Content-Encoding, refusing output over ``limit`` bytes (zip bombs).
 
     A gzip body may hold several members (RFC 1952), concatenated; anything else after the end of
     the compressed data is refused, as is a truncated stream.
     """
-    encoding = (encoding or "identity").strip().lower()
+    from engine.server.inflate import Inflater
+
+    encoding = _encoding(encoding)
+    return body if encoding == "identity" else Inflater(body, encoding).read_all(limit)
+
+
+def read_request(
+    body: bytes, encoding: str | None, header_length: str | None, max_pixels: int, limit: int
+) -> InferRequest:
+    """Inflate (when compressed) and decode an infer request body.
+
+    A compressed binary request is inflated only as far as it claims to go: its JSON header first
+    (Inference-Header-Content-Length bytes), then exactly the tensor bytes that header announces
+    (``binary_data_size``, at most ``limit`` in all); one byte more is refused. A body that inflates
+    to gigabytes costs no more memory than the request it pretends to be. An all-JSON request
+    inflates up to ``MAX_JSON_BYTES``.
+    """
+    from engine.server.inflate import Inflater
+
+    encoding = _encoding(encoding)
     if encoding == "identity":
-        return body
-    if encoding not in ("gzip", "deflate", "x-gzip"):
-        raise ProtocolError(f"unsupported Content-Encoding {encoding!r}; use gzip, deflate or none", 415)
-    # 47 accepts gzip and zlib streams; "deflate" in the wild is sometimes raw deflate (-15)
-    for wbits in (47, -15) if encoding == "deflate" else (47,):
-        try:
-            return _inflate(body, wbits, limit, encoding)
-        except zlib.error as e:
-            err = e
-    raise ProtocolError(f"the request body is not valid {encoding} data ({err})")
+        return decode_request(body, header_length, max_pixels)
+    src = Inflater(body, encoding)
+    if header_length is None:
+        return decode_request(src.read_all(min(limit, MAX_JSON_BYTES)), None, max_pixels)
+    n = _header_bytes(header_length, limit)
+    head = bytearray(n)
+    got = src.fill(memoryview(head))
+    if got < n:
+        raise ProtocolError(f"Inference-Header-Content-Length is {n} but the body inflates to {got} bytes")
+    need = n + _announced(head)
+    if need > limit:
+        raise ProtocolError(
+            f"the request announces {need:,} bytes; this server's limit is {limit:,}: "
+            "crop or downscale the image",
+            413,
+        )
+    data = bytearray(need)
+    data[:n] = head
+    got = n + src.fill(memoryview(data)[n:])
+    if got == need and not src.at_end():
+        raise ProtocolError(
+            f"the {encoding} body inflates to more than the {need:,} bytes its header announces"
+        )
+    return decode_request(memoryview(data)[:got], str(n), max_pixels)
 
 
-def _inflate(data: bytes, wbits: int, limit: int, encoding: str) -> bytes:
-    out = bytearray()
-    while True:
-        unpacker = zlib.decompressobj(wbits)
-        out += unpacker.decompress(data, limit + 1 - len(out))
-        if len(out) > limit or unpacker.unconsumed_tail:
-            raise ProtocolError(f"the request body inflates to more than {limit:,} bytes", 413)
-        if not unpacker.eof:
-            raise ProtocolError(f"the {encoding} request body is truncated")
-        data = unpacker.unused_data
-        if not data:
-            return bytes(out)
-        if not (wbits == 47 and data[:2] == b"\x1f\x8b"):
-            raise ProtocolError(f"the request body has {len(data):,} bytes after its {encoding} data")
+def _header_bytes(header_length: str, body_length: int) -> int:
+    """The Inference-Header-Content-Length as a number, within ``body_length`` and the JSON limit."""
+    try:
+        n = int(header_length)
+    except ValueError:
+        raise ProtocolError(f"Inference-Header-Content-Length {header_length!r} is not a number") from None
+    if not 0 < n <= body_length:
+        raise ProtocolError(f"Inference-Header-Content-Length is {n} but the body has {body_length} bytes")
+    if n > MAX_HEADER_BYTES:
+        raise ProtocolError(f"the JSON header is {n:,} bytes; the limit is {MAX_HEADER_BYTES:,}", 413)
+    return n
+
+
+def _announced(head: bytes) -> int:
+    """Bytes of binary tensor data a JSON header announces (``binary_data_size`` of its inputs)."""
+    try:
+        obj = json.loads(bytes(head))
+    except (ValueError, RecursionError) as e:
+        raise ProtocolError(f"the request is not valid JSON ({e})") from None
+    inputs = obj.get("inputs") if isinstance(obj, dict) else None  # else decode_request says why
+    total = 0
+    for item in inputs if isinstance(inputs, list) else ():
+        params = item.get("parameters") if isinstance(item, dict) else None
+        size = params.get("binary_data_size") if isinstance(params, dict) else None
+        total += size if type(size) is int and size > 0 else 0
+    return total
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
@@ -146,16 +198,7 @@ def decode_request(body: bytes, header_length: str | None, max_pixels: int) -> I
                 413,
             )
     else:
-        try:
-            n = int(header_length)
-        except ValueError:
-            raise ProtocolError(
-                f"Inference-Header-Content-Length {header_length!r} is not a number"
-            ) from None
-        if not 0 < n <= len(body):
-            raise ProtocolError(f"Inference-Header-Content-Length is {n} but the body has {len(body)} bytes")
-        if n > MAX_HEADER_BYTES:
-            raise ProtocolError(f"the JSON header is {n:,} bytes; the limit is {MAX_HEADER_BYTES:,}", 413)
+        n = _header_bytes(header_length, len(body))
     try:
         head = _object(json.loads(bytes(body[:n])), "the request")
     except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError

@@ -33,29 +33,34 @@ def read_token(token: str | None, token_file: str | None) -> str | None:
     return text
 
 
+def config_from_args(args: argparse.Namespace, token: str | None):
+    """The server's limits from ``inkhue serve``'s arguments (``--desktop``: the local profile)."""
+    from engine.server import ServerConfig
+    from engine.server.run import ServeError
+
+    fields: dict = {"token": token, "max_pixels": args.max_pixels, "timeout_s": args.timeout,
+                    "idle_timeout_s": args.idle_timeout}  # fmt: skip
+    for name in ("workers", "queue"):  # None: the profile's default
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    try:
+        return ServerConfig.desktop(**fields) if args.desktop else ServerConfig(**fields)
+    except ValueError as e:
+        raise ServeError(str(e)) from e
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from engine.server import ServerConfig, create_app, serve_app
+        from engine.server import create_app, serve_app
     except ImportError as e:
         from engine.errors import BackendError
 
         raise BackendError(f"'inkhue serve' needs: pip install 'inkhue[service]' ({e})") from e
     from engine.pipeline import Colorizer
-    from engine.server.run import ServeError, check_binding
+    from engine.server.run import check_binding
 
     token = read_token(args.token, args.token_file)
-    try:
-        config = ServerConfig(
-            token=token,
-            max_pixels=args.max_pixels,
-            workers=args.workers,
-            queue=args.queue,
-            timeout_s=args.timeout,
-            idle_timeout_s=args.idle_timeout,
-        )
-    except ValueError as e:
-        raise ServeError(str(e)) from e
-
+    config = config_from_args(args, token)
     check_binding(args.host, token)  # before the model loads: fail fast on an unsafe binding
     colorizer = Colorizer(args.model, backend=args.backend, device=args.device)
     log.info("model %s v%s on %s/%s", colorizer.manifest.name, colorizer.manifest.version,
@@ -101,8 +106,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     s.add_argument("--max-pixels", type=int, default=min(DEFAULT_MAX_PIXELS, 8192 * 8192),
                    help="refuse larger images with 413")  # fmt: skip
-    s.add_argument("--workers", type=int, default=2, help="requests computed at once")
-    s.add_argument("--queue", type=int, default=8, help="requests waiting beyond --workers; more get 503")
+    s.add_argument("--workers", type=int, help="requests computed at once (default 2; --desktop 1)")
+    s.add_argument(
+        "--queue", type=int, help="requests waiting beyond --workers, more get 503 (default 8; --desktop 4)"
+    )
+    s.add_argument(
+        "--desktop",
+        action="store_true",
+        help="limits for a server beside a painting "
+        "application: one request computed at a time, fewer held (the plug-ins' local server)",
+    )
     s.add_argument("--timeout", type=float, default=300.0, help="seconds per request before 504")
     s.add_argument("--idle-timeout", type=float, default=0.0, help="exit after S idle seconds (0: never)")
     s.add_argument("--port-file", help="write the port actually used to this file once listening")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import ipaddress
 import json
@@ -49,6 +50,14 @@ class ServerConfig:
             raise ValueError("body_grace_s, min_body_rate and header_timeout_s must be positive")
         if self.max_header_bytes < 1024 or self.max_connections < 1 or self.body_budget_bytes < 0:
             raise ValueError("max_header_bytes >= 1024, max_connections >= 1, body_budget_bytes >= 0")
+
+    @classmethod
+    def desktop(cls, **fields: object) -> ServerConfig:
+        """Limits for the managed local server, which shares the machine with Krita or GIMP
+        (``inkhue serve --desktop``): one image computed at a time and four waiting, request bodies
+        held at once bounded by one of the largest (not two), 32 connections. Fields given win."""
+        base = cls(**{"workers": 1, "queue": 4, "max_connections": 32, **fields})  # type: ignore[arg-type]
+        return dataclasses.replace(base, body_budget_bytes=base.body_budget_bytes or base.max_body_bytes)
 
     @property
     def max_body_bytes(self) -> int:
