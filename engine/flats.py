@@ -20,7 +20,7 @@ from engine.schema import ColorizeOptions
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
 LINE_WEIGHT = 64.0  # landscape of a full-dark line, in pixels of distance to the lines
 TIE_WEIGHT = 1e-3  # per pixel of distance to the nearest dab: decides on open paper only
-DEPTH_GAPS = 1.0  # room deeper than one gap size is open paper: Voronoi cells there (see _split)
+DEPTH_GAPS = 2.0  # room deeper than two gap sizes is open paper: Voronoi cells there (see _split)
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,9 @@ def _split(
     of each opening, as the lazy-brush fill does; faint lines (pencil lighter than ink, colour
     edges) add walls, and the distance to the nearest dab breaks ties on open paper. Pixels of
     other regions are masked out. (scipy's ``watershed_ift`` floods such plateaus from one dab.)
+    Depth is capped at ``depth`` px: deeper paper is open, where several dabs of one shaded area
+    share it as Voronoi cells (uncapped, the first dab to reach the deepest spot flooded it all,
+    in raster-order streaks); openings narrower than twice the cap still part rooms.
     """
     from skimage.segmentation import watershed
 
