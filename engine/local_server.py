@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from .client import TOKEN_ENV, EngineError, _request, model_ready
+from .transport import TOKEN_ENV, EngineError, _request, model_ready
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import schema
+from engine.server.errors import ProtocolError
+from engine.server.inflate import Inflater
 
 HEADER_LENGTH = "inference-header-content-length"
 DTYPES = {
@@ -26,14 +28,6 @@ MAX_HEADER_BYTES = 1 << 20  # the JSON part of a binary request: a few hundred b
 MAX_DIM = 1 << 20  # one side of a tensor: beyond any canvas, small enough that sizes fit int64
 MAX_JSON_BYTES = 64 << 20  # an all-JSON request (number lists): parsing costs ~30x its size in memory
 _DIGITS = np.array([str(i) for i in range(256)], dtype=object)  # uint8 -> JSON text, no Python loop
-
-
-class ProtocolError(Exception):
-    """A request the server refuses; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -58,8 +52,6 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
     A gzip body may hold several members (RFC 1952), concatenated; anything else after the end of
     the compressed data is refused, as is a truncated stream.
     """
-    from engine.server.inflate import Inflater
-
     encoding = _encoding(encoding)
     return body if encoding == "identity" else Inflater(body, encoding).read_all(limit)
 
@@ -75,8 +67,6 @@ def read_request(
     to gigabytes costs no more memory than the request it pretends to be. An all-JSON request
     inflates up to ``MAX_JSON_BYTES``.
     """
-    from engine.server.inflate import Inflater
-
     encoding = _encoding(encoding)
     if encoding == "identity":
         return decode_request(body, header_length, max_pixels)
