@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from engine.resample import bilinear_crop
 from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.tiling import pad_to_multiple, plan, working_shape
+
+if TYPE_CHECKING:
+    from engine.backends.remote import RemoteColorizer
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +150,7 @@ def make_colorizer(
     device: str = "auto",
     url: str | None = None,
     token: str | None = None,
-):
+) -> Colorizer | RemoteColorizer:
     """A ``Colorizer``, or for ``backend="remote"`` a ``RemoteColorizer`` for the server at ``url``."""
     if backend == "remote":
         from engine.backends.remote import RemoteColorizer
@@ -161,7 +165,7 @@ def make_colorizer(
     return Colorizer(model, backend, device)
 
 
-_default: dict[tuple, Colorizer] = {}
+_default: dict[tuple, Colorizer | RemoteColorizer] = {}
 _default_lock = threading.Lock()
 
 
@@ -188,4 +192,4 @@ def colorize(
         if key not in _default:
             _default[key] = make_colorizer(model, backend, device, url, token)
         col = _default[key]
-    return col.colorize(lineart, hints, **options)
+    return col.colorize(lineart, hints, None, **options)

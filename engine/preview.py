@@ -183,8 +183,8 @@ def spread_on(graph, hint_rgb: np.ndarray, hint_mask: np.ndarray, fade_share: fl
     fade = np.where(reached, np.exp(-dist / (fade_share * max(h, w))), 0.0).astype(np.float32)
     colour = np.where(reached[:, None], hint_rgb.reshape(-1, 3)[np.where(reached, source, 0)], 1.0)
     rgb = fade[:, None] * colour + (1.0 - fade[:, None])
-    near = colour.reshape(h, w, 3).astype(np.float32, copy=False)
-    return rgb.reshape(h, w, 3).astype(np.float32), fade.reshape(shape), near
+    nearest_rgb = colour.reshape(h, w, 3).astype(np.float32, copy=False)
+    return rgb.reshape(h, w, 3).astype(np.float32), fade.reshape(shape), nearest_rgb
 
 
 def draft_planes(a: LineAnalysis, hints_rgba_u8: np.ndarray | None, inputs, spread_params) -> dict:

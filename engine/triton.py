@@ -16,6 +16,9 @@ differences from ``engine.pipeline`` (documented in docs/deploy.md):
   ``compose_lines=True``.
 """
 
+# pyright: reportPrivateImportUsage=false, reportCallIssue=false, reportArgumentType=false
+# (the graph is traced for ONNX: shapes are tensors on purpose (torch._shape_as_tensor), where torch's
+# stubs want Python ints; those three rules are off in this file only)
 from __future__ import annotations
 
 import logging
