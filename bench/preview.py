@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.speed import synthetic_inputs
+from bench.common import synthetic_inputs
 
 
 def _ms(fn) -> float:

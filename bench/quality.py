@@ -21,13 +21,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from bench.common import Method, classical_methods, default_model
 from training import metrics
 from training.corpus import load_manifest
 from training.evaluate import METRICS, PSNR_CAP, baseline_methods, eval_inputs, format_table, inkhue_method
@@ -35,15 +36,7 @@ from training.hints import DENSITIES
 
 log = logging.getLogger(__name__)
 
-Method = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 SAMPLE_DENSITY = "sparse"
-
-
-def classical_methods() -> dict[str, Method]:
-    """The data branch's baselines (line art only, flood fill, watershed) and Levin et al. 2004."""
-    from bench.levin import levin
-
-    return {**baseline_methods(), "levin": levin}
 
 
 def hint_count(hints_rgba_u8: np.ndarray | None) -> int:
@@ -256,8 +249,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.apps_from and args.apps:
         p.error("--apps and --apps-from exclude each other")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-
-    from bench.speed import default_model
 
     densities = tuple(DENSITIES)
     t0 = time.perf_counter()

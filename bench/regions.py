@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.speed import synthetic_inputs
+from bench.common import synthetic_inputs
 from engine import channels
 from engine.arrays import line_from_rgba
 from engine.flats import flats

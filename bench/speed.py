@@ -25,28 +25,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageDraw
-
 from bench import hardware
+from bench.common import classical_methods, default_model, synthetic_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def synthetic_inputs(side: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Line art of random closed shapes with a few hint dots, drawn at ``side``²."""
-    rng = np.random.default_rng(seed)
-    line = Image.new("L", (side, side), 255)
-    hints = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    d, h = ImageDraw.Draw(line), ImageDraw.Draw(hints)
-    width = max(2, side // 256)
-    for _ in range(24):
-        x, y = rng.integers(0, side, 2)
-        r = int(rng.integers(side // 20, side // 5))
-        d.ellipse([x - r, y - r, x + r, y + r], outline=0, width=width)
-        c = tuple(int(v) for v in rng.integers(0, 256, 3))
-        h.ellipse([x - width * 2, y - width * 2, x + width * 2, y + width * 2], fill=(*c, 255))
-    return np.asarray(line), np.asarray(hints)
 
 
 @dataclass(frozen=True)
@@ -90,28 +72,9 @@ def unavailable(name: str) -> str | None:
     return None if v.provider in have else f"ONNX Runtime has no {v.provider} (has {', '.join(have)})"
 
 
-def default_model(tmp: Path) -> tuple[str, bool]:
-    """(model folder, whether it is a random-weight stand-in for the trained model)."""
-    from engine import models
-    from engine.errors import ModelError
-
-    try:
-        return str(models.resolve(None)), False
-    except ModelError:
-        from engine.modelspec import GeneratorConfig
-        from training.export import random_model
-
-        # the architecture the shipped model is sized for
-        draft = GeneratorConfig(9, widths=(32, 64, 128, 256), unshuffle=2)
-        refine = GeneratorConfig(12, widths=(32, 64, 128), unshuffle=4)
-        return str(random_model(tmp / "bench-model", draft, refine, name="bench-random")), True
-
-
 def _method(model: str, v: Variant, tmp: Path):
     """A ``fn(lineart, hints) -> rgb`` for the variant, and the device it really runs on."""
     if v.kind == "baseline":
-        from bench.quality import classical_methods
-
         return classical_methods()[v.backend], "cpu"
     from engine import Colorizer
 

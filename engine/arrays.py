@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from engine.errors import InputError
+from engine.schema import ColorizeOptions
 
 MIN_SIDE = 16
+INK_THRESHOLD = 0.5  # line plane below this is a barrier for region filling
 DEFAULT_MAX_PIXELS = 100_000_000  # a little over 8192 x 8192 x 1.4; configurable per call
 
 # Rec. 601 luma: what artists' tools use for "grayscale"
@@ -104,3 +106,13 @@ def to_rgb_u8(rgb_hwc_f32: np.ndarray) -> np.ndarray:
     rgb_hwc_f32 += 0.5
     np.clip(rgb_hwc_f32, 0, 255, out=rgb_hwc_f32)
     return rgb_hwc_f32.astype(np.uint8)
+
+
+def with_alpha(
+    rgb_u8: np.ndarray, alpha_hw_f32: np.ndarray, line_hw_f32: np.ndarray, opts: ColorizeOptions
+) -> np.ndarray:
+    """RGBA from an RGB result; drawn-in lines stay opaque over transparent areas."""
+    if opts.compose_lines:
+        alpha_hw_f32 = np.maximum(alpha_hw_f32, 1.0 - np.clip(line_hw_f32, 0.0, 1.0))
+    alpha_u8 = (alpha_hw_f32 * 255.0 + 0.5).astype(np.uint8)
+    return np.concatenate([rgb_u8, alpha_u8[..., None]], -1)

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from engine.arrays import hints_planes, line_from_rgba
+from engine.arrays import INK_THRESHOLD, hints_planes, line_from_rgba
 from engine.errors import InputError, unknown_name
+from engine.flats import flats
+from engine.regions import find_regions
 from engine.resample import box_resize, cell_reduce
 
 # Channel name -> number of planes. Order inside a stage comes from its manifest.
@@ -37,8 +39,6 @@ CHANNELS: dict[str, int] = {
 SPREAD_CHANNELS = ("spread_rgb", "spread_mask", "near_rgb")
 REGION_CHANNELS = ("flat_rgb", "flat_mask", "background", "edge_dist")
 WORKING_ONLY = SPREAD_CHANNELS + REGION_CHANNELS
-
-INK_THRESHOLD = 0.5  # line plane below this is a barrier for region filling
 
 
 def channel_count(names: tuple[str, ...] | list[str]) -> int:
@@ -226,9 +226,6 @@ def add_regions(planes: dict[str, np.ndarray], gap: int = 0, regions=None) -> di
     ``engine.regions.find_regions`` of these planes' line plane with that gap, when already known
     (the preview reuses them while only the hints change).
     """
-    from engine.flats import flats
-    from engine.regions import find_regions
-
     # a line thinner than the downscale averages to grey paper and would open every region it
     # closes (a 3 px line of an A4 page at 300 dpi, drafted at 512 px): regions and flats read
     # each cell's darkest pixel instead, where ``downsample`` gives it

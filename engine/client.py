@@ -1,7 +1,8 @@
 """Talk to an Inkhue engine over the KServe v2 / Open Inference Protocol REST API.
 
-STANDARD LIBRARY ONLY: the Krita and GIMP plug-ins carry a copy of this file, ``schema.py`` and
-``local_server.py`` (see ``installer/vendor.py``) into Python interpreters that have no numpy.
+STANDARD LIBRARY ONLY: the Krita and GIMP plug-ins carry a copy of this file, ``schema.py``,
+``transport.py`` (one HTTP exchange, ``EngineError``) and ``local_server.py`` (see
+``installer/vendor.py``) into Python interpreters that have no numpy.
 Images travel as raw bytes with the protocol's binary tensor data extension, never as JSON number
 lists. The managed local server (started on first use in local mode) is ``local_server.py``.
 
@@ -11,156 +12,26 @@ lists. The managed local server (started on first use in local mode) is ``local_
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
 import shutil
-import socket
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 import zlib
 from dataclasses import dataclass
 
 from . import schema
+from .local_server import ensure_local_server
+from .transport import KINDS as KINDS  # re-exported: the plug-ins and tests use client.X
+from .transport import TOKEN_ENV as TOKEN_ENV
+from .transport import EngineError, _error_from, _is_loopback, _request
+from .transport import health as health
+from .transport import model_ready as model_ready
 
 log = logging.getLogger(__name__)
 
 HEADER_LENGTH = "Inference-Header-Content-Length"  # the binary tensor data extension's header
-TOKEN_ENV = "INKHUE_TOKEN"  # how the managed server gets its token (argv is visible to other users)
-KINDS = ("unreachable", "auth", "too_large", "busy", "bad_request", "timeout", "server", "not_installed")
-_STATUS_KINDS = {
-    400: "bad_request",
-    401: "auth",
-    403: "auth",
-    408: "timeout",
-    413: "too_large",
-    422: "bad_request",
-    429: "busy",
-    503: "busy",
-    504: "timeout",
-}
-_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 _NO_GZIP: set[str] = set()  # servers that refused a gzip body but took a plain one
-
-
-class EngineError(Exception):
-    """The engine could not colour the image; ``str(e)`` tells the artist what to do."""
-
-    def __init__(self, message: str, kind: str = "server") -> None:
-        super().__init__(message)
-        self.kind = kind if kind in KINDS else "server"
-
-
-# ----------------------------------------------------------------------------------------------
-# HTTP
-
-
-def _is_loopback(url: str) -> bool:
-    return (urllib.parse.urlsplit(url).hostname or "") in _LOOPBACK
-
-
-def _request(
-    method: str,
-    url: str,
-    token: str | None,
-    timeout: float,
-    body: bytes | tuple[bytes, ...] | None = None,
-    headers: dict | None = None,
-) -> tuple[int, dict, bytes]:
-    """One HTTP exchange; returns (status, lower-cased headers, body). HTTP errors are returned."""
-    req = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        # no proxies: a loopback engine must not be sent through an HTTP(S)_PROXY of the system
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(req, timeout=timeout) as resp:
-            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-    except urllib.error.HTTPError as e:
-        try:
-            data = e.read()
-        except OSError:
-            data = b""
-        return e.code, {k.lower(): v for k, v in (e.headers or {}).items()}, data
-    except urllib.error.URLError as e:
-        if isinstance(e.reason, (socket.timeout, TimeoutError)):
-            raise _timeout(url, timeout) from e
-        if isinstance(e.reason, (BrokenPipeError, ConnectionResetError)) and body is not None:
-            raise _cut_off(url, e.reason) from e
-        raise EngineError(
-            f"cannot reach the Inkhue engine at {url} ({e.reason}); check the server address in "
-            "the plug-in settings, or that the engine is running",
-            "unreachable",
-        ) from e
-    except TimeoutError as e:
-        raise _timeout(url, timeout) from e
-    except (ConnectionError, http.client.HTTPException, OSError) as e:
-        raise _cut_off(url, e) from e
-
-
-def _cut_off(url: str, e: Exception) -> EngineError:
-    return EngineError(
-        f"the Inkhue engine at {url} closed the connection ({e}); it may be restarting, or refuse "
-        "images this large: try again, and check the server if it keeps happening",
-        "unreachable",
-    )
-
-
-def _timeout(url: str, timeout: float) -> EngineError:
-    return EngineError(
-        f"the Inkhue engine at {url} did not answer within {timeout:g} s; try a smaller image, "
-        "or a faster server (GPU)",
-        "timeout",
-    )
-
-
-def _error_from(status: int, headers: dict, body: bytes, url: str) -> EngineError:
-    """An EngineError from a non-200 answer, using the protocol's ``{"error": message}`` body."""
-    detail = ""
-    try:
-        detail = str(json.loads(body.decode("utf-8")).get("error", ""))
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        detail = body[:200].decode("utf-8", "replace").strip()
-    kind = _STATUS_KINDS.get(status, "server")
-    if kind == "auth":
-        msg = "the Inkhue engine refused the access token; check the token in the plug-in settings"
-    elif kind == "busy":
-        retry = headers.get("retry-after")
-        msg = "the Inkhue engine is busy with other images; try again" + (
-            f" in {retry} s" if retry else " in a moment"
-        )
-    elif kind == "too_large":
-        msg = "the image is too large for this Inkhue engine; crop or downscale it"
-    elif kind == "timeout":
-        msg = "the Inkhue engine took too long on this image; try a smaller image or a faster server"
-    elif status == 404:
-        msg = f"no Inkhue model is served at {url}; check the server address in the plug-in settings"
-    elif kind == "bad_request":
-        msg = "the Inkhue engine rejected the request"
-    else:
-        msg = f"the Inkhue engine failed (HTTP {status}); see the server's log"
-    return EngineError(f"{msg}: {detail}" if detail else msg, kind)
-
-
-def health(url: str, token: str | None = None, timeout: float = 5.0) -> bool:
-    """True when the server at ``url`` answers ready (``GET /v2/health/ready``)."""
-    try:
-        status, _, _ = _request("GET", url.rstrip("/") + "/v2/health/ready", token, timeout)
-    except EngineError:
-        return False
-    return status == 200
-
-
-def model_ready(url: str, token: str | None = None, timeout: float = 5.0) -> bool:
-    """True when the model answers ready to ``token``: health endpoints are open, model ready is not."""
-    try:
-        status, _, _ = _request("GET", f"{url}/v2/models/{schema.MODEL_NAME}/ready", token, timeout)
-    except EngineError:
-        return False
-    return status == 200
 
 
 # ----------------------------------------------------------------------------------------------
@@ -357,6 +228,4 @@ def endpoint_for(config: PluginConfig) -> tuple[str, str | None]:
             "or set its path in the plug-in settings",
             "not_installed",
         )
-    from .local_server import ensure_local_server  # here: local_server imports this module
-
     return ensure_local_server(config.inkhue)

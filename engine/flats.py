@@ -41,7 +41,8 @@ class Flats:
         """One (colour, mask_hw_bool) per palette colour that paints any pixel, largest first."""
         counts = np.bincount(self.index_hw_i32.ravel(), minlength=len(self.palette_rgb_u8))
         order = [int(i) for i in np.argsort(-counts[1:], kind="stable") + 1 if counts[i] > 0]
-        return [(tuple(int(v) for v in self.palette_rgb_u8[i]), self.index_hw_i32 == i) for i in order]
+        rgb = [(int(r), int(g), int(b)) for r, g, b in self.palette_rgb_u8.tolist()]
+        return [(rgb[i], self.index_hw_i32 == i) for i in order]
 
 
 def _hint_colours(hints_rgba_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

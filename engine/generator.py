@@ -71,7 +71,8 @@ class UNetGenerator(nn.Module):
         """Scale the head's weights and zero its bias: the net moves towards returning its base."""
         with torch.no_grad():
             self.head.weight.mul_(scale)
-            self.head.bias.zero_()
+            if self.head.bias is not None:
+                self.head.bias.zero_()
 
     def base_logit(self, x: torch.Tensor) -> torch.Tensor:
         i = self.cfg.base_rgb

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from .client import TOKEN_ENV, EngineError, _request, model_ready
+from .transport import TOKEN_ENV, EngineError, _request, model_ready
 
 log = logging.getLogger(__name__)
 
@@ -232,11 +232,11 @@ def ensure_local_server(
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     state_path = os.path.join(state_dir, STATE_FILE)
     state = _read_state(state_path)
-    if _usable(state):
+    if state is not None and _usable(state):
         return state["url"], state["token"]
     with _Lock(os.path.join(state_dir, "server.lock")):
         state = _read_state(state_path)  # another process may have started one meanwhile
-        if _usable(state):
+        if state is not None and _usable(state):
             return state["url"], state["token"]
         state = _start_server(exe, state_dir, idle_timeout, start_timeout)
         fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".server-", suffix=".json")

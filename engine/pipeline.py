@@ -5,51 +5,27 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine import channels
-from engine.arrays import check_hints, check_lineart, to_rgb_u8
+from engine.arrays import check_hints, check_lineart, to_rgb_u8, with_alpha
 from engine.backends import StageBackend, make_backend
-from engine.errors import BackendError, InputError
+from engine.errors import BackendError
 from engine.flats import colorize_flats
 from engine.modelspec import ModelManifest
+from engine.options import merge_options
 from engine.regions import find_regions
 from engine.resample import bilinear_crop
-from engine.schema import ColorizeOptions, OptionsError
+from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
-from engine.tiling import pad_to_multiple, plan
+from engine.tiling import pad_to_multiple, plan, working_shape
+
+if TYPE_CHECKING:
+    from engine.backends.remote import RemoteColorizer
 
 log = logging.getLogger(__name__)
-
-
-MIN_WORKING_SIDE = 64  # the draft sees at least this many pixels across a long strip
-
-
-def working_shape(shape: tuple[int, int], working_size: int) -> tuple[int, int]:
-    """The draft's grid: the image scaled so its longest side is at most ``working_size``.
-
-    A long strip (a 64×4096 banner) would shrink to a few pixels across, too few for its lines
-    to survive: its short side is kept at ``MIN_WORKING_SIDE`` (or its own size) as long as the
-    grid holds no more pixels than a ``working_size`` square.
-    """
-    h, w = shape
-    scale = min(1.0, working_size / max(h, w))
-    if min(h, w) * scale < MIN_WORKING_SIDE:
-        area_cap = working_size / (h * w) ** 0.5
-        scale = min(1.0, area_cap, max(scale, MIN_WORKING_SIDE / min(h, w)))
-    return max(1, round(h * scale)), max(1, round(w * scale))
-
-
-def _options(options: ColorizeOptions | None, overrides: dict) -> ColorizeOptions:
-    try:
-        if options is None:
-            return ColorizeOptions.from_mapping(overrides)
-        if overrides:
-            return ColorizeOptions.from_mapping({**options.to_mapping(), **overrides})
-        return options
-    except (OptionsError, TypeError) as e:
-        raise InputError(str(e)) from e
 
 
 def _flats(lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions) -> np.ndarray:
@@ -70,16 +46,6 @@ def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap_small: int) 
     empty = (regions.background & ~hinted)[regions.labels_hw_i32]
     keep = (~empty).astype(np.float32)[..., None]
     return bilinear_crop(keep, shape, (0, shape[0], 0, shape[1]))[..., 0]
-
-
-def with_alpha(
-    rgb_u8: np.ndarray, alpha_hw_f32: np.ndarray, line_hw_f32: np.ndarray, opts: ColorizeOptions
-) -> np.ndarray:
-    """RGBA from an RGB result; drawn-in lines stay opaque over transparent areas."""
-    if opts.compose_lines:
-        alpha_hw_f32 = np.maximum(alpha_hw_f32, 1.0 - np.clip(line_hw_f32, 0.0, 1.0))
-    alpha_u8 = (alpha_hw_f32 * 255.0 + 0.5).astype(np.uint8)
-    return np.concatenate([rgb_u8, alpha_u8[..., None]], -1)
 
 
 class Colorizer:
@@ -135,7 +101,7 @@ class Colorizer:
         Keyword overrides are ``ColorizeOptions`` fields, e.g. ``compose_lines=False`` for a flat
         colour layer, ``method="flats"`` for the region fill without the network.
         """
-        opts = _options(options, overrides)
+        opts = merge_options(options, overrides)
         if opts.preview:
             return self._preview(lineart, hints, opts)
         if opts.method == "flats":
@@ -184,7 +150,7 @@ def make_colorizer(
     device: str = "auto",
     url: str | None = None,
     token: str | None = None,
-):
+) -> Colorizer | RemoteColorizer:
     """A ``Colorizer``, or for ``backend="remote"`` a ``RemoteColorizer`` for the server at ``url``."""
     if backend == "remote":
         from engine.backends.remote import RemoteColorizer
@@ -199,7 +165,7 @@ def make_colorizer(
     return Colorizer(model, backend, device)
 
 
-_default: dict[tuple, Colorizer] = {}
+_default: dict[tuple, Colorizer | RemoteColorizer] = {}
 _default_lock = threading.Lock()
 
 
@@ -220,10 +186,10 @@ def colorize(
     with ``url`` (and ``token``) sends the request to an ``inkhue serve`` instead.
     """
     if options.get("method") == "flats" and backend != "remote":
-        return _flats(lineart, hints, _options(None, options))  # no model is loaded for flats
+        return _flats(lineart, hints, merge_options(None, options))  # no model is loaded for flats
     key = (model, backend, device, url, token)
     with _default_lock:
         if key not in _default:
             _default[key] = make_colorizer(model, backend, device, url, token)
         col = _default[key]
-    return col.colorize(lineart, hints, **options)
+    return col.colorize(lineart, hints, None, **options)

@@ -26,10 +26,11 @@ import numpy as np
 from scipy import ndimage
 
 from engine import channels
-from engine.arrays import line_from_rgba, to_rgb_u8
+from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
 from engine.resample import bilinear_crop, box_resize, cell_reduce
 from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
+from engine.tiling import working_shape
 
 PREVIEW_SIZE = 512  # the preview's draft works at most at this longest side
 CACHE_ENTRIES = 4  # analyses kept (a few documents or selections at a time); LRU
@@ -182,8 +183,8 @@ def spread_on(graph, hint_rgb: np.ndarray, hint_mask: np.ndarray, fade_share: fl
     fade = np.where(reached, np.exp(-dist / (fade_share * max(h, w))), 0.0).astype(np.float32)
     colour = np.where(reached[:, None], hint_rgb.reshape(-1, 3)[np.where(reached, source, 0)], 1.0)
     rgb = fade[:, None] * colour + (1.0 - fade[:, None])
-    near = colour.reshape(h, w, 3).astype(np.float32, copy=False)
-    return rgb.reshape(h, w, 3).astype(np.float32), fade.reshape(shape), near
+    nearest_rgb = colour.reshape(h, w, 3).astype(np.float32, copy=False)
+    return rgb.reshape(h, w, 3).astype(np.float32), fade.reshape(shape), nearest_rgb
 
 
 def draft_planes(a: LineAnalysis, hints_rgba_u8: np.ndarray | None, inputs, spread_params) -> dict:
@@ -222,8 +223,6 @@ def unpainted_alpha(a: LineAnalysis, hint_mask_small: np.ndarray) -> np.ndarray:
 
 def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):
     """The draft, upsampled to the line art's size: RGB, or RGBA with ``opts.transparent``."""
-    from engine.pipeline import with_alpha, working_shape
-
     m = colorizer.manifest
     size = min(PREVIEW_SIZE, opts.working_size or m.working_size)
     shape = lineart_rgba_u8.shape[:2]

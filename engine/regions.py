@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from engine.channels import INK_THRESHOLD
+from engine.arrays import INK_THRESHOLD
 from engine.schema import MAX_GAP
 
 GAP_PER_SIDE = 1 / 64  # default gap: 8 px on a 512 px canvas, 32 px on 2048

@@ -1,4 +1,5 @@
-"""Overlapping tiles whose blend weights sum to one, so seams vanish and memory stays bounded."""
+"""The grids a stage runs on: the draft's working grid, and overlapping refinement tiles whose blend
+weights sum to one, so seams vanish and memory stays bounded."""
 
 from __future__ import annotations
 
@@ -58,3 +59,21 @@ def pad_to_multiple(chw_f32: np.ndarray, divisor: int) -> np.ndarray:
     if ph == 0 and pw == 0:
         return chw_f32
     return np.pad(chw_f32, ((0, 0), (0, ph), (0, pw)), mode="edge")
+
+
+MIN_WORKING_SIDE = 64  # the draft sees at least this many pixels across a long strip
+
+
+def working_shape(shape: tuple[int, int], working_size: int) -> tuple[int, int]:
+    """The draft's grid: the image scaled so its longest side is at most ``working_size``.
+
+    A long strip (a 64×4096 banner) would shrink to a few pixels across, too few for its lines
+    to survive: its short side is kept at ``MIN_WORKING_SIDE`` (or its own size) as long as the
+    grid holds no more pixels than a ``working_size`` square.
+    """
+    h, w = shape
+    scale = min(1.0, working_size / max(h, w))
+    if min(h, w) * scale < MIN_WORKING_SIDE:
+        area_cap = working_size / (h * w) ** 0.5
+        scale = min(1.0, area_cap, max(scale, MIN_WORKING_SIDE / min(h, w)))
+    return max(1, round(h * scale)), max(1, round(w * scale))

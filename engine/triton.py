@@ -16,6 +16,9 @@ differences from ``engine.pipeline`` (documented in docs/deploy.md):
   ``compose_lines=True``.
 """
 
+# pyright: reportPrivateImportUsage=false, reportCallIssue=false, reportArgumentType=false
+# (the graph is traced for ONNX: shapes are tensors on purpose (torch._shape_as_tensor), where torch's
+# stubs want Python ints; those three rules are off in this file only)
 from __future__ import annotations
 
 import logging
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from engine import schema
 from engine.errors import ModelError
-from engine.pipeline import MIN_WORKING_SIDE
+from engine.tiling import MIN_WORKING_SIDE
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +147,7 @@ def _module(manifest, nets: dict, fill_rounds: int = FILL_ROUNDS):
 
             # draft at the working resolution (engine.channels.downsample)
             scale = torch.clamp(manifest.working_size / torch.maximum(h, w).double(), max=1.0)
-            # engine.pipeline.working_shape: a long strip keeps MIN_WORKING_SIDE pixels across
+            # engine.tiling.working_shape: a long strip keeps MIN_WORKING_SIDE pixels across
             short = torch.minimum(h, w).double()
             area_cap = manifest.working_size / torch.sqrt(h.double() * w.double())
             widened = torch.minimum(area_cap, torch.maximum(scale, MIN_WORKING_SIDE / short))

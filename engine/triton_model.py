@@ -72,7 +72,7 @@ class TritonPythonModel:
     """The model class Triton's Python backend instantiates once per model instance."""
 
     def initialize(self, args: dict) -> None:
-        import triton_python_backend_utils as pb_utils
+        import triton_python_backend_utils as pb_utils  # pyright: ignore[reportMissingImports] (in Triton only)
 
         from engine.pipeline import Colorizer
         from engine.schema import INPUT_HINTS, INPUT_LINEART, OUTPUT_COLOR
@@ -112,7 +112,7 @@ class TritonPythonModel:
     def _colour(self, request):
         import numpy as np
 
-        from engine.errors import InputError
+        from engine.errors import BackendError, InputError
 
         pb = self.pb
         lineart_name, hints_name, _ = self.names
@@ -137,6 +137,8 @@ class TritonPythonModel:
                 f"{self.max_pixels:,}: crop or downscale the image"
             )
         opts = parse_options(request.parameters(), self.max_pixels)
+        if self.colorizer is None:
+            raise BackendError("the model was not initialized (Triton calls initialize first)")
         return np.ascontiguousarray(self.colorizer.colorize(lineart, hints, opts))
 
     def _error(self, message: str, code: str = "INTERNAL"):

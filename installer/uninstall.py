@@ -36,7 +36,7 @@ def uninstall(t: Targets, say: Callable[[str], None]) -> int:
         return 0
     problems: list[str] = []
 
-    def attempt(what: str, fn: Callable[[], None]) -> None:
+    def attempt(what: str, fn: Callable[[], object]) -> None:
         try:
             fn()
         except OSError as e:

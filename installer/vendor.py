@@ -1,9 +1,9 @@
 """Copy the stdlib-only engine modules a plug-in needs into the plug-in's ``vendor`` package.
 
 Krita's and GIMP's Python cannot import the engine's environment, so each plug-in carries its own
-copy of ``engine/client.py``, ``engine/schema.py``, ``engine/local_server.py`` and
-``engine/layer_rules.py`` (standard library only). The installer and the tests call this; the
-repository keeps one source of truth.
+copy of ``engine/client.py``, ``engine/transport.py``, ``engine/schema.py``,
+``engine/local_server.py`` and ``engine/layer_rules.py`` (standard library only). The installer
+and the tests call this; the repository keeps one source of truth.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
-VENDORED = ("client.py", "schema.py", "local_server.py", "layer_rules.py")
+VENDORED = ("client.py", "transport.py", "schema.py", "local_server.py", "layer_rules.py")
 
 
 def vendor_into(plugin_pkg: Path) -> Path:

@@ -31,7 +31,8 @@ def test_names_the_missing_files_and_the_fix(which, tmp_path):
     pkg = tmp_path / "inkhue_plugin"
     pkg.mkdir()
     msg = vc.vendor_problem(str(pkg), ImportError("No module named 'vendor'"))
-    assert str(pkg / "vendor") in msg and "client.py, schema.py, local_server.py, layer_rules.py" in msg
+    assert str(pkg / "vendor") in msg
+    assert "client.py, transport.py, schema.py, local_server.py, layer_rules.py" in msg
     assert "bash installer/install.sh" in msg and f"python installer/vendor.py {pkg}" in msg
     vendor_into(pkg)
     (pkg / "vendor" / "layer_rules.py").unlink()

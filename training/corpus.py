@@ -72,6 +72,8 @@ def load_rgba(path: str | Path, render_px: int = 512) -> np.ndarray:
         import cairosvg  # lazily: only SVG sources need cairo
 
         png = cairosvg.svg2png(url=str(path), output_width=render_px)
+        if png is None:  # only when asked to write to a file
+            raise ValueError(f"cairosvg rendered nothing for {path}")
         img = Image.open(io.BytesIO(png))
     else:
         try:
@@ -106,7 +108,7 @@ def fit(rgb_u8: np.ndarray, max_side: int, margin: float) -> np.ndarray:
     scale = min(1.0, (max_side - 2 * m) / max(h, w))
     if scale < 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        rgb_u8 = np.asarray(Image.fromarray(rgb_u8).resize(size, Image.LANCZOS))
+        rgb_u8 = np.asarray(Image.fromarray(rgb_u8).resize(size, Image.Resampling.LANCZOS))
     return np.pad(rgb_u8, ((m, m), (m, m), (0, 0)), constant_values=255)
 
 
@@ -132,7 +134,7 @@ def reject_reason(rgb_u8: np.ndarray, cfg: FilterConfig = FilterConfig()) -> str
 
 def dhash(rgb_u8: np.ndarray, size: int = 16) -> np.ndarray:
     """Difference hash of the luma as ``size``×``size`` bits packed into uint64 words."""
-    gray = Image.fromarray(rgb_u8).convert("L").resize((size + 1, size), Image.BILINEAR)
+    gray = Image.fromarray(rgb_u8).convert("L").resize((size + 1, size), Image.Resampling.BILINEAR)
     g = np.asarray(gray, np.int16)
     bits = (g[:, 1:] > g[:, :-1]).ravel()
     return np.packbits(bits).view(">u8").astype(np.uint64)
@@ -140,7 +142,7 @@ def dhash(rgb_u8: np.ndarray, size: int = 16) -> np.ndarray:
 
 def thumb(rgb_u8: np.ndarray) -> np.ndarray:
     """4×4 colour thumbnail: separates recolourings that share a dHash."""
-    return np.asarray(Image.fromarray(rgb_u8).resize((4, 4), Image.BOX), np.int16).ravel()
+    return np.asarray(Image.fromarray(rgb_u8).resize((4, 4), Image.Resampling.BOX), np.int16).ravel()
 
 
 def near_duplicate_of(

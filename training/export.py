@@ -112,7 +112,11 @@ def random_model(
     nets = {"draft": UNetGenerator(draft), "refine": UNetGenerator(refine)}
     for net in nets.values():  # non-trivial BN statistics so eval-mode export is exercised
         for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
+            if (
+                isinstance(m, torch.nn.BatchNorm2d)
+                and m.running_mean is not None
+                and m.running_var is not None
+            ):
                 m.running_mean.uniform_(-0.1, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
     inputs = {"draft": DRAFT_INPUTS, "refine": REFINE_INPUTS}

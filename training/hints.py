@@ -80,7 +80,7 @@ def _blurred(rgb_u8: np.ndarray, rng: np.random.Generator, cfg: HintConfig) -> n
     h, w = rgb_u8.shape[:2]
     sigma = rng.uniform(*cfg.blur_sigma) * max(h, w)
     f = max(1, int(sigma // 2))  # blur at reduced size: same look, a fraction of the cost
-    small = np.asarray(Image.fromarray(rgb_u8).resize((max(1, w // f), max(1, h // f)), Image.BOX))
+    small = np.asarray(Image.fromarray(rgb_u8).resize((max(1, w // f), max(1, h // f)), Image.Resampling.BOX))
     small = ndimage.gaussian_filter(small.astype(np.float32), (sigma / f, sigma / f, 0), truncate=2.5)
     blur = np.asarray(Image.fromarray(np.clip(small + 0.5, 0, 255).astype(np.uint8)).resize((w, h)))
     cell = int(rng.integers(16, 64))
@@ -126,7 +126,7 @@ def colour_areas(rgb_u8: np.ndarray, lineart_rgba_u8: np.ndarray, min_area: int 
     hi, lo = x.max(axis=2), x.min(axis=2)
     code[(hi < NEAR_BLACK) & (hi - lo < NEAR_BLACK)] = -1
     code[line_from_rgba(lineart_rgba_u8) < INK_THRESHOLD] = -1
-    labels = label_equal(code, background=-1, connectivity=1).astype(np.int32)
+    labels = np.asarray(label_equal(code, background=-1, connectivity=1), np.int32)
     sizes = np.bincount(labels.ravel())
     small = sizes < min_area
     small[0] = True

@@ -52,7 +52,10 @@ def render_pair(svg_bytes: bytes, width: int) -> tuple[np.ndarray, np.ndarray]:
     ink_svg, _ = ink_only(svg_bytes)
     out = []
     for data in (svg_bytes, ink_svg):
-        rgba = Image.open(io.BytesIO(cairosvg.svg2png(bytestring=data, output_width=width))).convert("RGBA")
+        png = cairosvg.svg2png(bytestring=data, output_width=width)
+        if png is None:  # only when asked to write to a file
+            raise ValueError("cairosvg rendered nothing")
+        rgba = Image.open(io.BytesIO(png)).convert("RGBA")
         paper = Image.new("RGBA", rgba.size, "white")
         paper.alpha_composite(rgba)
         out.append(np.asarray(paper.convert("RGB")))

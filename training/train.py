@@ -33,7 +33,8 @@ TIME_BAR = "{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}"
 def _check_resume(saved: TrainConfig, cfg: TrainConfig, run_dir: Path) -> None:
     a = config_mod.to_dict(saved)
     b = config_mod.to_dict(cfg)
-    a["data"].pop("workers"), b["data"].pop("workers")
+    a["data"].pop("workers")
+    b["data"].pop("workers")
     diff = sorted(k for k in a if k not in RESUMABLE_CHANGES and a[k] != b[k])
     if diff:
         raise ValueError(
@@ -192,6 +193,7 @@ def train(
         saved_step = gan.step_count
 
     def validate_and_sample() -> dict[str, float]:
+        assert val_batch is not None and writer is not None  # the main rank's, set above
         val = gan.validate(val_batch)
         grid = sample_grid(val_batch, gan.predict(val_batch["x"]), cfg)
         writer.add_image("samples", grid, gan.step_count, dataformats="HWC")
@@ -213,6 +215,7 @@ def train(
                 last = ddp.mean_scalars(d, {k: sum(v) / len(v) for k, v in window.items()})
                 window = {}
                 if d.main:
+                    assert writer is not None and log_file is not None  # the main rank's
                     if step % cfg.sample_every == 0 or step == cfg.steps:
                         last.update(validate_and_sample())
                     for k, v in last.items():
@@ -227,7 +230,7 @@ def train(
                     bar.set_postfix({"step": step, **shown})
                 else:
                     bar.update(1)
-                    bar.set_postfix(**shown)
+                    bar.set_postfix(shown)
             if step % cfg.checkpoint_every == 0:
                 save()
             over = bool(cfg.max_minutes) and time.monotonic() - t0 > cfg.max_minutes * 60
@@ -240,7 +243,7 @@ def train(
         # equal on every rank when data parallelism keeps the replicas in step
         summary["g_param_sum"] = float(sum(p.detach().double().sum() for p in gan.G.parameters()))
         if d.main:
-            if "val_l1" not in last:
+            if "val_l1" not in last and val_batch is not None:
                 summary.update(gan.validate(val_batch))
             (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary

@@ -13,6 +13,7 @@ import numpy as np
 from engine import client
 from engine.arrays import check_hints, check_lineart
 from engine.errors import BackendError, InputError
+from engine.options import merge_options
 from engine.schema import ColorizeOptions
 
 _INPUT_KINDS = ("bad_request", "too_large")
@@ -36,9 +37,7 @@ class RemoteColorizer:
         options: ColorizeOptions | None = None,
         **overrides: object,
     ) -> np.ndarray:
-        from engine.pipeline import _options
-
-        opts = _options(options, overrides)
+        opts = merge_options(options, overrides)
         lineart_rgba_u8 = np.ascontiguousarray(check_lineart(lineart, opts.max_pixels))
         h, w = lineart_rgba_u8.shape[:2]
         hints_rgba_u8 = check_hints(hints, (h, w))

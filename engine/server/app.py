@@ -143,6 +143,7 @@ class InferenceService:
             if refused.status == 503:
                 headers["Retry-After"] = retry
             return _error(refused.status, refused.message, headers)
+        assert body is not None  # read_body returns the body whenever it refuses nothing
         if not self.admission.try_enter():
             del body
             self.budget.give(taken)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import schema
+from engine.server.errors import ProtocolError
+from engine.server.inflate import Inflater
 
 HEADER_LENGTH = "inference-header-content-length"
 DTYPES = {
@@ -25,15 +27,8 @@ DTYPES = {
 MAX_HEADER_BYTES = 1 << 20  # the JSON part of a binary request: a few hundred bytes in practice
 MAX_DIM = 1 << 20  # one side of a tensor: beyond any canvas, small enough that sizes fit int64
 MAX_JSON_BYTES = 64 << 20  # an all-JSON request (number lists): parsing costs ~30x its size in memory
+Bytes = bytes | bytearray | memoryview  # a request body: read into a bytearray, sliced as a view
 _DIGITS = np.array([str(i) for i in range(256)], dtype=object)  # uint8 -> JSON text, no Python loop
-
-
-class ProtocolError(Exception):
-    """A request the server refuses; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass
@@ -52,20 +47,18 @@ def _encoding(encoding: str | None) -> str:
     return encoding
 
 
-def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
+def decompress(body: Bytes, encoding: str | None, limit: int) -> Bytes:
     """Undo a gzip/deflate Content-Encoding, refusing output over ``limit`` bytes (zip bombs).
 
     A gzip body may hold several members (RFC 1952), concatenated; anything else after the end of
     the compressed data is refused, as is a truncated stream.
     """
-    from engine.server.inflate import Inflater
-
     encoding = _encoding(encoding)
     return body if encoding == "identity" else Inflater(body, encoding).read_all(limit)
 
 
 def read_request(
-    body: bytes, encoding: str | None, header_length: str | None, max_pixels: int, limit: int
+    body: Bytes, encoding: str | None, header_length: str | None, max_pixels: int, limit: int
 ) -> InferRequest:
     """Inflate (when compressed) and decode an infer request body.
 
@@ -75,8 +68,6 @@ def read_request(
     to gigabytes costs no more memory than the request it pretends to be. An all-JSON request
     inflates up to ``MAX_JSON_BYTES``.
     """
-    from engine.server.inflate import Inflater
-
     encoding = _encoding(encoding)
     if encoding == "identity":
         return decode_request(body, header_length, max_pixels)
@@ -118,7 +109,7 @@ def _header_bytes(header_length: str, body_length: int) -> int:
     return n
 
 
-def _announced(head: bytes) -> int:
+def _announced(head: Bytes) -> int:
     """Bytes of binary tensor data a JSON header announces (``binary_data_size`` of its inputs)."""
     try:
         obj = json.loads(bytes(head))
@@ -187,7 +178,7 @@ def _from_json(data: object, shape: tuple[int, ...], dtype: np.dtype, name: str)
     return arr.astype(dtype).reshape(shape)
 
 
-def decode_request(body: bytes, header_length: str | None, max_pixels: int) -> InferRequest:
+def decode_request(body: Bytes, header_length: str | None, max_pixels: int) -> InferRequest:
     """Parse an infer request body (JSON, or JSON header + binary tensors)."""
     if header_length is None:
         n = len(body)
@@ -269,7 +260,7 @@ def decode_request(body: bytes, header_length: str | None, max_pixels: int) -> I
             arr = np.frombuffer(body, np.uint8, size, offset).reshape(shape)
             offset += size
         elif "data" in item:
-            arr = _from_json(item["data"], shape, np.uint8, name)
+            arr = _from_json(item["data"], shape, np.dtype(np.uint8), name)
         else:
             raise ProtocolError(f"input {name!r} has neither 'data' nor parameters.binary_data_size")
         inputs[name] = arr

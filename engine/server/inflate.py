@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 
-from engine.server.codec import ProtocolError
+from engine.server.errors import ProtocolError
 
 STEP = 1 << 20  # compressed bytes fed, and inflated bytes asked for, per zlib call
 GZIP_MAGIC = b"\x1f\x8b"

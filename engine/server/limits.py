@@ -182,7 +182,8 @@ class Guard:
     def _authorized(self, headers: dict) -> bool:
         value = headers.get(b"authorization", b"")
         scheme, _, given = value.partition(b" ")
-        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
+        token = self.token
+        return token is not None and scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), token)
 
 
 def _loopback_host(host: bytes | None) -> bool:

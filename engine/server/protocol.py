@@ -65,6 +65,7 @@ def protocol_class(header_timeout_s: float, max_connections: int) -> type:
     """An ``H11Protocol`` subclass bound to these limits (uvicorn builds one per connection)."""
 
     class GuardedH11Protocol(H11Protocol):
+        transport: _LingeringTransport  # type: ignore[assignment]  # wrapped in connection_made
         _header_timer: asyncio.TimerHandle | None = None
         _waiting_cycle: object = None
 

@@ -140,7 +140,8 @@ def serve_in_thread(app, config: ServerConfig | None = None, host: str = "127.0.
 
     ``config`` defaults to the one the app was created with."""
     service = getattr(getattr(app, "state", None), "service", None)
-    config = config or getattr(service, "config", None) or ServerConfig()
+    served: ServerConfig | None = getattr(service, "config", None)
+    config = config or served or ServerConfig()
     check_binding(host, config.token)
     sock = bind(host, 0)
     server = _uvicorn_server(app, config)
