@@ -264,6 +264,10 @@ class ColorizeDocker(DockWidget):
             return self._say(str(value) or type(value).__name__, "error", error=True)
         if not fresh or doc.rootNode() is None:
             return
+        if not (self.live_check.isChecked() or self.applying):
+            # Live was turned off or the preview discarded while this answer was on its way:
+            # showing it would bring a discarded preview layer back
+            return
         self._show(doc, lineart, native, req, value, drawn_in)
         self.facts["updates"] += 1
         self.facts["last_kind"] = ask.kind
