@@ -143,6 +143,8 @@ def sample_sheet(sample_dir: Path, n: int, methods: list[str], path: Path) -> Pa
     rows = [i for i in range(n) if (sample_dir / f"{i}_truth.png").exists()]
     if not rows:
         return None
+    # a method with no picture at all (application scores reused from an earlier run) gets no column
+    methods = [m for m in methods if any((sample_dir / f"{i}_{m}.png").exists() for i in rows)]
     cols = ["line art", "hints", *[LABELS.get(m, m) for m in methods], "ground truth"]
     fig, axes = plt.subplots(
         len(rows), len(cols), figsize=(1.6 * len(cols), 1.75 * len(rows)), dpi=90, squeeze=False

@@ -285,3 +285,25 @@ def test_preview_bench_reports_updates_in_process_and_served(tmp_path, random_mo
     assert row["side"] == 64 and row["cache_misses"] == 1 and row["cache_hits"] == 5
     assert all(row[k][0] > 0 for k in ("update_ms", "served_ms", "full_ms"))
     assert "| 64² |" in preview.format_table([row])
+
+
+def test_application_scores_are_reused_only_from_a_run_of_the_same_inputs(tmp_path):
+    import argparse
+    import json
+
+    from bench.quality import reused_app_records
+
+    rows = [
+        {"image": "a", "density": "full", "method": "krita", "psnr": 20.0},
+        {"image": "a", "density": "full", "method": "inkhue", "psnr": 15.0},
+    ]
+    meta = {"split": "real-val", "limit": 60, "seed": 0, "app_limit": 60, "apps": {"krita": {"ran": True}}}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"meta": meta, "records": rows}))
+    args = argparse.Namespace(split="real-val", limit=60, seed=0)
+    got, status, app_limit = reused_app_records(old, args, {"a", "b"})
+    assert got == rows[:1] and status["krita"]["reused_from"] == str(old) and app_limit == 60
+    with pytest.raises(SystemExit, match="seed"):
+        reused_app_records(old, argparse.Namespace(split="real-val", limit=60, seed=1), {"a"})
+    with pytest.raises(SystemExit, match="lacks"):
+        reused_app_records(old, args, {"b"})
