@@ -1,16 +1,16 @@
 """What to say when the plug-in was copied without its vendored engine files (standard library).
 
-The plug-in carries copies of ``engine/client.py``, ``schema.py``, ``local_server.py`` and
-``layer_rules.py`` in its ``vendor`` folder, written by the installer (``installer/vendor.py``),
-not kept in git: a plug-in copied from a source archive has none. This module must not import
-them. The GIMP plug-in has the same function in ``inkhue_vendorcheck.py`` (a test keeps them equal).
+The plug-in carries copies of ``engine/client.py``, ``schema.py``, ``local_server.py``,
+``layer_rules.py`` and ``style_pairs.py`` in its ``vendor`` folder, written by the installer
+(``installer/vendor.py``), not kept in git: a plug-in copied from a source archive has none.
+This module must not import them. The GIMP plug-in has the same function in ``inkhue_vendorcheck.py`` (a test keeps them equal).
 """
 
 from __future__ import annotations
 
 import os
 
-VENDORED = ("__init__.py", "client.py", "schema.py", "local_server.py", "layer_rules.py")
+VENDORED = ("__init__.py", "client.py", "schema.py", "local_server.py", "layer_rules.py", "style_pairs.py")
 
 
 def vendor_problem(package_dir: str, error: object) -> str:
