@@ -3,7 +3,8 @@
 The plug-in carries copies of ``engine/client.py``, ``schema.py``, ``local_server.py``,
 ``layer_rules.py`` and ``style_pairs.py`` in its ``vendor`` folder, written by the installer
 (``installer/vendor.py``), not kept in git: a plug-in copied from a source archive has none.
-This module must not import them. The GIMP plug-in has the same function in ``inkhue_vendorcheck.py`` (a test keeps them equal).
+This module must not import them. The GIMP plug-in has the same function in
+``inkhue_vendorcheck.py`` (a test keeps them equal).
 """
 
 from __future__ import annotations
