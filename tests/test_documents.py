@@ -245,3 +245,20 @@ def test_hint_loss_pulls_towards_the_hint_colours():
     off = at_hint.clone()
     off[:, :, 4:8, 4:8] = 0.0
     assert gan.hint_l1(x, off, valid).item() == pytest.approx(0.5 * 16 / (32 * 32))  # a mean over pixels
+
+
+def test_cli_finetune_needs_material_and_defaults_to_the_style_folder(monkeypatch, tmp_path, caplog):
+    from training import cli
+
+    assert cli.main(["finetune"]) == 2
+    assert "needs --documents" in caplog.text
+    seen = {}
+
+    def fake_finetune(images, model, out, name, cfg, work_dir=None, documents=None, **kw):
+        seen.update(documents=documents, keep=cfg.keep, hint_weight=cfg.hint_weight)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr("training.finetune.finetune", fake_finetune)
+    monkeypatch.setenv("INKHUE_STYLE_DIR", str(tmp_path))
+    assert cli.main(["finetune", "--documents", "--keep-anyway", "--hint-weight", "3"]) == 2
+    assert seen == {"documents": str(tmp_path), "keep": "always", "hint_weight": 3.0}

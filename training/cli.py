@@ -177,6 +177,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_finetune(args: argparse.Namespace) -> int:
     from training.finetune import FinetuneConfig, finetune
 
+    if args.documents == "":
+        from engine.style_pairs import style_dir
+
+        args.documents = style_dir()
     if not args.images and not args.documents:
         raise ValueError("finetune needs --documents (your layered files) and/or --images (colour pictures)")
     cfg = FinetuneConfig(
@@ -310,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("finetune", help="adapt a model to your own images (CPU friendly)")
     f.add_argument(
         "--documents",
-        help="folder of your layered files (.ora, .psd) or saved pairs (NAME.lines.png + NAME.colour.png)",
+        nargs="?",
+        const="",
+        help="folder of your layered files (.ora, .psd) or saved pairs (NAME.lines.png + NAME.colour.png); "
+        "without a folder: the style folder the plug-ins' 'Learn from This Document' saves into",
     )
     f.add_argument("--lineart-layer", help="name of the line-art layer (default: found by its name)")
     f.add_argument(
