@@ -109,6 +109,13 @@ def test_named_layers_groups_and_clear_errors(tmp_path):
     (tmp_path / "bad.ora").write_bytes(b"not a zip")
     with pytest.raises(docs.DocumentError, match="not an OpenRaster"):
         docs.read_ora(tmp_path / "bad.ora")
+    with zipfile.ZipFile(tmp_path / "bomb.ora", "w") as z:
+        z.writestr(
+            "stack.xml",
+            '<?xml version="1.0"?><!DOCTYPE i [<!ENTITY a "aaaa">]><image w="9" h="9">&a;</image>',
+        )
+    with pytest.raises(docs.DocumentError, match="stack.xml cannot be read"):
+        docs.read_ora(tmp_path / "bomb.ora")
     only_lines = {"Lines": scene(3)["Lines"]}
     with pytest.raises(docs.DocumentError, match="no colour layer under the line art"):
         docs.document_pair(docs.read_ora(write_ora(tmp_path / "l.ora", only_lines)))
@@ -163,6 +170,11 @@ def layered_folder(folder: Path, n: int, psd: bool = True) -> Path:
         write_ora(folder / f"art{i}.ora", layers)
     (folder / "notes.txt").write_text("not a picture")
     (folder / "broken.ora").write_bytes(b"not a zip")  # skipped with a warning
+    with zipfile.ZipFile(folder / "damaged.ora", "w") as z:  # a layer that is no PNG: skipped too
+        z.writestr(
+            "stack.xml", f'<image w="{W}" h="{H}"><stack><layer name="Lines" src="a.png"/></stack></image>'
+        )
+        z.writestr("a.png", b"not a png")
     return folder
 
 

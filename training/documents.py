@@ -87,7 +87,10 @@ def read_ora(path: str | Path) -> Document:
             raise DocumentError(f"{path.name} has no stack.xml: not an OpenRaster file") from e
         if info.file_size > MAX_XML_BYTES:
             raise DocumentError(f"{path.name}: stack.xml is {info.file_size} bytes, too large")
-        root = _parse_xml(zf.read(info))
+        try:
+            root = _parse_xml(zf.read(info))
+        except Exception as e:  # noqa: BLE001 - ParseError, defusedxml's refusals of entities and DTDs
+            raise DocumentError(f"{path.name}: stack.xml cannot be read ({type(e).__name__}: {e})") from e
         if root.tag != "image":
             raise DocumentError(f"{path.name}: stack.xml does not describe an image")
         w, h = int(root.get("w", 0)), int(root.get("h", 0))
@@ -317,6 +320,8 @@ def folder_pairs(
             if "needs psd-tools" in str(e):
                 raise
             log.warning("skipped: %s", e)
+        except Exception as e:  # noqa: BLE001 - one damaged file must not stop the others
+            log.warning("skipped: %s is damaged (%s: %s)", path.name, type(e).__name__, e)
 
 
 def pair_rows(
