@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
-VENDORED = ("client.py", "transport.py", "schema.py", "local_server.py", "layer_rules.py")
+VENDORED = ("client.py", "transport.py", "schema.py", "local_server.py", "layer_rules.py", "style_pairs.py")
 
 
 def vendor_into(plugin_pkg: Path) -> Path:

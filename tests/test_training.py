@@ -351,7 +351,7 @@ def test_finetune_measures_before_and_after_on_held_out_images(tmp_path):
     folder.mkdir()
     for i, img in enumerate(standin_images(6, seed=3, h=96, w=128).images):
         Image.fromarray(img).save(folder / f"art{i}.png")
-    cfg = FinetuneConfig(minutes=0.05, crop=64, batch=4, holdout=0.34, threads=1)
+    cfg = FinetuneConfig(minutes=0.05, crop=64, batch=4, holdout=0.34, threads=1, keep="always")
     report = finetune(folder, str(base), tmp_path / "out", "mine", cfg, work_dir=tmp_path / "work")
 
     assert report.n_holdout == 2 and report.n_train >= 1

@@ -177,15 +177,34 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_finetune(args: argparse.Namespace) -> int:
     from training.finetune import FinetuneConfig, finetune
 
+    if args.documents == "":
+        from engine.style_pairs import style_dir
+
+        args.documents = style_dir()
+    if not args.images and not args.documents:
+        raise ValueError("finetune needs --documents (your layered files) and/or --images (colour pictures)")
     cfg = FinetuneConfig(
         minutes=args.minutes,
         holdout=args.holdout,
         seed=args.seed,
         threads=args.threads or 0,
+        hint_weight=args.hint_weight,
+        keep="always" if args.keep_anyway else "better",
     )
-    report = finetune(args.images, args.model, args.out, args.name, cfg, work_dir=args.work)
+    report = finetune(
+        args.images,
+        args.model,
+        args.out,
+        args.name,
+        cfg,
+        work_dir=args.work,
+        documents=args.documents,
+        lineart_layer=args.lineart_layer,
+        colour_layers=tuple(args.colour_layer or ()),
+    )
     print(report.table())
-    print(report.out_dir)
+    if report.kept:
+        print(report.out_dir)
     return 0
 
 
@@ -293,7 +312,20 @@ def build_parser() -> argparse.ArgumentParser:
     x.set_defaults(func=_cmd_export)
 
     f = sub.add_parser("finetune", help="adapt a model to your own images (CPU friendly)")
-    f.add_argument("--images", required=True, help="folder of your coloured artwork")
+    f.add_argument(
+        "--documents",
+        nargs="?",
+        const="",
+        help="folder of your layered files (.ora, .psd) or saved pairs (NAME.lines.png + NAME.colour.png); "
+        "without a folder: the style folder the plug-ins' 'Learn from This Document' saves into",
+    )
+    f.add_argument("--lineart-layer", help="name of the line-art layer (default: found by its name)")
+    f.add_argument(
+        "--colour-layer",
+        action="append",
+        help="name of a colour layer or group (repeatable; default: every visible layer under the lines)",
+    )
+    f.add_argument("--images", help="folder of coloured pictures without line art of their own")
     f.add_argument("--model", default=None, help="model to start from (default inkhue-default)")
     f.add_argument("--out", default=None, help="model folder to write (default: your models folder / NAME)")
     f.add_argument("--name", default="inkhue-finetuned")
@@ -302,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--threads", type=int, default=0)
     f.add_argument("--work", default=None, help="folder for the runs (default: a temporary folder)")
+    f.add_argument(
+        "--hint-weight", type=float, default=10.0, help="weight of the hint-colour term per hint pixel"
+    )
+    f.add_argument(
+        "--keep-anyway", action="store_true", help="write the model even if it is not better when measured"
+    )
     f.set_defaults(func=_cmd_finetune)
     return p
 

@@ -97,6 +97,11 @@ class Gan:
         self.to_l1_space = L1_SPACES[o.l1_space]
         self.step_count = 0  # optimisation steps taken (also the checkpoint's step)
         self.rank = 0
+        # > 0: an extra L1 term between the output and the hint colour at the hint pixels, this
+        # many times as strong as the image's L1 there (fine-tuning: keep the artist's colours)
+        self.hint_weight = 0.0
+        self.hint_rgb = plane_offset(cfg.inputs, "hint_rgb")
+        self.hint_mask = plane_offset(cfg.inputs, "hint_mask")
 
     def shown(self, x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
         """What the artist sees: the engine multiplies the line art onto the colours."""
@@ -138,15 +143,22 @@ class Gan:
         _set_requires_grad(self.D, False)
         adv_logits = self.D(x, fake)
         g_adv = F.binary_cross_entropy_with_logits(adv_logits, torch.ones_like(adv_logits))
-        l1 = masked_l1(self.to_l1_space(fake), self.to_l1_space(y), valid)
+        fake_l1 = self.to_l1_space(fake)
+        l1 = masked_l1(fake_l1, self.to_l1_space(y), valid)
         g_loss = l1 + o.adv_weight * g_adv
+        hint_l1 = None
+        if self.hint_weight > 0.0 and self.hint_mask >= 0 and self.hint_rgb >= 0:
+            hint_l1 = self.hint_l1(x, fake_l1, valid)
+            g_loss = g_loss + self.hint_weight * hint_l1
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         _set_requires_grad(self.D, True)
 
         self.step_count += 1
+        out = {} if hint_l1 is None else {"hint_l1": hint_l1.item()}
         return {
+            **out,
             "l1": l1.item(),
             "g_adv": g_adv.item(),
             "g_loss": g_loss.item(),
@@ -154,6 +166,14 @@ class Gan:
             "d_fake": d_fake.item(),
             "d_loss": d_loss.item(),
         }
+
+    def hint_l1(self, x: torch.Tensor, fake_l1: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """L1 between the output and the hint colours at the hint pixels (weighted by the hints'
+        strength), normalised like the image's L1 so ``hint_weight`` is a per-pixel ratio."""
+        mask = x[:, self.hint_mask : self.hint_mask + 1] * valid
+        target = self.to_l1_space(x[:, self.hint_rgb : self.hint_rgb + 3])
+        total = valid.sum() * fake_l1.shape[1]
+        return ((fake_l1 - target).abs() * mask).sum() / total.clamp_min(1.0)
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:

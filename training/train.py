@@ -125,8 +125,12 @@ def train(
     resume: bool = True,
     dist: ddp.Dist | None = None,
     progress: bool = True,
+    hint_weight: float = 0.0,
 ) -> dict:
-    """Train ``cfg.stage`` until ``cfg.steps`` (or ``cfg.max_minutes``); returns a summary dict."""
+    """Train ``cfg.stage`` until ``cfg.steps`` (or ``cfg.max_minutes``); returns a summary dict.
+
+    ``hint_weight`` > 0 adds the hint-colour L1 term (``Gan.hint_l1``; fine-tuning keeps the hints).
+    """
     d = dist or ddp.setup()
     run_dir = Path(run_dir)
     if cfg.threads:
@@ -143,6 +147,7 @@ def train(
 
     gan = Gan(cfg, wrap=ddp.wrapper(d), device=d.device)
     gan.rank = d.rank
+    gan.hint_weight = hint_weight
     wall_before = 0.0
     ckpt = checkpoint.latest(run_dir) if resume else None
     if ckpt is not None:

@@ -46,6 +46,7 @@ import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
 import inkhue_gimpio as io  # noqa: E402
+import inkhue_learn as learn  # noqa: E402
 import inkhue_pixels as px  # noqa: E402
 from gi.repository import Gimp, GLib  # noqa: E402
 from inkhue_arguments import add_arguments  # noqa: E402
@@ -364,9 +365,11 @@ class InkhueColorize(Gimp.PlugIn):
         return False
 
     def do_query_procedures(self):
-        return [PROC]
+        return [PROC, learn.PROC]
 
     def do_create_procedure(self, name):
+        if name == learn.PROC:  # Filters → AI Colorize: Learn from This Document (inkhue_learn.py)
+            return learn.create_procedure(self, name)
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
         procedure.set_image_types("*")
         # any image, whatever is selected: the layers can be found by name; never without an image

@@ -1,4 +1,5 @@
-"""The Krita extension: registers Filter > AI Colorize… and runs one session at a time."""
+"""The Krita extension: registers Filter > AI Colorize… (one session at a time) and Filter > AI
+Colorize: Learn from This Document (``learn.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from .qt import QtWidgets
 from .session import TITLE, Session
 
 ACTION_ID = "inkhue_ai_colorize"  # text, shortcut and activation flags: inkhue_krita.action
+LEARN_ID = "inkhue_learn_document"
 MENU = "filter"  # object name of the Filter menu in Krita's menu bar
 
 
@@ -15,6 +17,7 @@ class InkhueExtension(Extension):
     def __init__(self, parent) -> None:
         super().__init__(parent)
         self.session: Session | None = None
+        self.last_message = ""  # the last thing "Learn from This Document" said (tests read it)
 
     def setup(self) -> None:
         pass
@@ -22,6 +25,45 @@ class InkhueExtension(Extension):
     def createActions(self, window) -> None:
         action = window.createAction(ACTION_ID, "AI Colorize…", MENU)
         action.triggered.connect(self.colorize)
+        learn = window.createAction(LEARN_ID, "AI Colorize: Learn from This Document", MENU)
+        learn.triggered.connect(self.learn)
+
+    def learn(self) -> None:
+        """Save the active document's line art and colour as a training pair; say where."""
+        import os
+
+        from .learn import learn
+
+        app = Krita.instance()
+        window = app.activeWindow()
+        doc = app.activeDocument()
+        qwindow = window.qwindow() if window is not None else None
+        if doc is None:
+            QtWidgets.QMessageBox.information(qwindow, TITLE, "Open a document to learn from first.")
+            return
+        try:
+            from .vendor import layer_rules, style_pairs
+        except ImportError as e:
+            from .vendorcheck import vendor_problem
+
+            QtWidgets.QMessageBox.warning(qwindow, TITLE, vendor_problem(os.path.dirname(__file__), e))
+            return
+        try:
+            lines_path, _ = learn(app, doc, layer_rules, style_pairs)
+        except (layer_rules.LayerRuleError, OSError) as e:
+            self._say(window, str(e))
+            return
+        folder = os.path.dirname(lines_path)
+        self._say(window, style_pairs.saved_message(folder, style_pairs.count_pairs(folder)))
+
+    def _say(self, window, text: str) -> None:
+        """A floating message on the canvas (not modal: the artist keeps working)."""
+        self.last_message = text
+        view = window.activeView() if window is not None else None
+        if view is not None:
+            from .qt import QIcon
+
+            view.showFloatingMessage(text, QIcon(), 8000, 1)
 
     def colorize(self) -> None:
         app = Krita.instance()
