@@ -16,7 +16,7 @@ from engine.arrays import INK_THRESHOLD, hints_planes, line_from_rgba
 from engine.errors import InputError, unknown_name
 from engine.flats import flats
 from engine.regions import find_regions
-from engine.resample import box_resize, cell_reduce
+from engine.resample import box_resize, cell_reduce, centre_indices
 
 # Channel name -> number of planes. Order inside a stage comes from its manifest.
 CHANNELS: dict[str, int] = {
@@ -122,8 +122,8 @@ def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]
     h, w = prep.shape
     if out_hw == (h, w):
         return crop(prep, (0, h, 0, w))
-    ys = np.minimum(((np.arange(out_hw[0]) + 0.5) * h / out_hw[0]).astype(np.intp), h - 1)
-    xs = np.minimum(((np.arange(out_hw[1]) + 0.5) * w / out_hw[1]).astype(np.intp), w - 1)
+    ys = centre_indices(0, out_hw[0], out_hw[0], h)
+    xs = centre_indices(0, out_hw[1], out_hw[1], w)
     lab = prep.labels_hw_i32[np.ix_(ys, xs)]
     planes = {
         "line": box_resize(prep.line_hw_f32, out_hw),

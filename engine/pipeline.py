@@ -16,7 +16,7 @@ from engine.errors import BackendError
 from engine.flats import colorize_flats
 from engine.modelspec import ModelManifest
 from engine.options import merge_options
-from engine.regions import find_regions
+from engine.regions import find_regions, working_gap
 from engine.resample import bilinear_crop
 from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
@@ -115,7 +115,7 @@ class Colorizer:
         # stage 1: draft at the working resolution
         small_hw = working_shape(shape, opts.working_size or m.working_size)
         planes_small = channels.downsample(prep, small_hw)
-        gap_small = max(1, round(opts.gap * max(small_hw) / max(shape))) if opts.gap else 0
+        gap_small = working_gap(opts.gap, shape, small_hw)
         channels.add_working(planes_small, m.stages["draft"].inputs, m.spread, gap_small)
         draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes_small))
 

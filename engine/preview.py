@@ -27,7 +27,7 @@ from scipy import ndimage
 
 from engine import channels
 from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
-from engine.resample import bilinear_crop, box_resize, cell_reduce
+from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
 from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
@@ -67,12 +67,12 @@ class LineAnalysis:
     def regions(self, which: str):
         """Gap-closed regions, full-size (flats) or at the working size (transparency); computed once."""
         if which not in self._regions:
-            from engine.regions import find_regions
+            from engine.regions import find_regions, working_gap
 
             if which == "full":
                 self._regions[which] = find_regions(self.line_hw_f32, self.gap)
             else:
-                gap = max(1, round(self.gap * max(self.small_hw) / max(self.shape))) if self.gap else 0
+                gap = working_gap(self.gap, self.shape, self.small_hw)
                 self._regions[which] = find_regions(self.line_dark_small, gap)
         return self._regions[which]
 
@@ -98,8 +98,8 @@ def analyse(lineart_rgba_u8, small_hw: tuple[int, int], gap: int, ink_cost: floa
     if small_hw == (h, w):
         line_small, labels_small, line_dark_small = line, labels, line
     else:
-        ys = np.minimum(((np.arange(small_hw[0]) + 0.5) * h / small_hw[0]).astype(np.intp), h - 1)
-        xs = np.minimum(((np.arange(small_hw[1]) + 0.5) * w / small_hw[1]).astype(np.intp), w - 1)
+        ys = centre_indices(0, small_hw[0], small_hw[0], h)
+        xs = centre_indices(0, small_hw[1], small_hw[1], w)
         line_small, labels_small = box_resize(line, small_hw), labels[np.ix_(ys, xs)]
         line_dark_small = cell_reduce(np.minimum, line, small_hw)
     graph = spread_graph(line_small, ink_cost)

@@ -28,6 +28,11 @@ def default_gap(shape: tuple[int, int]) -> int:
     return int(min(MAX_GAP, max(2, round(max(shape) * GAP_PER_SIDE))))
 
 
+def working_gap(gap: int, shape: tuple[int, int], small_hw: tuple[int, int]) -> int:
+    """A request's ``gap`` (canvas pixels; 0: the default) in the pixels of a working-size grid."""
+    return max(1, round(gap * max(small_hw) / max(shape))) if gap else 0
+
+
 @dataclass(frozen=True)
 class Regions:
     """A partition of the canvas into regions 1..n (every pixel, lines included)."""

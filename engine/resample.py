@@ -15,6 +15,12 @@ def box_resize(plane_hw_f32: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
+def centre_indices(start: int, stop: int, n_out: int, n_in: int) -> np.ndarray:
+    """For output positions ``start..stop-1`` of an ``n_out`` axis, the ``n_in``-axis sample under
+    each one's centre (nearest sampling: a working-size cell keeps its exact value)."""
+    return np.minimum(((np.arange(start, stop) + 0.5) * n_in / n_out).astype(np.intp), n_in - 1)
+
+
 def cell_starts(n_in: int, n_out: int) -> np.ndarray:
     """First input index of each output cell; a cell holds the inputs whose centres fall in it.
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.resample import centre_indices
+
 SNAP_NEAR = 8.0  # RGB distance (0..255 levels, Euclidean) under which the flat colour is used
 SNAP_FAR = 24.0  # over which the network's colour is kept
 SNAP_CHANNELS = ("flat_rgb", "flat_mask")  # a draft that sees these corrects the flats
@@ -23,9 +25,7 @@ def nearest_crop(small_hwc: np.ndarray, shape: tuple[int, int], box: tuple[int, 
     ``box`` = (y0, y1, x0, x1) of a ``shape`` canvas: cells keep their exact values."""
     h, w = small_hwc.shape[:2]
     y0, y1, x0, x1 = box
-    ys = np.minimum(((np.arange(y0, y1) + 0.5) * h / shape[0]).astype(np.intp), h - 1)
-    xs = np.minimum(((np.arange(x0, x1) + 0.5) * w / shape[1]).astype(np.intp), w - 1)
-    return small_hwc[np.ix_(ys, xs)]
+    return small_hwc[np.ix_(centre_indices(y0, y1, shape[0], h), centre_indices(x0, x1, shape[1], w))]
 
 
 def snap_to_flats(
