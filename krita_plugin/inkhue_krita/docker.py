@@ -46,6 +46,7 @@ class ColorizeDocker(DockWidget):
         self.pending: tuple | None = None  # (doc, line-art node, native, request) of the job
         self.preview_id = None  # uniqueId (QUuid) of the preview layer
         self.preview_doc = None
+        self.discards = 0  # counts Discards: one during a layer insertion undoes that insertion
         self.applying = False
         self.facts: dict = {"updates": 0, "dropped": 0, "state": "idle", "message": ""}
         self._layers: list[tuple[str, str]] = []
@@ -279,6 +280,7 @@ class ColorizeDocker(DockWidget):
         a = req.area
         if node is None:
             _, rules = _vendored()
+            discards = self.discards
             place = rules.place_result(result.lineart_opaque, kritaio.is_lowest(lineart), drawn_in)
             node = kritaio.add_result_layer(
                 Krita.instance(),
@@ -291,6 +293,12 @@ class ColorizeDocker(DockWidget):
                 place.multiply,
                 PREVIEW_NAME,
             )
+            if discards != self.discards:
+                # Discard ran while Krita inserted the layer (its wait can run the event loop):
+                # the preview it meant to remove is this one
+                node.remove()
+                doc.refreshProjection()
+                return
             self.preview_id, self.preview_doc = node.uniqueId(), doc
             self._layers = []  # re-list: the new layer is not an input
         else:
@@ -328,12 +336,20 @@ class ColorizeDocker(DockWidget):
         self._say(f'Applied: the layer "{RESULT_LAYER_NAME}" is yours (one undo removes it).', "applied")
 
     def discard(self) -> None:
+        self.discards += 1
         self.applying = False
         self.live_check.setChecked(False)
-        doc = self.preview_doc
-        node = self._preview_node(doc) if doc is not None else None
-        if node is not None:
-            node.remove()
+        doc = self.preview_doc or Krita.instance().activeDocument()
+        found = {}
+        if doc is not None and doc.rootNode() is not None:
+            # the tracked preview, and any preview layer this docker lost track of (the name is
+            # ours; Apply renames the layer it keeps)
+            tracked = self._preview_node(doc)
+            named = [n for n in kritaio.all_layers(doc) if n.name() == PREVIEW_NAME]
+            found = {kritaio.layer_key(n): n for n in named + ([tracked] if tracked else [])}
+        for node in found.values():
+            node.remove()  # Node.remove is one undoable step and waits for it
+        if found:
             doc.refreshProjection()
         self.preview_id = self.preview_doc = None
         self.live.forget()

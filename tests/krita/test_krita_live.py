@@ -93,3 +93,10 @@ def test_discard_removes_the_preview(live):
     r, _ = live
     assert r["preview_again"], r["facts_discard"]
     assert r["names_discarded"] == r["names_before_discard"]
+
+
+def test_discard_during_insertion_or_after_losing_track_leaves_no_preview(live):
+    r, _ = live
+    assert r["race_called"] and r["preview_lost"], r
+    assert r["names_race"] == r["names_before_discard"]
+    assert r["names_lost"] == r["names_before_discard"]

@@ -120,4 +120,29 @@ def steps():
     res["names_discarded"] = layer_names(doc)
     res["names_before_discard"] = names_before_discard
     res["facts_discard"] = dict(dock.facts)
+
+    # Discard while Krita inserts the preview layer (its wait may run the event loop), then
+    # Discard after the docker lost track of its layer: neither may leave a preview behind
+    real_add, calls = docker_mod.kritaio.add_result_layer, []
+
+    def add_then_discard(*args, **kwargs):
+        node = real_add(*args, **kwargs)
+        calls.append(1)
+        dock.discard()
+        return node
+
+    docker_mod.kritaio.add_result_layer = add_then_discard
+    dock.live_check.setChecked(True)
+    yield from wait(lambda: bool(calls), 120)
+    docker_mod.kritaio.add_result_layer = real_add
+    yield 300
+    res["race_called"] = bool(calls)
+    res["names_race"] = layer_names(doc)
+    dock.live_check.setChecked(True)
+    yield from wait(lambda: preview() is not None, 120)
+    res["preview_lost"] = preview() is not None
+    dock.preview_id = None
+    dock.discard()
+    yield 300
+    res["names_lost"] = layer_names(doc)
     save_result(res)
