@@ -219,12 +219,31 @@ def add_spread(planes: dict[str, np.ndarray], params: SpreadParams = DEFAULT_SPR
     return planes
 
 
-def add_regions(planes: dict[str, np.ndarray], gap: int = 0, regions=None) -> dict[str, np.ndarray]:
+def region_planes(regions) -> dict[str, np.ndarray]:
+    """The ``REGION_CHANNELS`` that depend on the line art alone: ``background`` and ``edge_dist``."""
+    labels = regions.labels_hw_i32
+    edge = np.zeros(labels.shape, bool)
+    edge[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    edge[1:] |= labels[1:] != labels[:-1]
+    dist = ndimage.distance_transform_edt(~edge) if edge.any() else np.full(labels.shape, np.inf)
+    return {
+        "background": regions.background_hw_bool.astype(np.float32),
+        "edge_dist": np.minimum(1.0, dist / regions.gap).astype(np.float32),
+    }
+
+
+def add_regions(
+    planes: dict[str, np.ndarray],
+    gap: int = 0,
+    regions=None,
+    fixed: dict[str, np.ndarray] | None = None,
+    memo: dict | None = None,
+) -> dict[str, np.ndarray]:
     """Add the line-art analysis (``REGION_CHANNELS``) to working-resolution planes (in place).
 
-    ``gap`` is in these planes' pixels (0: scaled to their size). ``regions``: the
-    ``engine.regions.find_regions`` of these planes' line plane with that gap, when already known
-    (the preview reuses them while only the hints change).
+    ``gap`` is in these planes' pixels (0: scaled to their size). What the preview keeps while
+    only the hints change: ``regions`` (``engine.regions.find_regions`` of these planes' line
+    plane with that gap), ``fixed`` (their ``region_planes``) and the flats' split ``memo``.
     """
     # a line thinner than the downscale averages to grey paper and would open every region it
     # closes (a 3 px line of an A4 page at 300 dpi, drafted at 512 px): regions and flats read
@@ -235,16 +254,10 @@ def add_regions(planes: dict[str, np.ndarray], gap: int = 0, regions=None) -> di
     hints_rgba_u8[..., 3] = np.round(np.clip(planes["hint_mask"], 0.0, 1.0) * 255.0)
     if regions is None:
         regions = find_regions(line, gap)
-    f = flats(regions, line, hints_rgba_u8)
-    labels = regions.labels_hw_i32
-    edge = np.zeros(labels.shape, bool)
-    edge[:, 1:] |= labels[:, 1:] != labels[:, :-1]
-    edge[1:] |= labels[1:] != labels[:-1]
-    dist = ndimage.distance_transform_edt(~edge) if edge.any() else np.full(labels.shape, np.inf)
+    f = flats(regions, line, hints_rgba_u8, memo)
     planes["flat_rgb"] = f.rgb_u8().astype(np.float32) * (1.0 / 255.0)
     planes["flat_mask"] = f.painted_hw_bool.astype(np.float32)
-    planes["background"] = regions.background_hw_bool.astype(np.float32)
-    planes["edge_dist"] = np.minimum(1.0, dist / regions.gap).astype(np.float32)
+    planes.update(fixed if fixed is not None else region_planes(regions))
     return planes
 
 

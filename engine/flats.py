@@ -8,6 +8,7 @@ analysis the AI draft is given as input.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,8 +88,25 @@ def _split(
     return watershed(elev, markers_hw_i32, mask=inside_hw_bool)
 
 
-def flats(regions: Regions, line_hw_f32: np.ndarray, hints_rgba_u8: np.ndarray | None) -> Flats:
-    """Lay the hints' exact colours into the regions they were painted in."""
+def _rgb_codes(palette_rgb_u8: np.ndarray) -> np.ndarray:
+    """Each palette row as one int (0xRRGGBB + 1; row 0, "unpainted", as 0)."""
+    codes = palette_rgb_u8.astype(np.int64) @ np.array([65536, 256, 1], np.int64) + 1
+    codes[0] = 0
+    return codes
+
+
+def flats(
+    regions: Regions,
+    line_hw_f32: np.ndarray,
+    hints_rgba_u8: np.ndarray | None,
+    memo: dict | None = None,
+) -> Flats:
+    """Lay the hints' exact colours into the regions they were painted in.
+
+    ``memo``: a dict kept with ``regions`` (and that line art) across calls: the split of a region
+    whose dabs did not change since the last call is reused, so a Live update after one new stroke
+    re-splits only the region it was painted in.
+    """
     labels = regions.labels_hw_i32
     index = np.zeros(labels.shape, np.int32)
     if hints_rgba_u8 is None:
@@ -110,12 +128,26 @@ def flats(regions: Regions, line_hw_f32: np.ndarray, hints_rgba_u8: np.ndarray |
     if multi.size:
         seeds = np.zeros(labels.shape, np.int32)
         seeds.ravel()[idx] = colour
-        boxes = ndimage.find_objects(labels)
+        codes = _rgb_codes(palette)
+        memo = {} if memo is None else memo
+        if "boxes" not in memo:
+            memo["boxes"] = ndimage.find_objects(labels)
+        boxes = memo["boxes"]
         for r in multi:
             box = boxes[r - 1]
             inside = labels[box] == r
             markers = np.where(inside, seeds[box], 0).astype(np.int32)
-            index[box][inside] = _split(markers, inside, line_hw_f32[box], DEPTH_GAPS * regions.gap)[inside]
+            # palette indices shift as colours come and go: the memo keeps colours, not indices
+            key = hashlib.blake2b(codes[markers].tobytes(), digest_size=16).digest()
+            hit = memo.get(("split", int(r)))
+            if hit is not None and hit[0] == key:
+                split_codes = hit[1]
+            else:
+                split = _split(markers, inside, line_hw_f32[box], DEPTH_GAPS * regions.gap)
+                split_codes = codes[split[inside]]
+                memo[("split", int(r))] = (key, split_codes)
+            order = np.argsort(codes)
+            index[box][inside] = order[np.searchsorted(codes, split_codes, sorter=order)]
     return Flats(index, palette)
 
 

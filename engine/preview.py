@@ -59,6 +59,17 @@ class LineAnalysis:
     graph: object  # scipy CSR: the spread's path costs on the working grid
     gap: int  # the request's gap option (0: scaled to the canvas)
     _regions: dict = field(default_factory=dict)  # "small"/"full" -> engine.regions.Regions
+    _fixed: dict = field(default_factory=dict)  # "small" -> channels.region_planes
+    memos: dict = field(default_factory=dict)  # "small"/"full" -> the flats' split memo
+
+    def region_planes(self) -> dict:
+        """The working-size ``REGION_CHANNELS`` that do not depend on the hints; computed once."""
+        if "small" not in self._fixed:
+            self._fixed["small"] = channels.region_planes(self.regions("small"))
+        return self._fixed["small"]
+
+    def memo(self, which: str) -> dict:
+        return self.memos.setdefault(which, {})
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -78,7 +89,8 @@ class LineAnalysis:
 
 
 def spread_graph(line_hw_f32: np.ndarray, ink_cost: float):
-    """The undirected 4-neighbour path-cost graph of ``channels.spread``."""
+    """The 4-neighbour path-cost graph of ``channels.spread``, each edge stored both ways: walked
+    as a directed graph it needs no per-call transpose (scipy makes one for ``directed=False``)."""
     from scipy import sparse
 
     h, w = line_hw_f32.shape
@@ -87,7 +99,8 @@ def spread_graph(line_hw_f32: np.ndarray, ink_cost: float):
     a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
     cost = 1.0 + ink_cost * np.maximum(ink[a], ink[b])
-    return sparse.csr_matrix((cost, (a, b)), shape=(h * w, h * w))
+    both = (np.concatenate([cost, cost]), (np.concatenate([a, b]), np.concatenate([b, a])))
+    return sparse.csr_matrix(both, shape=(h * w, h * w))
 
 
 def analyse(lineart_rgba_u8, small_hw: tuple[int, int], gap: int, ink_cost: float) -> LineAnalysis:
@@ -177,7 +190,7 @@ def spread_on(graph, hint_rgb: np.ndarray, hint_mask: np.ndarray, fade_share: fl
     h, w = shape
     limit = np.inf if near else fade_share * max(h, w) * -np.log(FADE_FLOOR)
     dist, _, source = csgraph.dijkstra(
-        graph, directed=False, indices=seeds, min_only=True, return_predecessors=True, limit=limit
+        graph, directed=True, indices=seeds, min_only=True, return_predecessors=True, limit=limit
     )
     reached = source >= 0
     fade = np.where(reached, np.exp(-dist / (fade_share * max(h, w))), 0.0).astype(np.float32)
@@ -203,8 +216,10 @@ def draft_planes(a: LineAnalysis, hints_rgba_u8: np.ndarray | None, inputs, spre
         planes["spread_rgb"], planes["spread_mask"], planes["near_rgb"] = spread_on(
             a.graph, hint_rgb, hint_mask, spread_params.fade, near="near_rgb" in inputs
         )
-    if any(c in channels.REGION_CHANNELS for c in inputs):  # the regions are cached, the flats not
-        channels.add_regions(planes, regions=a.regions("small"))
+    if any(c in channels.REGION_CHANNELS for c in inputs):  # cached: all but the changed regions' flats
+        channels.add_regions(
+            planes, regions=a.regions("small"), fixed=a.region_planes(), memo=a.memo("small")
+        )
     return planes
 
 
@@ -249,6 +264,6 @@ def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: 
     from engine.flats import flats, flats_rgba_u8
 
     a = cache.get(lineart_rgba_u8, (1, 1), opts.gap, 0.0)  # no working grid needed for flats
-    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8)
+    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8, a.memo("full"))
     rgba = flats_rgba_u8(f, a.line_hw_f32, opts.transparent, opts.compose_lines)
     return rgba if opts.transparent else np.ascontiguousarray(rgba[..., :3])

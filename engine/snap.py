@@ -25,6 +25,8 @@ def nearest_crop(small_hwc: np.ndarray, shape: tuple[int, int], box: tuple[int, 
     ``box`` = (y0, y1, x0, x1) of a ``shape`` canvas: cells keep their exact values."""
     h, w = small_hwc.shape[:2]
     y0, y1, x0, x1 = box
+    if (h, w) == tuple(shape):  # the working grid is the canvas (a small canvas, or the preview)
+        return small_hwc[y0:y1, x0:x1]
     return small_hwc[np.ix_(centre_indices(y0, y1, shape[0], h), centre_indices(x0, x1, shape[1], w))]
 
 

@@ -282,8 +282,8 @@ def test_preview_bench_reports_updates_in_process_and_served(tmp_path, random_mo
         == 0
     )
     (row,) = json.loads(out.read_text())
-    assert row["side"] == 64 and row["cache_misses"] == 1 and row["cache_hits"] == 5
-    assert all(row[k][0] > 0 for k in ("update_ms", "served_ms", "full_ms"))
+    assert row["side"] == 64 and row["cache_misses"] == 1 and row["cache_hits"] == 7
+    assert all(row[k][0] > 0 for k in ("update_ms", "moved_ms", "served_ms", "full_ms"))
     assert "| 64² |" in preview.format_table([row])
 
 

@@ -170,3 +170,46 @@ def test_dabs_on_open_paper_share_it_half_way_between_them():
     hints[28:32, 176:180] = (0, 0, 255, 255)
     rgb = flats(find_regions(line), line, hints).rgb_u8()
     assert (rgb[:, :95] == (255, 0, 0)).all() and (rgb[:, 105:] == (0, 0, 255)).all()
+
+
+def test_split_memo_reuses_unchanged_regions_and_never_changes_the_result(monkeypatch):
+    """A Live session: strokes added, recoloured, removed, new colours shifting the palette."""
+    import engine.flats as flats_mod
+
+    line, _ = ring(gap=0)
+    line[256:262, 40:472, :3] = 0  # a bar cuts the disc: two rooms inside, the paper outside
+    line[300:304, 200:300, :3] = 150  # a faint wall in the lower room: a split follows it
+    line_f = line_from_rgba(line)
+    regions = find_regions(line_f, 0)
+    calls: list[int] = []
+    real_split = flats_mod._split
+    monkeypatch.setattr(flats_mod, "_split", lambda *a: calls.append(1) or real_split(*a))
+
+    def dab(h, y, x, rgb):
+        h[y - 3 : y + 3, x - 3 : x + 3] = (*rgb, 255)
+
+    hints = np.zeros_like(line)
+    dab(hints, 280, 256, (200, 40, 90))
+    dab(hints, 330, 256, (30, 90, 200))  # two colours in the lower room: a split
+    dab(hints, 20, 20, (250, 220, 40))
+    dab(hints, 500, 500, (40, 160, 60))  # and two on the paper
+    steps = [hints.copy()]
+    dab(hints, 200, 256, (120, 120, 120))  # a first stroke in the upper room: one colour
+    steps.append(hints.copy())
+    dab(hints, 200, 230, (0, 0, 1))  # a second, sorting first: every palette index shifts
+    steps.append(hints.copy())
+    hints[327:333, 253:259] = (90, 30, 200, 255)  # recolour a dab of the lower room
+    steps.append(hints.copy())
+    hints[497:503, 497:503] = 0  # remove one from the paper: it is one colour again
+    steps.append(hints.copy())
+    memo: dict = {}
+    splits = []
+    for h in steps:
+        calls.clear()
+        with_memo = flats(regions, line_f, h, memo)
+        n_memo = len(calls)
+        plain = flats(regions, line_f, h)
+        assert (with_memo.rgb_u8() == plain.rgb_u8()).all()
+        splits.append((n_memo, len(calls) - n_memo))
+    # (splits with the memo, without): only regions whose dabs changed are split again
+    assert splits == [(2, 2), (0, 2), (1, 3), (1, 3), (0, 2)]
