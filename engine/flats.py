@@ -22,6 +22,8 @@ STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
 LINE_WEIGHT = 64.0  # landscape of a full-dark line, in pixels of distance to the lines
 TIE_WEIGHT = 1e-3  # per pixel of distance to the nearest dab: decides on open paper only
 DEPTH_GAPS = 2.0  # room deeper than two gap sizes is open paper: Voronoi cells there (see _split)
+SPECK_PX = 9  # fewer pixels of a colour outside the rooms are a dab's rim, not a dab (see _fence)
+ROOM_OPEN_SHARE = 0.25  # a basin with less of its rim on open paper than this is a room (see _fence)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,77 @@ def _split(
     return watershed(elev, markers_hw_i32, mask=inside_hw_bool)
 
 
+def _border(shape: tuple[int, int], box: tuple[slice, slice]) -> np.ndarray:
+    """The canvas border's pixels inside ``box``, as a box-sized mask."""
+    h, w = shape
+    ys, xs = box
+    mask = np.zeros((ys.stop - ys.start, xs.stop - xs.start), bool)
+    if ys.start == 0:
+        mask[0] = True
+    if ys.stop == h:
+        mask[-1] = True
+    if xs.start == 0:
+        mask[:, 0] = True
+    if xs.stop == w:
+        mask[:, -1] = True
+    return mask
+
+
+def _is_room(basin_hw_bool: np.ndarray, inside_hw_bool: np.ndarray, ink_hw_bool: np.ndarray) -> bool:
+    """Whether a basin is walled by lines but for its openings: under ``ROOM_OPEN_SHARE`` of its
+    rim meets the rest of its region across paper (the rest of the rim is lines, or other regions)."""
+    rim = open_rim = 0
+    for axis in (0, 1):
+        n = basin_hw_bool.shape[axis]
+        a = [slice(None)] * 2
+        b = [slice(None)] * 2
+        a[axis], b[axis] = slice(0, n - 1), slice(1, n)
+        for own, other in ((tuple(a), tuple(b)), (tuple(b), tuple(a))):
+            meet = basin_hw_bool[own] & ~basin_hw_bool[other]
+            rim += int(meet.sum())
+            paper = ~ink_hw_bool[own] & ~ink_hw_bool[other] & inside_hw_bool[other]
+            open_rim += int((meet & paper).sum())
+    return rim > 0 and open_rim < ROOM_OPEN_SHARE * rim
+
+
+def _fence(
+    markers_hw_i32: np.ndarray,
+    inside_hw_bool: np.ndarray,
+    line_hw_f32: np.ndarray,
+    border_hw_bool: np.ndarray,
+    depth: float,
+) -> np.ndarray:
+    """Share a hinted background region between its dabs, keeping a dab painted inside an open
+    outline in its room rather than flooding the canvas.
+
+    A background region holds every figure whose outline opens wider than the gap size. For each
+    colour alone, the canvas border takes part in ``_split`` as an "empty" dab, with uncapped
+    depth so that the floods meet at the narrowest point of each opening: where the colour's
+    basin is then a room (``_is_room``), it is one. The rooms are shared between the dabs inside
+    them, the rest of the region between the dabs outside them (a dab on the sky: the background
+    itself), each as ``_split`` shares a region; the rest stays empty when no dab (of at least
+    ``SPECK_PX`` pixels of one colour) is outside.
+    """
+    colours = np.unique(markers_hw_i32[markers_hw_i32 > 0])
+    empty = int(colours.max()) + 1
+    edge = np.where(border_hw_bool & inside_hw_bool & (markers_hw_i32 == 0), empty, 0)
+    ink = line_hw_f32 < INK_THRESHOLD
+    rooms = np.zeros(markers_hw_i32.shape, bool)
+    for c in colours:
+        basin = _split(np.where(markers_hw_i32 == c, c, edge), inside_hw_bool, line_hw_f32, np.inf) == c
+        if _is_room(basin, inside_hw_bool, ink):
+            rooms |= basin
+    if not rooms.any():
+        return _split(markers_hw_i32, inside_hw_bool, line_hw_f32, depth)
+    out = _split(np.where(rooms, markers_hw_i32, 0), rooms, line_hw_f32, depth)
+    outside = np.where(rooms, 0, markers_hw_i32)
+    # a few stray pixels (a dab's anti-aliased rim in a colour of its own) are no background dab
+    counts = np.bincount(outside.ravel(), minlength=empty)
+    if (counts[1:] >= SPECK_PX).any():
+        out = np.where(rooms, out, _split(outside, inside_hw_bool & ~rooms, line_hw_f32, depth))
+    return out.astype(np.int32)
+
+
 def _rgb_codes(palette_rgb_u8: np.ndarray) -> np.ndarray:
     """Each palette row as one int (0xRRGGBB + 1; row 0, "unpainted", as 0)."""
     codes = palette_rgb_u8.astype(np.int64) @ np.array([65536, 256, 1], np.int64) + 1
@@ -124,8 +197,9 @@ def flats(
     alone = per_region[pair_region] == 1
     single[pair_region[alone]] = pair_colour[alone]
     index[:] = single[labels]
-    multi = np.flatnonzero(per_region > 1)
-    if multi.size:
+    # several colours: split along faint lines; a hinted background: keep colour in its rooms
+    redo = np.flatnonzero((per_region > 1) | ((per_region > 0) & regions.background))
+    if redo.size:
         seeds = np.zeros(labels.shape, np.int32)
         seeds.ravel()[idx] = colour
         codes = _rgb_codes(palette)
@@ -133,7 +207,8 @@ def flats(
         if "boxes" not in memo:
             memo["boxes"] = ndimage.find_objects(labels)
         boxes = memo["boxes"]
-        for r in multi:
+        order = np.argsort(codes)
+        for r in redo:
             box = boxes[r - 1]
             inside = labels[box] == r
             markers = np.where(inside, seeds[box], 0).astype(np.int32)
@@ -143,12 +218,22 @@ def flats(
             if hit is not None and hit[0] == key:
                 split_codes = hit[1]
             else:
-                split = _split(markers, inside, line_hw_f32[box], DEPTH_GAPS * regions.gap)
+                depth = DEPTH_GAPS * regions.gap
+                line = line_hw_f32[box]
+                if regions.background[r]:
+                    split = _fence(markers, inside, line, _border(labels.shape, box), depth)
+                else:
+                    split = _split(markers, inside, line, depth)
                 split_codes = codes[split[inside]]
                 memo[("split", int(r))] = (key, split_codes)
-            order = np.argsort(codes)
             index[box][inside] = order[np.searchsorted(codes, split_codes, sorter=order)]
     return Flats(index, palette)
+
+
+def background_left_empty(planes_small: dict) -> np.ndarray:
+    """Where the flats leave the background unpainted: no dab there, or only dabs kept in their
+    rooms (``flats._fence``). A model that reads the flats gets the same boundary."""
+    return (planes_small["background"] > 0.5) & (planes_small["flat_mask"] < 0.5)
 
 
 def flats_rgba_u8(f: Flats, line_hw_f32: np.ndarray, transparent: bool, compose_lines: bool) -> np.ndarray:

@@ -13,7 +13,7 @@ from engine import channels
 from engine.arrays import check_hints, check_lineart, to_rgb_u8, with_alpha
 from engine.backends import StageBackend, make_backend
 from engine.errors import BackendError
-from engine.flats import colorize_flats
+from engine.flats import background_left_empty, colorize_flats
 from engine.modelspec import ModelManifest
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
@@ -35,15 +35,19 @@ def _flats(lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions)
 
 
 def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap_small: int) -> np.ndarray:
-    """Alpha (H×W f32) of an AI result: 0 on background regions that hold no hint, else 1.
+    """Alpha (H×W f32) of an AI result: 0 on background regions that hold no hint (or, with the
+    flats planes at hand, where the flats leave the background empty), else 1.
 
     The regions are found at the draft's working resolution (fast at any canvas size; ``gap_small``
     in its pixels) and the mask is upsampled bilinearly, so its edge falls under the lines.
     """
-    regions = find_regions(planes_small.get("line_dark", planes_small["line"]), gap_small)
-    hinted = np.zeros(regions.n + 1, bool)
-    hinted[np.unique(regions.labels_hw_i32[planes_small["hint_mask"] > 0])] = True
-    empty = (regions.background & ~hinted)[regions.labels_hw_i32]
+    if "flat_mask" in planes_small and "background" in planes_small:
+        empty = background_left_empty(planes_small)
+    else:
+        regions = find_regions(planes_small.get("line_dark", planes_small["line"]), gap_small)
+        hinted = np.zeros(regions.n + 1, bool)
+        hinted[np.unique(regions.labels_hw_i32[planes_small["hint_mask"] > 0])] = True
+        empty = (regions.background & ~hinted)[regions.labels_hw_i32]
     keep = (~empty).astype(np.float32)[..., None]
     return bilinear_crop(keep, shape, (0, shape[0], 0, shape[1]))[..., 0]
 
