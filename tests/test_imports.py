@@ -14,12 +14,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("engine", "training", "installer", "bench")
-# known circles still to break, each with why it is left; the test fails when one is gone, too
-KNOWN = {
-    # training/pairs.py reuses corpus's filters (trim, fit, reject_reason, save_kept) and corpus's
-    # worker hands "pairs" jobs to pairs.process_pair: breaking it moves the filters to a module
-    frozenset({"training.corpus", "training.pairs"}),
-}
 
 
 def _module_name(path: Path) -> str:
@@ -119,8 +113,7 @@ def test_circle_finder_sees_a_lazy_circle():
 
 def test_no_import_circles():
     found = circles(import_graph())
-    assert found - KNOWN == set(), f"new import circle(s): {[sorted(c) for c in found - KNOWN]}"
-    assert KNOWN - found == set(), f"circle(s) gone, drop from KNOWN: {[sorted(c) for c in KNOWN - found]}"
+    assert found == set(), f"import circle(s): {[sorted(c) for c in found]}"
 
 
 def test_engine_never_imports_training_or_bench():
