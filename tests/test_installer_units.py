@@ -18,6 +18,40 @@ PLUGIN = "inkhue_krita"
 
 
 # ---------------------------------------------------------------------------------------------
+# the Krita plug-in as installed (what tests/krita/kritarun.py installs into each Krita profile)
+
+
+def test_krita_plugin_layout_kritarc_and_uninstall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from installer.install import install_krita
+    from installer.txn import Record
+    from installer.uninstall import uninstall
+
+    for var in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):  # the uninstaller's own folders
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    rc = tmp_path / "kritarc"
+    original = "[General]\nfoo[$e]=bar\n\n[python]\nenable_other=true\n\n[MainWindow]\nState=AAA=\n"
+    rc.write_text(original)
+    t = locations.targets(tmp_path / "prefix", tmp_path / "res", tmp_path / "gimp", kritarc=rc)
+    record, txn = Record(t.record), Transaction()
+    install_krita(t, txn, record)
+    txn.write_file(t.record, record.to_json())
+    txn.commit()
+
+    pkg = tmp_path / "res/pykrita" / PLUGIN
+    assert (pkg / "vendor" / "client.py").is_file() and (pkg / "session.py").is_file()
+    assert (tmp_path / "res/pykrita/inkhue_krita.desktop").is_file()
+    assert (tmp_path / "res/actions/inkhue_krita.action").is_file()
+    assert not list(pkg.rglob("__pycache__"))
+    text = rc.read_text()
+    assert "[python]\nenable_other=true\nenable_inkhue_krita=true\n\n[MainWindow]\nState=AAA=\n" in text
+    assert text.startswith("[General]\nfoo[$e]=bar\n")
+
+    assert uninstall(t, lambda _msg: None) == 0
+    assert rc.read_text() == original and not pkg.exists()
+    assert not (tmp_path / "res/actions/inkhue_krita.action").exists()
+
+
+# ---------------------------------------------------------------------------------------------
 # kritarc
 
 

@@ -543,31 +543,3 @@ def test_desktop_action_and_extension_agree():
     learn = names[consts["LEARN_ID"]]
     assert learn.findtext("text") == "AI Colorize: Learn from This Document"
     assert learn.findtext("activationFlags") == "1"
-
-
-def _installer():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("inkhue_krita_install", PLUGIN / "install.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_install_layout_and_kritarc(tmp_path):
-    inst = _installer()
-    rc = tmp_path / "kritarc"
-    rc.write_text("[General]\nfoo[$e]=bar\n\n[python]\nenable_other=true\n\n[MainWindow]\nState=AAA=\n")
-    pkg = inst.install(tmp_path / "res", rc)
-    assert (pkg / "vendor" / "client.py").is_file() and (pkg / "session.py").is_file()
-    assert (tmp_path / "res/pykrita/inkhue_krita.desktop").is_file()
-    assert (tmp_path / "res/actions/inkhue_krita.action").is_file()
-    assert not list(pkg.rglob("__pycache__"))
-    text = rc.read_text()
-    assert "[python]\nenable_other=true\nenable_inkhue_krita=true\n\n[MainWindow]\nState=AAA=\n" in text
-    assert text.startswith("[General]\nfoo[$e]=bar\n")
-    inst.uninstall(tmp_path / "res", rc)
-    assert "enable_inkhue_krita=false" in rc.read_text() and not pkg.exists()
-    fresh = tmp_path / "new" / "kritarc"
-    inst.set_python_enabled(fresh, "inkhue_krita")
-    assert fresh.read_text() == "[python]\nenable_inkhue_krita=true\n"
