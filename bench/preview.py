@@ -39,7 +39,7 @@ OPTIONS = {"preview": True, "transparent": True}
 
 
 def _one(colorizer, url: str, side: int, repeat: int) -> dict:
-    from engine import client
+    from engine.wire import client
 
     lineart, hints = synthetic_inputs(side)
     lineart = np.ascontiguousarray(np.repeat(lineart[..., None], 4, -1))

@@ -35,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine import client  # noqa: E402
+from engine.wire import client  # noqa: E402
 
 
 def drawing(side: int, seed: int = 0) -> tuple[bytes, bytes]:

@@ -18,10 +18,10 @@ from engine.modelspec import ModelManifest
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
 from engine.resample import bilinear_crop
-from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.stages import draft_planes, refine_planes, run_padded
 from engine.tiling import plan, working_shape
+from engine.wire.schema import ColorizeOptions
 
 if TYPE_CHECKING:
     from engine.backends.remote import RemoteColorizer

@@ -147,7 +147,7 @@ def test_staged_source_is_what_pyproject_builds_from(tmp_path: Path) -> None:
     assert {pattern.rstrip("*") for pattern in includes} <= set(engine_env.PACKAGE_SOURCES)
     assert project["project"]["readme"] in engine_env.PACKAGE_SOURCES
     staged = engine_env.stage_source(repo, tmp_path / "s")
-    assert (staged / "engine" / "client.py").read_bytes() == (repo / "engine" / "client.py").read_bytes()
+    assert (staged / "engine/wire/client.py").read_bytes() == (repo / "engine/wire/client.py").read_bytes()
     assert not list(staged.rglob("__pycache__")) and not (staged / "tests").exists()
 
 
@@ -190,7 +190,7 @@ def test_apt_command_targets_this_python(monkeypatch: pytest.MonkeyPatch, tmp_pa
     [{}, {"XDG_CONFIG_HOME": "/cfg"}, {"INKHUE_CONFIG": "/x/settings.json", "XDG_CONFIG_HOME": "/cfg"}],
 )
 def test_config_path_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict) -> None:
-    from engine.client import default_config_path
+    from engine.wire.client import default_config_path
 
     monkeypatch.setenv("HOME", str(tmp_path))
     for k in ("XDG_CONFIG_HOME", "INKHUE_CONFIG"):
@@ -201,7 +201,7 @@ def test_config_path_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def test_server_state_dir_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from engine.local_server import default_state_dir
+    from engine.wire.local_server import default_state_dir
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)

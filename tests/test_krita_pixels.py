@@ -26,7 +26,7 @@ sys.path.insert(0, str(PLUGIN))
 from inkhue_krita import colorspaces, job, pixels, planning, request, samples  # noqa: E402
 from inkhue_krita.pixels import PixelFormat  # noqa: E402
 
-from engine import layer_rules  # noqa: E402  (the plug-in gets a vendored copy)
+from engine.wire import layer_rules  # noqa: E402  (the plug-in gets a vendored copy)
 
 RNG = np.random.default_rng(0)
 
@@ -236,9 +236,10 @@ def test_settings_round_trip_and_bad_values():
 
 
 def test_plugin_limits_match_the_engine_schema():
-    from engine import schema
+    from engine.wire import schema
 
     assert planning.METHODS == schema.METHODS and planning.MAX_GAP == schema.MAX_GAP
+    assert planning.MIN_SIDE == schema.MIN_SIDE
 
 
 def test_new_options_default_round_trip_and_bad_values():
@@ -278,7 +279,7 @@ def test_new_options_default_round_trip_and_bad_values():
     ],
 )
 def test_options_sent_to_the_engine(choices, sent):
-    from engine.schema import ColorizeOptions
+    from engine.wire.schema import ColorizeOptions
 
     s = planning.Settings(**choices)
     assert s.engine_options() == sent
@@ -419,7 +420,7 @@ def test_split_colours_matches_numpy_and_masks_are_disjoint():
 
 def test_split_matches_the_engines_flats_layers():
     from engine.flats import colorize_flats, flats_layers
-    from engine.schema import ColorizeOptions
+    from engine.wire.schema import ColorizeOptions
 
     line, hints = np.full((60, 80, 4), 255, np.uint8), np.zeros((60, 80, 4), np.uint8)
     line[:, 40, :3] = line[30, :, :3] = 0  # four boxes

@@ -5,7 +5,7 @@ read here with the standard library and Pillow; Photoshop (``.psd``) through psd
 extra imported only when a ``.psd`` is read. A folder may also hold PNG pairs as the plug-ins' "Learn
 from this document" saves them: ``NAME.lines.png`` beside ``NAME.colour.png``.
 
-The line-art layer is found by the plug-ins' own rules (``engine.layer_rules``) unless named; the
+The line-art layer is found by the plug-ins' own rules (``engine.wire.layer_rules``) unless named; the
 colour is every visible paint layer under it (hint layers left out) unless named, composited over
 white with the lines on top, as the artist sees the picture.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine import layer_rules as rules
+from engine.wire import layer_rules as rules
 
 log = logging.getLogger(__name__)
 
