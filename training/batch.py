@@ -9,9 +9,8 @@ Inputs are built by the engine's own stage recipe (``engine.channels.prepare``, 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import torch
@@ -22,6 +21,7 @@ from engine.resample import box_resize_hwc
 from engine.stages import draft_planes, refine_planes, run_padded
 from engine.tiling import pad_to_multiple, working_shape
 from training.config import TrainConfig
+from training.images import ImageSource, lineart_of
 
 # (rgb_u8, rng) -> RGBA u8 line art / hints; defaults are the data helper's synthesisers
 SynthFn = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -49,108 +49,6 @@ def default_synth() -> Synth:
     from training.lines import pair_lineart, synth_lineart
 
     return Synth(synth_lineart, synth_hints, eval_hints, pair_lineart)
-
-
-class ImageSource(Protocol):
-    def __len__(self) -> int: ...
-
-    def image(self, i: int) -> np.ndarray:
-        """H×W×3 uint8 RGB."""
-        ...
-
-
-def lineart_of(source: ImageSource, i: int) -> np.ndarray | None:
-    """The artist's own line art of image ``i`` (H×W×4 u8) when the source has one, else None."""
-    get = getattr(source, "lineart", None)
-    return None if get is None else get(i)
-
-
-class ArrayImages:
-    """Images held in memory (tests, small fine-tuning sets)."""
-
-    def __init__(self, images: Sequence[np.ndarray]) -> None:
-        if not images:
-            raise ValueError("no images")
-        self.images = list(images)
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def image(self, i: int) -> np.ndarray:
-        return self.images[i]
-
-
-class CorpusImages:
-    """One split of a corpus built by ``training.corpus`` (manifest.csv + images/)."""
-
-    def __init__(self, corpus_dir: str, split: str, exclude_sources: tuple[str, ...] = ()) -> None:
-        from training.corpus import load_manifest
-
-        self.corpus_dir = corpus_dir
-        self.rows = [r for r in load_manifest(corpus_dir, split) if r["source"] not in exclude_sources]
-        if not self.rows:
-            raise ValueError(
-                f"corpus {corpus_dir} has no {split!r} images; build it with 'inkhue-train corpus'"
-            )
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def image(self, i: int) -> np.ndarray:
-        from training.corpus import load_image
-
-        return load_image(self.corpus_dir, self.rows[i])
-
-    def lineart(self, i: int) -> np.ndarray | None:
-        from training.corpus import load_lineart
-
-        return load_lineart(self.corpus_dir, self.rows[i])
-
-
-class MixedImages:
-    """Two sources as one, the second making up ``share`` of the indices (repeated as needed).
-
-    The first ``len(first)`` indices are the first source; then the second source, cycled until it
-    is ``share`` of the whole. Shuffled per pass by ``Examples``, every pass holds the exact share.
-    """
-
-    def __init__(self, first: ImageSource, second: ImageSource, share: float) -> None:
-        if not 0.0 < share < 1.0:
-            raise ValueError(f"share {share} must be strictly between 0 and 1 (else use one source)")
-        self.first, self.second = first, second
-        self.n_first = len(first)
-        self.n_second = max(1, round(share / (1.0 - share) * self.n_first))
-
-    def __len__(self) -> int:
-        return self.n_first + self.n_second
-
-    def _pick(self, i: int) -> tuple[ImageSource, int]:
-        if i < self.n_first:
-            return self.first, i
-        return self.second, (i - self.n_first) % len(self.second)
-
-    def image(self, i: int) -> np.ndarray:
-        src, j = self._pick(i)
-        return src.image(j)
-
-    def lineart(self, i: int) -> np.ndarray | None:
-        src, j = self._pick(i)
-        return lineart_of(src, j)
-
-
-def training_source(data, split: str = "train") -> ImageSource:
-    """The images a run trains (``split`` "train") or validates on ("val"), as ``data`` mixes them.
-
-    With ``data.real_share`` the artist-drawn pairs (real-train / real-val) make up that share; at 1
-    they are the whole source.
-    """
-    real_split = f"real-{split}"
-    if data.real_share <= 0.0:
-        return CorpusImages(data.corpus_dir, split, data.exclude_sources)
-    real = CorpusImages(data.corpus_dir, real_split, data.exclude_sources)
-    if data.real_share >= 1.0:
-        return real
-    return MixedImages(CorpusImages(data.corpus_dir, split, data.exclude_sources), real, data.real_share)
 
 
 def _crop_boxes(hw: tuple[int, int], crop: int, count: int, rng: np.random.Generator):
