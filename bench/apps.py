@@ -67,7 +67,7 @@ class AppRun:
 def hint_colours(hints_rgba_u8: np.ndarray) -> list[tuple[int, int, int]]:
     """The distinct hint colours, sorted (one Colorize Mask key each)."""
     rgb = hints_rgba_u8[hints_rgba_u8[..., 3] > 0][:, :3]
-    return sorted({tuple(int(v) for v in p) for p in rgb})
+    return sorted({(int(r), int(g), int(b)) for r, g, b in rgb})
 
 
 def hint_marks(hints_rgba_u8: np.ndarray) -> list[tuple[int, int, tuple[int, int, int]]]:
@@ -205,7 +205,8 @@ def run_gimp(cases: list[Case], timeout: float = 900.0) -> AppRun:
     return run
 
 
-APPS: dict[str, Callable[[list[Case]], AppRun]] = {"krita": run_krita, "gimp": run_gimp}
+# (cases, timeout in seconds) -> the application's outputs
+APPS: dict[str, Callable[[list[Case], float], AppRun]] = {"krita": run_krita, "gimp": run_gimp}
 
 
 def run_app(name: str, cases: list[Case]) -> AppRun:
@@ -215,7 +216,7 @@ def run_app(name: str, cases: list[Case]) -> AppRun:
     try:
         # one application process for all cases: its time limit grows with them (Krita's
         # Colorize Mask takes ~12 s a case on 2 shared cores)
-        run = APPS[name](cases, timeout=max(900.0, 60.0 + 30.0 * len(cases)))
+        run = APPS[name](cases, max(900.0, 60.0 + 30.0 * len(cases)))
     except Exception as e:  # an application that cannot be driven is a finding, not a crash
         log.exception("%s could not be driven", name)
         run = AppRun(name, reason=f"{type(e).__name__}: {e}")

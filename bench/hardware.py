@@ -44,7 +44,7 @@ def measure_rates(device: str) -> dict:
             b = torch.randn(n, n, device="cuda", dtype=dt)
 
             def mm(a=a, b=b):
-                a @ b
+                torch.matmul(a, b)
                 torch.cuda.synchronize()
 
             rates[name] = 2 * n**3 / _best_time(mm) / 1e9
@@ -103,8 +103,7 @@ def _padded(h: int, w: int, d: int) -> int:
 def model_cost(manifest: ModelManifest, side: int) -> dict:
     """FLOPs and fp32 activation bytes of one ``side``² colorization, as the pipeline runs it."""
     from engine.generator import flops_per_pixel
-    from engine.pipeline import working_shape
-    from engine.tiling import plan
+    from engine.tiling import plan, working_shape
 
     draft, refine = manifest.stages["draft"].generator, manifest.stages["refine"].generator
     dh, dw = working_shape((side, side), manifest.working_size)

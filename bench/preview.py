@@ -55,7 +55,7 @@ def _strokes(hints: np.ndarray, count: int, seed: int = 1) -> list[np.ndarray]:
 
 
 def _one(colorizer, url: str, side: int, repeat: int) -> dict:
-    from engine import client
+    from engine.wire import client
 
     lineart, hints = synthetic_inputs(side)
     lineart = np.ascontiguousarray(np.repeat(lineart[..., None], 4, -1))
@@ -74,7 +74,8 @@ def _one(colorizer, url: str, side: int, repeat: int) -> dict:
     remote(hints)  # the server's own first request
     served = [_ms(lambda h=h: remote(h)) for h in _strokes(strokes[-1], repeat, seed=2)]
     full = [_ms(lambda h=h: colorizer.colorize(lineart, h, transparent=True)) for h in moved[:3]]
-    cache = colorizer._preview_cache
+    cache = colorizer._preview_cache  # made by the first preview above
+    hits, misses = (cache.hits, cache.misses) if cache is not None else (0, 0)
     return {
         "side": side,
         "first_ms": first,
@@ -82,8 +83,8 @@ def _one(colorizer, url: str, side: int, repeat: int) -> dict:
         "moved_ms": _stats(worst),
         "served_ms": _stats(served),
         "full_ms": _stats(full),
-        "cache_hits": cache.hits,
-        "cache_misses": cache.misses,
+        "cache_hits": hits,
+        "cache_misses": misses,
     }
 
 
@@ -115,7 +116,7 @@ def format_table(rows: list[dict], cores: int | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.preview", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.preview", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
     p.add_argument("--repeat", type=int, default=9)
     p.add_argument("--model", default=None, help="model folder (default: the shipped inkhue-default)")

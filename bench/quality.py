@@ -79,13 +79,13 @@ def run(
     precomputed = precomputed or {}
     for i, (row, rgb, lineart, hints) in enumerate(eval_inputs(corpus_dir, split, densities, limit, seed)):
         lab_truth = metrics.lab(rgb)
-        keep = sample_dir is not None and row["id"] in samples
-        k = list(samples).index(row["id"]) if keep else -1
-        if keep:
-            _save_sample(sample_dir, k, "truth", rgb)
-            _save_sample(sample_dir, k, "in-lineart", lineart)
+        keep = sample_dir if row["id"] in samples else None  # where this image's pictures go
+        k = list(samples).index(row["id"]) if keep is not None else -1
+        if keep is not None:
+            _save_sample(keep, k, "truth", rgb)
+            _save_sample(keep, k, "in-lineart", lineart)
             if SAMPLE_DENSITY in hints:
-                _save_sample(sample_dir, k, "in-hints", hints[SAMPLE_DENSITY])
+                _save_sample(keep, k, "in-hints", hints[SAMPLE_DENSITY])
         for d in densities:
             outputs = {name: _timed(fn, lineart, hints[d]) for name, fn in methods.items()}
             for name, table in precomputed.items():
@@ -101,8 +101,8 @@ def run(
                 records.append(
                     {"image": row["id"], "density": d, "method": name, "hints": n_hints, "seconds": dt, **s}
                 )
-                if keep and d == SAMPLE_DENSITY:
-                    _save_sample(sample_dir, k, name, pred)
+                if keep is not None and d == SAMPLE_DENSITY:
+                    _save_sample(keep, k, name, pred)
         log.info("image %d (%s) done", i + 1, row["id"])
     return records
 
@@ -129,7 +129,7 @@ def aggregate(records: Iterable[dict], images: set[str] | None = None) -> list[d
     return rows
 
 
-def _num(v: object) -> float:
+def _num(v: float | None) -> float:
     return float("nan") if v is None else float(v)
 
 
@@ -199,7 +199,7 @@ def app_outputs(
             for c in cases:
                 if c.key not in given:
                     table[tuple(c.key.rsplit("-", 1))] = (
-                        baseline_methods()["lineart"](c.lineart_rgba_u8),
+                        baseline_methods()["lineart"](c.lineart_rgba_u8, None),
                         0.0,
                     )
             outputs[app] = table
@@ -228,7 +228,7 @@ def reused_app_records(path: Path, args: argparse.Namespace, images: set[str]) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--corpus", required=True, help="corpus folder with manifest.csv")
     p.add_argument("--split", default="val")
     p.add_argument("--limit", type=int, default=40, help="number of images, spread over the split")

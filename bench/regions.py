@@ -63,7 +63,7 @@ def format_table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.regions", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.regions", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048])
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--json", type=Path)

@@ -26,7 +26,7 @@ from training.hints import DENSITIES
 
 # display order and names; anything else follows alphabetically
 METHOD_ORDER = ("inkhue", "flats", "krita", "gimp", "levin", "watershed", "flood_fill", "lineart")
-LABELS = {
+LABELS: dict[str, str] = {
     "inkhue": "Inkhue",
     "flats": "Inkhue flats (no AI)",
     "krita": "Krita Colorize Mask",
@@ -38,7 +38,7 @@ LABELS = {
 }
 APP_METHODS = ("krita", "gimp")
 # one colour per method in every panel (matplotlib's tab10, in display order)
-COLOURS = dict(zip(METHOD_ORDER, ("C0", "C6", "C1", "C2", "C3", "C4", "C5", "C7")))
+COLOURS: dict[str, str] = dict(zip(METHOD_ORDER, ("C0", "C6", "C1", "C2", "C3", "C4", "C5", "C7")))
 APP_HOW = {
     "krita": "Colorize Mask (lazy brush) through Krita 5.2's Python API, one key stroke per hint colour, "
     "Krita's default mask settings",
@@ -121,7 +121,7 @@ def plot_latency(rows: list[dict], path: Path) -> Path:
 
 def _thumb(img: Image.Image) -> Image.Image:
     w, h = img.size
-    return img.convert("RGB").resize((max(1, round(w * THUMB / h)), THUMB), Image.LANCZOS)
+    return img.convert("RGB").resize((max(1, round(w * THUMB / h)), THUMB), Image.Resampling.LANCZOS)
 
 
 def _hints_view(lineart: Image.Image, hints_rgba: np.ndarray) -> Image.Image:
@@ -152,7 +152,7 @@ def sample_sheet(sample_dir: Path, n: int, methods: list[str], path: Path) -> Pa
     for r, i in enumerate(rows):
         lineart = Image.open(sample_dir / f"{i}_in-lineart.png")
         hints = np.asarray(Image.open(sample_dir / f"{i}_in-hints.png").convert("RGBA"))
-        cells = [_thumb(lineart), _hints_view(lineart, hints)]
+        cells: list[Image.Image | None] = [_thumb(lineart), _hints_view(lineart, hints)]
         for m in methods:
             f = sample_dir / f"{i}_{m}.png"
             cells.append(_thumb(Image.open(f)) if f.exists() else None)
@@ -387,7 +387,7 @@ def write_report(quality: list[Path] | Path | None, speed: Path | None, out: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument(
         "--quality",
         type=Path,

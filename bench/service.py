@@ -35,7 +35,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine import client  # noqa: E402
+from engine.wire import client  # noqa: E402
 
 
 def drawing(side: int, seed: int = 0) -> tuple[bytes, bytes]:
@@ -188,7 +188,7 @@ def sweep(model: Path, workers_list: list[int], requests: int, side: int, tmp: P
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--model", help="model folder (default: a random-weight model, needs torch)")
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--requests", type=int, default=320)

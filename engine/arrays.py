@@ -9,11 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.errors import InputError
-from engine.schema import ColorizeOptions
+from engine.wire.schema import DEFAULT_MAX_PIXELS, MIN_SIDE, ColorizeOptions
 
-MIN_SIDE = 16
 INK_THRESHOLD = 0.5  # line plane below this is a barrier for region filling
-DEFAULT_MAX_PIXELS = 100_000_000  # a little over 8192 x 8192 x 1.4; configurable per call
 
 # Rec. 601 luma: what artists' tools use for "grayscale"
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.cli_support import run_command
 from engine.errors import InkhueError
-from engine.schema import OptionsError
+from engine.wire.schema import OptionsError
 
 log = logging.getLogger("inkhue")
 
@@ -20,7 +20,7 @@ EXIT_CODES = {"input": 2, "image_read": 2, "model": 3, "backend": 4, "serve": 5}
 def _cmd_colorize(args: argparse.Namespace) -> int:
     from engine.imageio import check_output, read_image, write_image
     from engine.pipeline import make_colorizer
-    from engine.schema import ColorizeOptions
+    from engine.wire.schema import ColorizeOptions
 
     opts = ColorizeOptions(
         compose_lines=not args.flat,
@@ -104,7 +104,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.schema import DEFAULT_MAX_PIXELS
+    from engine.wire.schema import DEFAULT_MAX_PIXELS
 
     p = argparse.ArgumentParser(prog="inkhue", description="AI colorization of line art with colour hints.")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")

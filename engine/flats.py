@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from engine.arrays import line_from_rgba
 from engine.regions import INK_THRESHOLD, Regions, find_regions
-from engine.schema import ColorizeOptions
+from engine.wire.schema import ColorizeOptions
 
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
 LINE_WEIGHT = 64.0  # landscape of a full-dark line, in pixels of distance to the lines

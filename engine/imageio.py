@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.arrays import check_size
 from engine.errors import ImageReadError, InputError
-from engine.schema import DEFAULT_MAX_PIXELS
+from engine.wire.schema import DEFAULT_MAX_PIXELS
 
 WRITE_FORMATS = {
     ".png": "PNG",

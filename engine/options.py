@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from engine.errors import InputError
-from engine.schema import ColorizeOptions, OptionsError
+from engine.wire.schema import ColorizeOptions, OptionsError
 
 
 def merge_options(options: ColorizeOptions | None, overrides: Mapping[str, object]) -> ColorizeOptions:

@@ -18,12 +18,14 @@ from engine.modelspec import ModelManifest
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
 from engine.resample import bilinear_crop
-from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
-from engine.tiling import pad_to_multiple, plan, working_shape
+from engine.stages import draft_planes, refine_planes, run_padded
+from engine.tiling import plan, working_shape
+from engine.wire.schema import ColorizeOptions
 
 if TYPE_CHECKING:
     from engine.backends.remote import RemoteColorizer
+    from engine.preview import PreviewCache
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class Colorizer:
         self.manifest: ModelManifest = models.load(model)
         self.backend: StageBackend = make_backend(backend, self.manifest, device)
         self._lock = threading.Lock()  # torch modules and some ORT providers are not re-entrant
-        self._preview_cache = None  # engine.preview.PreviewCache, made on the first preview
+        self._preview_cache: PreviewCache | None = None  # made on the first preview
 
     def _preview(self, lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions) -> np.ndarray:
         """``preview=True``: the draft alone, reusing the analysis of an unchanged line art."""
@@ -85,12 +87,13 @@ class Colorizer:
         return self.backend.device
 
     def _run(self, stage: str, chw_f32: np.ndarray) -> np.ndarray:
-        spec = self.manifest.stages[stage]
-        h, w = chw_f32.shape[1:]
-        x = pad_to_multiple(chw_f32, spec.generator.divisor)[None]
-        with self._lock:
-            y = self.backend.run(stage, x)
-        return np.moveaxis(y[0, :, :h, :w], 0, -1)
+        """One stage on its stacked planes (C×H×W) -> H×W×3 (``stages.run_padded``)."""
+
+        def net(x: np.ndarray) -> np.ndarray:
+            with self._lock:
+                return self.backend.run(stage, x)
+
+        return run_padded(net, chw_f32, self.manifest.stages[stage].generator.divisor)
 
     def colorize(
         self,
@@ -118,9 +121,8 @@ class Colorizer:
 
         # stage 1: draft at the working resolution
         small_hw = working_shape(shape, opts.working_size or m.working_size)
-        planes_small = channels.downsample(prep, small_hw)
         gap_small = working_gap(opts.gap, shape, small_hw)
-        channels.add_working(planes_small, m.stages["draft"].inputs, m.spread, gap_small)
+        planes_small = draft_planes(prep, small_hw, m.stages["draft"].inputs, m.spread, gap_small)
         draft_hwc_f32 = self._run("draft", channels.stack(m.stages["draft"].inputs, planes_small))
 
         # stage 2: refinement at full resolution, tiles cross-faded so seams vanish
@@ -131,9 +133,7 @@ class Colorizer:
         refine_inputs = m.stages["refine"].inputs
         snap = all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS)
         for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
-            planes = channels.crop(prep, box)
-            if "draft_rgb" in refine_inputs:
-                planes["draft_rgb"] = bilinear_crop(draft_hwc_f32, shape, box)
+            planes = refine_planes(prep, box, refine_inputs, draft_hwc_f32)
             pred = self._run("refine", channels.stack(refine_inputs, planes))
             if snap:
                 flat = nearest_crop(planes_small["flat_rgb"], shape, box)

@@ -29,9 +29,9 @@ from engine import channels
 from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
 from engine.flats import background_left_empty
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
-from engine.schema import ColorizeOptions
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
+from engine.wire.schema import ColorizeOptions
 
 PREVIEW_SIZE = 512  # the preview's draft works at most at this longest side
 CACHE_ENTRIES = 4  # analyses kept (a few documents or selections at a time); LRU

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from engine.arrays import INK_THRESHOLD
-from engine.schema import MAX_GAP
+from engine.wire.schema import MAX_GAP
 
 GAP_PER_SIDE = 1 / 64  # default gap: 8 px on a 512 px canvas, 32 px on 2048
 _ELEV_MAX = np.iinfo(np.uint16).max

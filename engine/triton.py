@@ -25,9 +25,9 @@ import logging
 import warnings
 from pathlib import Path
 
-from engine import schema
 from engine.errors import ModelError
 from engine.tiling import MIN_WORKING_SIDE
+from engine.wire import schema
 
 log = logging.getLogger(__name__)
 

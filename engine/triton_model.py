@@ -7,7 +7,7 @@ any model the engine runs is served, with the tensors and options of ``inkhue se
 
 * inputs ``LINEART`` UINT8 [H, W, 4], ``HINTS`` UINT8 [H, W, 4] (optional), output ``COLOR``
   UINT8 [H, W, 3] ([H, W, 4] with the option ``transparent``);
-* the request's top-level ``parameters`` are ``engine.schema.ColorizeOptions`` fields; an unknown
+* the request's top-level ``parameters`` are ``engine.wire.schema.ColorizeOptions`` fields; an unknown
   or out-of-range one fails that request with ``INVALID_ARG`` (HTTP 400), not the batch.
 
 ``triton_python_backend_utils`` exists only inside Triton's Python stub: it is imported when an
@@ -50,7 +50,7 @@ def _device(args: dict, config: dict) -> str:
 def parse_options(parameters_json: str | None, max_pixels: int):
     """``ColorizeOptions`` from a request's parameters (JSON text); raises ``InputError``."""
     from engine.errors import InputError
-    from engine.schema import ColorizeOptions, OptionsError
+    from engine.wire.schema import ColorizeOptions, OptionsError
 
     try:
         params = json.loads(parameters_json or "{}")
@@ -75,7 +75,7 @@ class TritonPythonModel:
         import triton_python_backend_utils as pb_utils  # pyright: ignore[reportMissingImports] (in Triton only)
 
         from engine.pipeline import Colorizer
-        from engine.schema import INPUT_HINTS, INPUT_LINEART, OUTPUT_COLOR
+        from engine.wire.schema import INPUT_HINTS, INPUT_LINEART, OUTPUT_COLOR
 
         self.pb = pb_utils
         self.names = INPUT_LINEART, INPUT_HINTS, OUTPUT_COLOR

@@ -19,8 +19,8 @@ import logging
 import shutil
 from pathlib import Path
 
-from engine import schema
 from engine.triton_model import DEFAULT_MAX_PIXELS, MODEL_SUBDIR
+from engine.wire import schema
 
 log = logging.getLogger(__name__)
 

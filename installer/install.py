@@ -25,6 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make this folder importable as ``installer``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from engine.wire.schema import TOKEN_ENV  # noqa: E402  (standard library only, like the installer)
 from installer import engine_env, kritarc, locations, plugins, smoke  # noqa: E402
 from installer.checks import run_checks  # noqa: E402
 from installer.locations import KRITA_PLUGIN, Targets  # noqa: E402
@@ -332,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.remote and not args.token:
-        args.token = os.environ.get("INKHUE_TOKEN")
+        args.token = os.environ.get(TOKEN_ENV)
     t = locations.targets(args.prefix, args.krita_dir, args.gimp_dir, args.kritarc)
     try:
         if args.check:

@@ -61,7 +61,7 @@ def default_prefix() -> Path:
 
 
 def plugin_config_path() -> Path:
-    """Same rule as ``engine.client.default_config_path`` (a test keeps the two in step)."""
+    """Same rule as ``engine.wire.client.default_config_path`` (a test keeps the two in step)."""
     env = os.environ.get("INKHUE_CONFIG")
     if env:
         return Path(env)

@@ -82,7 +82,7 @@ def serve_colorize(inkhue: Path, cwd: Path | None = None, start_timeout: float =
         port_file = Path(tmp) / "port"
         log_path = Path(tmp) / "serve.log"
         cmd = [str(inkhue), "serve", "--host", "127.0.0.1", "--port", "0", "--port-file", str(port_file)]
-        env = {**clean_env(), getattr(client, "TOKEN_ENV", "INKHUE_TOKEN"): token}
+        env = {**clean_env(), client.TOKEN_ENV: token}
         with open(log_path, "wb") as log:
             try:
                 proc = subprocess.Popen(

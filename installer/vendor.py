@@ -1,9 +1,10 @@
-"""Copy the stdlib-only engine modules a plug-in needs into the plug-in's ``vendor`` package.
+"""Copy the engine's wire package (``engine/wire/``, standard library only) into a plug-in's ``vendor``.
 
 Krita's and GIMP's Python cannot import the engine's environment, so each plug-in carries its own
-copy of ``engine/client.py``, ``engine/transport.py``, ``engine/schema.py``,
-``engine/local_server.py`` and ``engine/layer_rules.py`` (standard library only). The installer
-and the tests call this; the repository keeps one source of truth.
+copy of ``engine/wire/``: the schema and protocol constants, the HTTP transport and client, the
+managed local server, the layer rules and the style pairs. The installer and the tests call this;
+the repository keeps one source of truth. ``VENDORED`` is the whole folder (a test checks), and
+both plug-ins' ``vendorcheck`` lists name the same files.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parent.parent / "engine"
+ENGINE = Path(__file__).resolve().parent.parent / "engine" / "wire"
 VENDORED = ("client.py", "transport.py", "schema.py", "local_server.py", "layer_rules.py", "style_pairs.py")
 
 

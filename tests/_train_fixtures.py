@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from training.batch import ArrayImages, Synth
+from training.batch import Synth
+from training.images import ArrayImages
 
 
 def shapes_image(rng: np.random.Generator, h: int = 96, w: int = 128) -> np.ndarray:

@@ -70,7 +70,7 @@ def drawing(h: int = 96, w: int = 128, seed: int = 0) -> tuple[np.ndarray, np.nd
 def infer_body(
     lineart: np.ndarray, hints: np.ndarray | None = None, parameters: dict | None = None, binary: bool = True
 ) -> tuple[bytes, dict]:
-    """A binary-extension infer request built independently of engine.client (numpy side)."""
+    """A binary-extension infer request built independently of engine.wire.client (numpy side)."""
     tensors = [("LINEART", lineart)] + ([("HINTS", hints)] if hints is not None else [])
     inputs = [
         {"name": n, "shape": list(a.shape), "datatype": "UINT8", "parameters": {"binary_data_size": a.nbytes}}

@@ -187,7 +187,7 @@ def test_closed_box_takes_its_dab_colour_at_tiny_strip_and_odd_sizes(shipped, h,
     ],
 )
 def test_working_grid_keeps_a_strip_wide_enough_for_its_lines(shape, want):
-    from engine.pipeline import working_shape
+    from engine.tiling import working_shape
 
     assert working_shape(shape, 512) == want
     h, w = working_shape((10, 100_000), 512)  # the pixel budget of a 512² grid still holds

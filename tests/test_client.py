@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import client, local_server
 from engine.server import ServerConfig, create_app, serve_in_thread
+from engine.wire import client, local_server
 
 from .service_helpers import (  # noqa: F401
     TOKEN,

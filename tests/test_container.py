@@ -66,7 +66,7 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_image_steps_in_a_fresh_debian_root_then_serve(base_root, tmp_path):
-    from engine import client
+    from engine.wire import client
 
     from .service_helpers import drawing
 

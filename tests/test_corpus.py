@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from training import corpus
-from training.corpus import FilterConfig, build_corpus, load_image, load_manifest, reject_reason
+from training import artwork, corpus
+from training.artwork import FilterConfig, reject_reason
+from training.corpus import build_corpus, load_image, load_manifest
 
 
 def flat_art(seed: int, size: int = 200) -> Image.Image:
@@ -65,11 +66,11 @@ def test_reject_reason_classifies_generated_images():
 def test_trim_and_fit_keep_aspect_and_bound_size():
     rgb = np.full((300, 900, 3), 255, np.uint8)
     rgb[100:200, 100:700] = (200, 30, 30)
-    t = corpus.trim(rgb, 12)
+    t = artwork.trim(rgb, 12)
     assert t.shape == (100, 600, 3)
-    f = corpus.fit(t, 256, 0.03)
+    f = artwork.fit(t, 256, 0.03)
     assert max(f.shape[:2]) <= 256
-    inner = corpus.trim(f, 12)
+    inner = artwork.trim(f, 12)
     assert abs(inner.shape[1] / inner.shape[0] - 6.0) < 0.3  # the artwork keeps its aspect
     assert inner.shape[1] < f.shape[1] and inner.shape[0] < f.shape[0]
     assert (f[0] == 255).all() and (f[:, 0] == 255).all()  # white margin
@@ -124,7 +125,7 @@ def test_near_duplicates_marks_later_copies_only():
     recoloured[..., [0, 1, 2]] = recoloured[..., [2, 0, 1]]  # same shapes, other colours: keep
     imgs.append(recoloured)
     dup = corpus.near_duplicates(
-        np.stack([corpus.dhash(i) for i in imgs]), np.stack([corpus.thumb(i) for i in imgs])
+        np.stack([artwork.dhash(i) for i in imgs]), np.stack([artwork.thumb(i) for i in imgs])
     )
     assert dup.tolist() == [False, False, False, True, False]
 

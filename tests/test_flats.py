@@ -12,7 +12,7 @@ from engine.arrays import line_from_rgba
 from engine.cli import main
 from engine.flats import flats, flats_layers
 from engine.regions import default_gap, find_regions
-from engine.schema import ColorizeOptions, OptionsError
+from engine.wire.schema import ColorizeOptions, OptionsError
 
 PINK = (200, 40, 90)
 

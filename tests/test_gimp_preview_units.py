@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import layer_rules
+from engine.wire import layer_rules
 from installer.vendor import vendor_into
 
 PLUGIN_SRC = Path(__file__).resolve().parent.parent / "gimp_plugin" / "inkhue_gimp"

@@ -295,7 +295,7 @@ def test_opaque_share(plug):
 
 
 # ---------------------------------------------------------------------------------------------
-# choosing and checking layers: the shared rules (engine/layer_rules.py), vendored
+# choosing and checking layers: the shared rules (engine/wire/layer_rules.py), vendored
 
 
 def _infos(plug, *names, group=()):
@@ -303,7 +303,7 @@ def _infos(plug, *names, group=()):
 
 
 def test_the_plugin_applies_the_vendored_shared_rules(plug):
-    from engine import layer_rules
+    from engine.wire import layer_rules
 
     assert plug.layers.rules.NO_HINT_LAYER == layer_rules.NO_HINT_LAYER
     assert plug.layers.LayerRuleError is plug.layers.rules.LayerRuleError

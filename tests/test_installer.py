@@ -78,7 +78,7 @@ def test_install_check_reinstall_uninstall(source: Path, tmp_path: Path) -> None
 
     # Krita: package with the vendored client, .desktop, .action, and exactly one kritarc line more
     pkg = home / PYKRITA / "inkhue_krita"
-    assert (pkg / "vendor/client.py").read_bytes() == (source / "engine/client.py").read_bytes()
+    assert (pkg / "vendor/client.py").read_bytes() == (source / "engine/wire/client.py").read_bytes()
     assert (home / PYKRITA / "inkhue_krita.desktop").is_file()
     assert (home / ".local/share/krita/actions/inkhue_krita.action").is_file()
     assert (home / ".config/kritarc").read_bytes() == KRITARC_ENABLED
@@ -86,10 +86,10 @@ def test_install_check_reinstall_uninstall(source: Path, tmp_path: Path) -> None
     # GIMP: plug-ins/inkhue_gimp/inkhue_gimp.py with its run bit, and the vendored client
     entry = home / GIMP_PLUGINS / "inkhue_gimp/inkhue_gimp.py"
     assert entry.stat().st_mode & stat.S_IXUSR
-    assert (entry.parent / "vendor/schema.py").read_bytes() == (source / "engine/schema.py").read_bytes()
+    assert (entry.parent / "vendor/schema.py").read_bytes() == (source / "engine/wire/schema.py").read_bytes()
 
     # the settings the plug-ins read, through the engine's own reader; token-safe permissions
-    from engine.client import load_plugin_config
+    from engine.wire.client import load_plugin_config
 
     config = home / ".config/inkhue/plugin.json"
     cfg = load_plugin_config(str(config))

@@ -18,6 +18,40 @@ PLUGIN = "inkhue_krita"
 
 
 # ---------------------------------------------------------------------------------------------
+# the Krita plug-in as installed (what tests/krita/kritarun.py installs into each Krita profile)
+
+
+def test_krita_plugin_layout_kritarc_and_uninstall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from installer.install import install_krita
+    from installer.txn import Record
+    from installer.uninstall import uninstall
+
+    for var in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):  # the uninstaller's own folders
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    rc = tmp_path / "kritarc"
+    original = "[General]\nfoo[$e]=bar\n\n[python]\nenable_other=true\n\n[MainWindow]\nState=AAA=\n"
+    rc.write_text(original)
+    t = locations.targets(tmp_path / "prefix", tmp_path / "res", tmp_path / "gimp", kritarc=rc)
+    record, txn = Record(t.record), Transaction()
+    install_krita(t, txn, record)
+    txn.write_file(t.record, record.to_json())
+    txn.commit()
+
+    pkg = tmp_path / "res/pykrita" / PLUGIN
+    assert (pkg / "vendor" / "client.py").is_file() and (pkg / "session.py").is_file()
+    assert (tmp_path / "res/pykrita/inkhue_krita.desktop").is_file()
+    assert (tmp_path / "res/actions/inkhue_krita.action").is_file()
+    assert not list(pkg.rglob("__pycache__"))
+    text = rc.read_text()
+    assert "[python]\nenable_other=true\nenable_inkhue_krita=true\n\n[MainWindow]\nState=AAA=\n" in text
+    assert text.startswith("[General]\nfoo[$e]=bar\n")
+
+    assert uninstall(t, lambda _msg: None) == 0
+    assert rc.read_text() == original and not pkg.exists()
+    assert not (tmp_path / "res/actions/inkhue_krita.action").exists()
+
+
+# ---------------------------------------------------------------------------------------------
 # kritarc
 
 
@@ -113,7 +147,7 @@ def test_staged_source_is_what_pyproject_builds_from(tmp_path: Path) -> None:
     assert {pattern.rstrip("*") for pattern in includes} <= set(engine_env.PACKAGE_SOURCES)
     assert project["project"]["readme"] in engine_env.PACKAGE_SOURCES
     staged = engine_env.stage_source(repo, tmp_path / "s")
-    assert (staged / "engine" / "client.py").read_bytes() == (repo / "engine" / "client.py").read_bytes()
+    assert (staged / "engine/wire/client.py").read_bytes() == (repo / "engine/wire/client.py").read_bytes()
     assert not list(staged.rglob("__pycache__")) and not (staged / "tests").exists()
 
 
@@ -156,7 +190,7 @@ def test_apt_command_targets_this_python(monkeypatch: pytest.MonkeyPatch, tmp_pa
     [{}, {"XDG_CONFIG_HOME": "/cfg"}, {"INKHUE_CONFIG": "/x/settings.json", "XDG_CONFIG_HOME": "/cfg"}],
 )
 def test_config_path_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict) -> None:
-    from engine.client import default_config_path
+    from engine.wire.client import default_config_path
 
     monkeypatch.setenv("HOME", str(tmp_path))
     for k in ("XDG_CONFIG_HOME", "INKHUE_CONFIG"):
@@ -167,7 +201,7 @@ def test_config_path_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def test_server_state_dir_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from engine.local_server import default_state_dir
+    from engine.wire.local_server import default_state_dir
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)

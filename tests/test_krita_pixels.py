@@ -26,7 +26,7 @@ sys.path.insert(0, str(PLUGIN))
 from inkhue_krita import colorspaces, job, pixels, planning, request, samples  # noqa: E402
 from inkhue_krita.pixels import PixelFormat  # noqa: E402
 
-from engine import layer_rules  # noqa: E402  (the plug-in gets a vendored copy)
+from engine.wire import layer_rules  # noqa: E402  (the plug-in gets a vendored copy)
 
 RNG = np.random.default_rng(0)
 
@@ -236,9 +236,10 @@ def test_settings_round_trip_and_bad_values():
 
 
 def test_plugin_limits_match_the_engine_schema():
-    from engine import schema
+    from engine.wire import schema
 
     assert planning.METHODS == schema.METHODS and planning.MAX_GAP == schema.MAX_GAP
+    assert planning.MIN_SIDE == schema.MIN_SIDE
 
 
 def test_new_options_default_round_trip_and_bad_values():
@@ -278,7 +279,7 @@ def test_new_options_default_round_trip_and_bad_values():
     ],
 )
 def test_options_sent_to_the_engine(choices, sent):
-    from engine.schema import ColorizeOptions
+    from engine.wire.schema import ColorizeOptions
 
     s = planning.Settings(**choices)
     assert s.engine_options() == sent
@@ -419,7 +420,7 @@ def test_split_colours_matches_numpy_and_masks_are_disjoint():
 
 def test_split_matches_the_engines_flats_layers():
     from engine.flats import colorize_flats, flats_layers
-    from engine.schema import ColorizeOptions
+    from engine.wire.schema import ColorizeOptions
 
     line, hints = np.full((60, 80, 4), 255, np.uint8), np.zeros((60, 80, 4), np.uint8)
     line[:, 40, :3] = line[30, :, :3] = 0  # four boxes
@@ -543,31 +544,3 @@ def test_desktop_action_and_extension_agree():
     learn = names[consts["LEARN_ID"]]
     assert learn.findtext("text") == "AI Colorize: Learn from This Document"
     assert learn.findtext("activationFlags") == "1"
-
-
-def _installer():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("inkhue_krita_install", PLUGIN / "install.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_install_layout_and_kritarc(tmp_path):
-    inst = _installer()
-    rc = tmp_path / "kritarc"
-    rc.write_text("[General]\nfoo[$e]=bar\n\n[python]\nenable_other=true\n\n[MainWindow]\nState=AAA=\n")
-    pkg = inst.install(tmp_path / "res", rc)
-    assert (pkg / "vendor" / "client.py").is_file() and (pkg / "session.py").is_file()
-    assert (tmp_path / "res/pykrita/inkhue_krita.desktop").is_file()
-    assert (tmp_path / "res/actions/inkhue_krita.action").is_file()
-    assert not list(pkg.rglob("__pycache__"))
-    text = rc.read_text()
-    assert "[python]\nenable_other=true\nenable_inkhue_krita=true\n\n[MainWindow]\nState=AAA=\n" in text
-    assert text.startswith("[General]\nfoo[$e]=bar\n")
-    inst.uninstall(tmp_path / "res", rc)
-    assert "enable_inkhue_krita=false" in rc.read_text() and not pkg.exists()
-    fresh = tmp_path / "new" / "kritarc"
-    inst.set_python_enabled(fresh, "inkhue_krita")
-    assert fresh.read_text() == "[python]\nenable_inkhue_krita=true\n"

@@ -2,25 +2,24 @@
 
 The ``kserve`` package ships no CRD schema; its generated model classes carry the schema's fields
 and types (tests/deploy/validate_kserve.py checks each mapping strictly). KServe pins many
-packages, so it may live in a Python of its own: INKHUE_KSERVE_PYTHON (as tests/test_triton.py).
+packages, so it may live in a Python of its own (tests/kserve_python.py, as tests/test_triton.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from .deploy import containerfile
+from .kserve_python import kserve_python
 
 REPO = Path(__file__).resolve().parent.parent
 KSERVE_DIR = REPO / "deploy" / "kserve"
 VALIDATE = REPO / "tests" / "deploy" / "validate_kserve.py"
-KSERVE_PYTHON = os.environ.get("INKHUE_KSERVE_PYTHON", sys.executable)
+KSERVE_PYTHON = kserve_python()
 
 
 def _has(modules: str) -> bool:

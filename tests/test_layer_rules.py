@@ -1,4 +1,4 @@
-"""The layer rules both plug-ins carry (engine/layer_rules.py): guesses, checks, placement."""
+"""The layer rules both plug-ins carry (engine/wire/layer_rules.py): guesses, checks, placement."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import layer_rules as rules
-from engine.layer_rules import LayerInfo, LayerRuleError
+from engine.wire import layer_rules as rules
+from engine.wire.layer_rules import LayerInfo, LayerRuleError
 
 
 def stack(*names: str, groups: tuple[str, ...] = ()) -> list[LayerInfo]:

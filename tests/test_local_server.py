@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from engine import local_server
-from engine.client import EngineError
+from engine.wire import local_server
+from engine.wire.client import EngineError
 
 from .service_helpers import TOKEN, colorizer_fixture, model_dir_fixture, test_client  # noqa: F401
 

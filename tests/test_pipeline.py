@@ -3,7 +3,7 @@ import pytest
 
 from engine import ColorizeOptions, Colorizer, InputError, colorize
 from engine.errors import BackendError
-from engine.pipeline import working_shape
+from engine.tiling import working_shape
 from tests.conftest import lineart_and_hints
 
 

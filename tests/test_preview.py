@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import client, preview
-from engine.schema import ColorizeOptions, OptionsError
+from engine import preview
+from engine.wire import client
+from engine.wire.schema import ColorizeOptions, OptionsError
 
 from .service_helpers import TOKEN, colorizer_fixture, drawing, model_dir_fixture, server_url_fixture  # noqa: F401
 

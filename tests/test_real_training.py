@@ -16,16 +16,9 @@ from engine import channels  # noqa: E402
 from engine.arrays import line_from_rgba  # noqa: E402
 from tests._train_fixtures import STANDIN, shapes_image, standin_images  # noqa: E402
 from training import config as cfgmod  # noqa: E402
-from training.batch import (  # noqa: E402
-    ArrayImages,
-    MixedImages,
-    Synth,
-    border_crop,
-    lineart_of,
-    synthesize,
-    training_source,
-)
+from training.batch import Synth, border_crop, synthesize  # noqa: E402
 from training.corpus import load_image, load_lineart, load_manifest, write_manifest  # noqa: E402
+from training.images import ArrayImages, MixedImages, lineart_of, training_source  # noqa: E402
 from training.lines import LineConfig, _draw, pair_lineart, silhouette_outline  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""The plug-ins' "Learn from this document" rules and files (engine/style_pairs.py, stdlib only)."""
+"""The plug-ins' "Learn from this document" rules and files (engine/wire/style_pairs.py, stdlib only)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import style_pairs as sp
-from engine.layer_rules import LayerInfo, LayerRuleError
+from engine.wire import style_pairs as sp
+from engine.wire.layer_rules import LayerInfo, LayerRuleError
 
 
 def infos(*names):

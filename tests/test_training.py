@@ -171,6 +171,51 @@ def _recording(synth: Synth, log: dict) -> Synth:
     return Synth(lines, hints)
 
 
+def _stage_inputs_seen(col, monkeypatch, lineart, hints, **options) -> dict[str, np.ndarray]:
+    """What ``col.colorize`` feeds each stage's network (the stacked planes, before padding)."""
+    seen: dict[str, np.ndarray] = {}
+    run = col._run
+
+    def spy(stage, chw):
+        seen.setdefault(stage, chw)  # the draft's one input; the refinement's first tile
+        return run(stage, chw)
+
+    monkeypatch.setattr(col, "_run", spy)
+    col.colorize(lineart, hints, **options)
+    return seen
+
+
+def test_draft_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
+    """The draft example's input is exactly what the engine feeds its draft stage, every
+    working-size channel included (spread, nearest hint, flats and regions)."""
+    from engine.generator import UNetGenerator
+    from engine.pipeline import Colorizer
+    from engine.tiling import working_shape
+    from training.export import export_model
+
+    data = replace(TINY_DATA, crop=128, working_min=64, working_max=64, crops_per_image=1)
+    cfg = cfgmod.default_config("draft", True, near=True, regions=True, data=data)
+    cfg = replace(cfg, generator=replace(cfg.generator, widths=(8, 16)))
+    torch.manual_seed(0)
+    rcfg = cfgmod.refine_generator(True, widths=(8, 16))
+    nets = {"draft": UNetGenerator(cfg.generator).eval(), "refine": UNetGenerator(rcfg).eval()}
+    inputs = {"draft": cfg.inputs, "refine": cfgmod.refine_inputs(True)}
+    model = export_model(nets, inputs, tmp_path / "m", "m", "0")
+
+    rec: dict = {}
+    # a 96×128 image drafted at working size 64 (a 55×74 grid): one 128 crop covers all of it
+    (item,) = draft_examples(
+        standin_images(1).image(0), np.random.default_rng(3), cfg, _recording(STANDIN, rec)
+    )
+    assert int(rec["hints"][..., 3].astype(bool).sum()) > 0, "a hint-free example would test little"
+    col = Colorizer(model, backend="onnx", device="cpu")
+    seen = _stage_inputs_seen(col, monkeypatch, rec["lines"], rec["hints"], working_size=64)
+    h, w = working_shape((96, 128), 64)
+    assert seen["draft"].shape == (item["x"].shape[0], h, w)
+    np.testing.assert_allclose(item["x"][:, :h, :w], seen["draft"], atol=1e-5)
+    assert item["valid"][0, :h, :w].all() and not item["valid"][0, h:].any()
+
+
 def test_refine_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
     """The refinement example's input is exactly what the engine feeds its refinement stage."""
     from engine.generator import UNetGenerator
@@ -202,16 +247,8 @@ def test_refine_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
         torch_draft_fn(nets["draft"]),
         inputs["draft"],
     )
-    seen = {}
     col = Colorizer(model, backend="torch")
-    run = col._run
-
-    def spy(stage, chw):
-        seen[stage] = chw
-        return run(stage, chw)
-
-    monkeypatch.setattr(col, "_run", spy)
-    col.colorize(rec["lines"], rec["hints"], working_size=64)
+    seen = _stage_inputs_seen(col, monkeypatch, rec["lines"], rec["hints"], working_size=64)
     np.testing.assert_allclose(item["x"][:, :96, :128], seen["refine"], atol=1e-5)
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from .kserve_python import kserve_python
 from .service_helpers import colorizer_fixture, drawing, model_dir_fixture  # noqa: F401
 
 pytest.importorskip("torch", reason="exporting needs the train extra (torch)")
@@ -59,7 +58,7 @@ def test_graph_matches_the_engine_below_tile_size(triton_dir, colorizer):
             assert diff.max() <= 1 and (diff == 0).mean() > 0.999, f"{h}x{w}"
 
 
-KSERVE_PYTHON = os.environ.get("INKHUE_KSERVE_PYTHON", sys.executable)
+KSERVE_PYTHON = kserve_python()
 
 
 def _has_kserve() -> bool:
@@ -75,8 +74,8 @@ def _has_kserve() -> bool:
 def test_engine_client_against_kserve_model_server(triton_dir, colorizer, tmp_path):
     """An independent implementation of the protocol (KServe's Python model server, serving the
     exported graph with ONNX Runtime) answers the engine's stdlib client and remote backend."""
-    from engine import client
     from engine.backends.remote import RemoteColorizer
+    from engine.wire import client
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -57,3 +57,8 @@ def test_krita_plugin_without_vendor_explains_itself(tmp_path):
     )
     vc = _load(pkg / "vendorcheck.py")
     assert "lacks __init__.py, client.py" in vc.vendor_problem(str(pkg), ImportError("vendor"))
+
+
+def test_the_installer_vendors_the_whole_wire_folder():
+    wire = sorted(p.name for p in (ROOT / "engine/wire").glob("*.py") if p.name != "__init__.py")
+    assert sorted(VENDORED) == wire

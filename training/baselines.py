@@ -82,7 +82,7 @@ def watershed(lineart_rgba_u8: np.ndarray, hints_rgba_u8: np.ndarray | None = No
 
 def flats(lineart_rgba_u8: np.ndarray, hints_rgba_u8: np.ndarray | None = None) -> np.ndarray:
     from engine.flats import colorize_flats
-    from engine.schema import ColorizeOptions
+    from engine.wire.schema import ColorizeOptions
 
     la, hints = _inputs(lineart_rgba_u8, hints_rgba_u8)
     return colorize_flats(la, hints, ColorizeOptions(method="flats"))

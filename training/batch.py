@@ -1,33 +1,34 @@
 """Training examples: a colour image → synthetic line art and hints → the stage's input tensors.
 
-Inputs are built exactly as the engine builds them at inference (``engine.channels.prepare`` →
-``downsample`` for the draft, ``crop`` + the bilinearly upsampled draft for the refinement), so
-training and inference agree. Every example is a pure function of (seed, index): runs are
-reproducible and a resumed run sees the same batches it would have seen.
+Inputs are built by the engine's own stage recipe (``engine.channels.prepare``, then
+``engine.stages.draft_planes`` for the draft, ``refine_planes`` for the refinement, the draft run by
+``run_padded``), so training sees what inference sees. Every example is a pure function of
+(seed, index): runs are reproducible and a resumed run sees the same batches it would have seen.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import torch
 
 from engine import channels
-from engine.pipeline import working_shape
-from engine.resample import bilinear_crop, box_resize_hwc
-from engine.tiling import pad_to_multiple
+from engine.generator import UNetGenerator
+from engine.resample import box_resize_hwc
+from engine.stages import draft_planes, refine_planes, run_padded
+from engine.tiling import pad_to_multiple, working_shape
 from training.config import TrainConfig
+from training.images import ImageSource, lineart_of
 
 # (rgb_u8, rng) -> RGBA u8 line art / hints; defaults are the data helper's synthesisers
 SynthFn = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 # stacked draft inputs C×H×W f32 -> draft H×W×3 f32 (the refinement stage's draft generator)
 DraftFn = Callable[[np.ndarray], np.ndarray]
 # the refinement's draft generator, its input channels and the spread parameters it was trained with
-DraftLoader = Callable[[], tuple[torch.nn.Module, tuple[str, ...], channels.SpreadParams]]
+DraftLoader = Callable[[], tuple[UNetGenerator, tuple[str, ...], channels.SpreadParams]]
 
 
 AREA_DENSITIES = ("sparse", "full")
@@ -48,108 +49,6 @@ def default_synth() -> Synth:
     from training.lines import pair_lineart, synth_lineart
 
     return Synth(synth_lineart, synth_hints, eval_hints, pair_lineart)
-
-
-class ImageSource(Protocol):
-    def __len__(self) -> int: ...
-
-    def image(self, i: int) -> np.ndarray:
-        """H×W×3 uint8 RGB."""
-        ...
-
-
-def lineart_of(source: ImageSource, i: int) -> np.ndarray | None:
-    """The artist's own line art of image ``i`` (H×W×4 u8) when the source has one, else None."""
-    get = getattr(source, "lineart", None)
-    return None if get is None else get(i)
-
-
-class ArrayImages:
-    """Images held in memory (tests, small fine-tuning sets)."""
-
-    def __init__(self, images: Sequence[np.ndarray]) -> None:
-        if not images:
-            raise ValueError("no images")
-        self.images = list(images)
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def image(self, i: int) -> np.ndarray:
-        return self.images[i]
-
-
-class CorpusImages:
-    """One split of a corpus built by ``training.corpus`` (manifest.csv + images/)."""
-
-    def __init__(self, corpus_dir: str, split: str, exclude_sources: tuple[str, ...] = ()) -> None:
-        from training.corpus import load_manifest
-
-        self.corpus_dir = corpus_dir
-        self.rows = [r for r in load_manifest(corpus_dir, split) if r["source"] not in exclude_sources]
-        if not self.rows:
-            raise ValueError(
-                f"corpus {corpus_dir} has no {split!r} images; build it with 'inkhue-train corpus'"
-            )
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def image(self, i: int) -> np.ndarray:
-        from training.corpus import load_image
-
-        return load_image(self.corpus_dir, self.rows[i])
-
-    def lineart(self, i: int) -> np.ndarray | None:
-        from training.corpus import load_lineart
-
-        return load_lineart(self.corpus_dir, self.rows[i])
-
-
-class MixedImages:
-    """Two sources as one, the second making up ``share`` of the indices (repeated as needed).
-
-    The first ``len(first)`` indices are the first source; then the second source, cycled until it
-    is ``share`` of the whole. Shuffled per pass by ``Examples``, every pass holds the exact share.
-    """
-
-    def __init__(self, first: ImageSource, second: ImageSource, share: float) -> None:
-        if not 0.0 < share < 1.0:
-            raise ValueError(f"share {share} must be strictly between 0 and 1 (else use one source)")
-        self.first, self.second = first, second
-        self.n_first = len(first)
-        self.n_second = max(1, round(share / (1.0 - share) * self.n_first))
-
-    def __len__(self) -> int:
-        return self.n_first + self.n_second
-
-    def _pick(self, i: int) -> tuple[ImageSource, int]:
-        if i < self.n_first:
-            return self.first, i
-        return self.second, (i - self.n_first) % len(self.second)
-
-    def image(self, i: int) -> np.ndarray:
-        src, j = self._pick(i)
-        return src.image(j)
-
-    def lineart(self, i: int) -> np.ndarray | None:
-        src, j = self._pick(i)
-        return lineart_of(src, j)
-
-
-def training_source(data, split: str = "train") -> ImageSource:
-    """The images a run trains (``split`` "train") or validates on ("val"), as ``data`` mixes them.
-
-    With ``data.real_share`` the artist-drawn pairs (real-train / real-val) make up that share; at 1
-    they are the whole source.
-    """
-    real_split = f"real-{split}"
-    if data.real_share <= 0.0:
-        return CorpusImages(data.corpus_dir, split, data.exclude_sources)
-    real = CorpusImages(data.corpus_dir, real_split, data.exclude_sources)
-    if data.real_share >= 1.0:
-        return real
-    return MixedImages(CorpusImages(data.corpus_dir, split, data.exclude_sources), real, data.real_share)
 
 
 def _crop_boxes(hw: tuple[int, int], crop: int, count: int, rng: np.random.Generator):
@@ -226,16 +125,6 @@ def synthesize(
     return rgb_u8, channels.prepare(lineart_rgba_u8, hints_rgba_u8)
 
 
-def working_planes(
-    prep: channels.Prepared,
-    small_hw: tuple[int, int],
-    inputs: tuple[str, ...],
-    spread: channels.SpreadParams,
-) -> dict:
-    """The draft's planes as the engine's pipeline builds them (working-only channels as asked)."""
-    return channels.add_working(channels.downsample(prep, small_hw), inputs, spread)
-
-
 @dataclass(frozen=True)
 class DraftSource:
     """One synthesised example at the draft's working resolution, ready to be cropped."""
@@ -265,7 +154,7 @@ def draft_source(
     rgb_u8, prep = synthesize(rgb_u8, rng, synth, d.p_area_hints, lineart_rgba_u8, d.p_border_crop)
     size = int(rng.integers(d.working_min, d.working_max + 1))
     small_hw = working_shape(prep.shape, size)
-    x_chw = channels.stack(cfg.inputs, working_planes(prep, small_hw, cfg.inputs, d.spread))
+    x_chw = channels.stack(cfg.inputs, draft_planes(prep, small_hw, cfg.inputs, d.spread))
     return DraftSource(x_chw, box_resize_hwc(rgb_u8.astype(np.float32) / 255.0, small_hw))
 
 
@@ -297,7 +186,7 @@ def refine_source(
         ratio = 1.0
     size = max(64, min(d.working_max, round(max(shape) / ratio)))
     small_hw = working_shape(shape, size)
-    draft_hwc = draft_fn(channels.stack(draft_in, working_planes(prep, small_hw, draft_in, draft_spread)))
+    draft_hwc = draft_fn(channels.stack(draft_in, draft_planes(prep, small_hw, draft_in, draft_spread)))
     return RefineSource(rgb_u8, prep, draft_hwc)
 
 
@@ -309,8 +198,7 @@ def refine_crops(
     shape = src.prep.shape
     items = []
     for box in _crop_boxes(shape, d.crop, d.crops_per_image, rng):
-        planes = channels.crop(src.prep, box)
-        planes["draft_rgb"] = bilinear_crop(src.draft_hwc_f32, shape, box)
+        planes = refine_planes(src.prep, box, cfg.inputs, src.draft_hwc_f32)
         y0, y1, x0, x1 = box
         y = src.rgb_u8[y0:y1, x0:x1].astype(np.float32) / 255.0
         items.append(_item(channels.stack(cfg.inputs, planes), y, d.crop))
@@ -333,16 +221,15 @@ def refine_examples(
     return refine_crops(refine_source(rgb_u8, rng, cfg, synth, draft_fn, draft_in, draft_spread), rng, cfg)
 
 
-def torch_draft_fn(net: torch.nn.Module) -> DraftFn:
-    """Run a draft generator like the engine's ``_run``: edge-pad to its divisor, crop back."""
-    divisor = net.cfg.divisor
+def torch_draft_fn(net: UNetGenerator) -> DraftFn:
+    """Run a draft generator as the engine runs a stage (``engine.stages.run_padded``)."""
+
+    def forward(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return net(torch.from_numpy(x)).numpy()
 
     def run(chw_f32: np.ndarray) -> np.ndarray:
-        h, w = chw_f32.shape[1:]
-        x = torch.from_numpy(pad_to_multiple(chw_f32, divisor)[None])
-        with torch.inference_mode():
-            y = net(x)[0, :, :h, :w].numpy()
-        return np.ascontiguousarray(np.moveaxis(y, 0, -1))
+        return np.ascontiguousarray(run_padded(forward, chw_f32, net.cfg.divisor))
 
     return run
 
@@ -371,9 +258,7 @@ class Examples(torch.utils.data.Dataset):
         self.synth = synth
         self.draft_loader = draft_loader
         self.salt = salt
-        self._draft_fn: DraftFn | None = None
-        self._draft_in: tuple[str, ...] = ()
-        self._draft_spread = channels.DEFAULT_SPREAD
+        self._draft: tuple[DraftFn, tuple[str, ...], channels.SpreadParams] | None = None
         self._perm: tuple[int, np.ndarray] | None = None
         self._cache: dict[int, DraftSource | RefineSource] = {}
 
@@ -394,6 +279,15 @@ class Examples(torch.utils.data.Dataset):
             self._perm = (epoch, np.random.default_rng([self.cfg.seed, self.salt, 1, epoch]).permutation(n))
         return int(self._perm[1][example % n])
 
+    def draft_stage(self) -> tuple[DraftFn, tuple[str, ...], channels.SpreadParams]:
+        """The refinement's draft generator as a function, its inputs and spread (loaded once)."""
+        if self._draft is None:
+            if self.draft_loader is None:
+                raise ValueError("the refinement stage's examples need the draft generator")
+            net, inputs, spread = self.draft_loader()
+            self._draft = (torch_draft_fn(net.eval()), inputs, spread)
+        return self._draft
+
     def source_of(self, example: int) -> DraftSource | RefineSource:
         if example in self._cache:
             return self._cache[example]
@@ -405,12 +299,8 @@ class Examples(torch.utils.data.Dataset):
         if self.cfg.stage == "draft":
             src = draft_source(rgb_u8, rng, self.cfg, self.synth, lineart)
         else:
-            if self._draft_fn is None:
-                net, self._draft_in, self._draft_spread = self.draft_loader()
-                self._draft_fn = torch_draft_fn(net.eval())
-            src = refine_source(
-                rgb_u8, rng, self.cfg, self.synth, self._draft_fn, self._draft_in, self._draft_spread, lineart
-            )
+            draft_fn, draft_in, draft_spread = self.draft_stage()
+            src = refine_source(rgb_u8, rng, self.cfg, self.synth, draft_fn, draft_in, draft_spread, lineart)
         if self.cfg.data.reuse > 1:
             first = (example // self.cfg.data.pool) * self.cfg.data.pool
             for old in [k for k in self._cache if k < first]:  # an earlier round's examples
@@ -421,7 +311,7 @@ class Examples(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> list[dict[str, np.ndarray]]:
         src = self.source_of(self.example_of(index))
         rng = np.random.default_rng([self.cfg.seed, self.salt, 3, index])
-        if self.cfg.stage == "draft":
+        if isinstance(src, DraftSource):
             return draft_crops(src, rng, self.cfg)
         return refine_crops(src, rng, self.cfg)
 

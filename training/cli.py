@@ -113,10 +113,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_config(args: argparse.Namespace) -> int:
     from training import config as cfgmod
 
-    extra = {"draft_checkpoint": "runs/draft"} if args.stage == "refine" else {}
+    fill = not args.no_fill
     if args.stage == "draft":
-        extra.update(spread=not args.no_spread, near=args.near, regions=args.regions)
-    print(cfgmod.dumps(cfgmod.default_config(args.stage, fill=not args.no_fill, **extra)), end="")
+        cfg = cfgmod.default_config(
+            "draft", fill, spread=not args.no_spread, near=args.near, regions=args.regions
+        )
+    else:
+        cfg = cfgmod.default_config(args.stage, fill, draft_checkpoint="runs/draft")
+    print(cfgmod.dumps(cfg), end="")
     return 0
 
 
@@ -178,7 +182,7 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
     from training.finetune import FinetuneConfig, finetune
 
     if args.documents == "":
-        from engine.style_pairs import style_dir
+        from engine.wire.style_pairs import style_dir
 
         args.documents = style_dir()
     if not args.images and not args.documents:

@@ -15,7 +15,8 @@ import tomli_w
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    # the train extra installs tomli on 3.10 only; pyright checks as 3.10 in any venv
+    import tomli as tomllib  # pyright: ignore[reportMissingImports]
 
 from engine.channels import CHANNELS, REGION_CHANNELS, SpreadParams, channel_count
 from engine.modelspec import GeneratorConfig
@@ -168,17 +169,22 @@ def draft_generator(
     move to any colour as easily (a white start saturates the sigmoid).
     """
     inputs = draft_inputs(fill, spread, near, regions)
+    cfg = GeneratorConfig(channel_count(inputs), widths=widths, unshuffle=unshuffle)
     if regions:
-        base = {"base_rgb": plane_offset(inputs, "flat_rgb"), "base_mask": plane_offset(inputs, "flat_mask")}
-    elif spread:
-        base = {"base_rgb": plane_offset(inputs, "spread_rgb")}
-    elif fill:
+        return replace(
+            cfg, base_rgb=plane_offset(inputs, "flat_rgb"), base_mask=plane_offset(inputs, "flat_mask")
+        )
+    if spread:
+        return replace(cfg, base_rgb=plane_offset(inputs, "spread_rgb"))
+    if fill:
         # unhinted regions start white, as the flood fill leaves them
-        base = {"base_rgb": plane_offset(inputs, "fill_rgb"), "base_mask": plane_offset(inputs, "fill_mask")}
-        base["base_fallback"] = 1.0
-    else:
-        base = {}
-    return GeneratorConfig(channel_count(inputs), widths=widths, unshuffle=unshuffle, **base)
+        return replace(
+            cfg,
+            base_rgb=plane_offset(inputs, "fill_rgb"),
+            base_mask=plane_offset(inputs, "fill_mask"),
+            base_fallback=1.0,
+        )
+    return cfg
 
 
 def refine_generator(fill: bool, widths: tuple[int, ...] = (32, 64, 128), unshuffle: int = 4):

@@ -5,7 +5,7 @@ read here with the standard library and Pillow; Photoshop (``.psd``) through psd
 extra imported only when a ``.psd`` is read. A folder may also hold PNG pairs as the plug-ins' "Learn
 from this document" saves them: ``NAME.lines.png`` beside ``NAME.colour.png``.
 
-The line-art layer is found by the plug-ins' own rules (``engine.layer_rules``) unless named; the
+The line-art layer is found by the plug-ins' own rules (``engine.wire.layer_rules``) unless named; the
 colour is every visible paint layer under it (hint layers left out) unless named, composited over
 white with the lines on top, as the artist sees the picture.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine import layer_rules as rules
+from engine.wire import layer_rules as rules
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +247,8 @@ def choose_layers(
 
 def _over(base: np.ndarray, lay: DocLayer) -> np.ndarray:
     """``lay`` composited onto the opaque float RGB ``base`` (0..1)."""
+    if lay.rgba is None:
+        raise DocumentError(f"layer {lay.name!r} is a group: only paint layers are composited")
     rgba = lay.rgba.astype(np.float32) / 255.0
     a = rgba[..., 3:4] * lay.opacity
     top = rgba[..., :3] * base if lay.blend == "multiply" else rgba[..., :3]
@@ -286,7 +288,7 @@ def png_pair(lines_path: Path) -> tuple[np.ndarray, np.ndarray]:
     colour_path = lines_path.with_name(lines_path.name[: -len(PAIR_LINES)] + PAIR_COLOUR)
     if not colour_path.is_file():
         raise DocumentError(f"{lines_path.name} has no {colour_path.name} beside it")
-    from training.corpus import load_rgba, over_white
+    from training.artwork import load_rgba, over_white
 
     colour, lines = over_white(load_rgba(colour_path)), over_white(load_rgba(lines_path))
     if colour.shape != lines.shape:
@@ -334,12 +336,12 @@ def pair_rows(
     """Write the folder's pairs into a corpus (``images/``, ``lines/``) as the artist-drawn pairs of
     ``training.corpus`` are: cropped to the drawing, fitted to ``max_side``; their manifest rows
     (split ``real-train``; the caller holds some out)."""
-    from training.corpus import FilterConfig, _Job, fit, save_kept, trim
+    from training.artwork import FilterConfig, Job, fit, save_kept, trim
 
     images = Path(corpus_dir) / "images"
     images.mkdir(parents=True, exist_ok=True)
     fcfg = FilterConfig()
-    job = _Job("", str(images), max_side, fcfg, pairs=True)
+    job = Job("", str(images), max_side, fcfg, pairs=True)
     rows, seen = [], set()
     for path, rgb, luma in folder_pairs(folder, lineart, colour):
         both = trim(np.concatenate([rgb, luma[..., None]], -1), fcfg.ink_level)

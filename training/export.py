@@ -19,6 +19,7 @@ from engine.modelspec import STAGES, GeneratorConfig, write_manifest
 log = logging.getLogger(__name__)
 
 OPSET = 17
+PARITY_TOLERANCE = 1e-3  # max |torch - onnxruntime| on a random input, or the export is refused
 DRAFT_INPUTS = ("line", "hint_rgb", "hint_mask", "fill_rgb", "fill_mask")
 REFINE_INPUTS = (*DRAFT_INPUTS, "draft_rgb")
 
@@ -71,7 +72,6 @@ def export_model(
     out_dir: Path,
     name: str,
     version: str,
-    tolerance: float = 1e-3,
     **fields: object,
 ) -> Path:
     """Write both stages into ``out_dir`` and its manifest; refuses on a parity failure."""
@@ -85,7 +85,7 @@ def export_model(
         onnx_path = export_onnx(net, out_dir / f"{stage}.onnx")
         diff = parity(net, onnx_path)
         log.info("%s: torch vs onnxruntime max |diff| = %.2e", stage, diff)
-        if diff > tolerance:
+        if diff > PARITY_TOLERANCE:
             raise ModelError(f"stage {stage}: ONNX export differs from torch by {diff:.3g}")
         save_weights(net, out_dir / f"{stage}.safetensors")
         stages[stage] = {
@@ -103,6 +103,7 @@ def random_model(
     draft: GeneratorConfig | None = None,
     refine: GeneratorConfig | None = None,
     seed: int = 0,
+    name: str = "inkhue-random",
     **fields: object,
 ) -> Path:
     """A model with random weights (tests, plumbing): same files and manifest as a trained one."""
@@ -120,7 +121,7 @@ def random_model(
                 m.running_mean.uniform_(-0.1, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
     inputs = {"draft": DRAFT_INPUTS, "refine": REFINE_INPUTS}
-    return export_model(nets, inputs, out_dir, fields.pop("name", "inkhue-random"), "0.0.0", **fields)
+    return export_model(nets, inputs, out_dir, name, "0.0.0", **fields)
 
 
 def export_runs(

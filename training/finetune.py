@@ -49,6 +49,7 @@ class FinetuneConfig:
 
 KEEP = ("better", "always")
 HINT_TOLERANCE = 0.05  # ΔE00: a rise of hint ΔE00 below this is measurement noise, not a loss
+NEEDS_DATA = "fine-tuning needs --documents (layered files or saved pairs) or --images"
 
 
 @dataclass
@@ -121,6 +122,16 @@ def _split(rows: list[dict], cfg: FinetuneConfig, what: str = "pictures", prefix
     return [{**r, "split": prefix + ("val" if r["id"] in hold else "train")} for r in rows]
 
 
+def _weights(manifest: ModelManifest, stage: str) -> Path:
+    """The safetensors file a stage starts from; a model that ships none cannot be fine-tuned."""
+    weights = manifest.stages[stage].weights
+    if not weights:
+        raise ModelError(
+            f"model {manifest.name!r} ships no safetensors weights for {stage}: cannot fine-tune"
+        )
+    return manifest.path(weights)
+
+
 def make_corpus(
     images: str | Path | None,
     out_dir: Path,
@@ -133,7 +144,7 @@ def make_corpus(
     from training.corpus import build_corpus, load_manifest, write_manifest
 
     if images is None and documents is None:
-        raise ValueError("fine-tuning needs --documents (layered files or saved pairs) or --images")
+        raise ValueError(NEEDS_DATA)
     rows: list[dict] = []
     out_dir.mkdir(parents=True, exist_ok=True)
     if images is not None:
@@ -190,7 +201,7 @@ def _stage_config(
         log_every=5,
         sample_every=50,
         checkpoint_every=50,
-        init_weights=str(manifest.path(spec.weights)),
+        init_weights=str(_weights(manifest, stage)),
     )
 
 
@@ -218,12 +229,12 @@ def finetune(
 
     if cfg.keep not in KEEP:
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, got {cfg.keep!r}")
+    source = documents if documents is not None else images
+    if source is None:
+        raise ValueError(NEEDS_DATA)
     manifest = models.load(model)
-    for stage, spec in manifest.stages.items():
-        if not spec.weights:
-            raise ModelError(
-                f"model {manifest.name!r} ships no safetensors weights for {stage}: cannot fine-tune"
-            )
+    for stage in manifest.stages:
+        _weights(manifest, stage)
     out_dir = Path(out) if out else models.user_models_dir() / name
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="inkhue-finetune-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -260,7 +271,7 @@ def finetune(
     r_sum = train(r_cfg, work / "refine", hint_weight=cfg.hint_weight)
     report.steps = {"draft": d_sum["step"], "refine": r_sum["step"]}
 
-    what = Path(documents).name if pairs else Path(images).name
+    what = Path(source).name
     candidate = work / "model"
     export_runs(
         work / "draft",

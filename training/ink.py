@@ -65,7 +65,8 @@ def _rgba(value: str, current: str) -> tuple[float, float, float, float] | None:
         value = current
     if value in ("", "none", "transparent"):
         return None
-    return color(value)
+    r, g, b, a = color(value)
+    return float(r), float(g), float(b), float(a)
 
 
 def _value(rgb: tuple[float, float, float]) -> float:
@@ -138,9 +139,9 @@ def ink_only(svg_bytes: bytes, cfg: InkConfig = InkConfig()) -> tuple[bytes, int
         raise InkError("colours set by a CSS style sheet")
     doc = _Doc(root, cfg)
     kept = 0
-    removed: list[tuple[object, object]] = []
+    removed: list[tuple[StdET.Element, StdET.Element]] = []
 
-    def walk(el, inherited: dict[str, str], opacity: float) -> None:
+    def walk(el: StdET.Element, inherited: dict[str, str], opacity: float) -> None:
         nonlocal kept
         props = _style(el)
         computed = {**inherited, **{k: props[k] for k in INHERITED if k in props}}

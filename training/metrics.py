@@ -17,6 +17,8 @@ All take H×W×3 uint8 RGB. Colour differences are CIEDE2000 (ΔE00) in CIELAB, 
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
@@ -49,7 +51,8 @@ def psnr(pred: np.ndarray, truth: np.ndarray) -> float:
 
 def ssim(pred: np.ndarray, truth: np.ndarray) -> float:
     _check(pred, truth)
-    return float(structural_similarity(truth, pred, channel_axis=-1, data_range=255))
+    # without ``full``/``gradient`` the result is the mean SSIM alone (skimage types it as a union)
+    return float(cast(float, structural_similarity(truth, pred, channel_axis=-1, data_range=255)))
 
 
 def de00(pred: np.ndarray, truth: np.ndarray, lab_pred=None, lab_truth=None) -> float:

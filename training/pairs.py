@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from training.corpus import _Job, fit, reject_reason, save_kept, trim
+from training.artwork import Job, fit, reject_reason, save_kept, trim
 from training.ink import InkError, ink_only
 
 
@@ -106,7 +106,7 @@ def pair_reject_reason(stats: PairStats, cfg: PairFilter = PairFilter()) -> str 
     return None
 
 
-def process_pair(job: _Job) -> dict:
+def process_pair(job: Job) -> dict:
     """Worker: one vector drawing -> colour image and its own line art, aligned, or a reason."""
     try:
         colour, line = render_pair(Path(job.path).read_bytes(), job.max_side)

@@ -18,9 +18,10 @@ import torch
 
 from training import checkpoint, ddp
 from training import config as config_mod
-from training.batch import Examples, ImageSource, Synth, fixed_batch, loader, training_source
+from training.batch import Examples, Synth, fixed_batch, loader
 from training.config import TrainConfig, plane_offset
 from training.gan import Gan
+from training.images import ImageSource, training_source
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from engine import client
 from engine.arrays import check_hints, check_lineart
 from engine.errors import BackendError, InputError
 from engine.options import merge_options
-from engine.schema import ColorizeOptions
+from engine.wire import client
+from engine.wire.schema import ColorizeOptions
 
 _INPUT_KINDS = ("bad_request", "too_large")
 

@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from engine import schema
 from engine.errors import InkhueError, InputError
-from engine.local_server import IDENTITY_PATH, identity_proof
 from engine.server import codec
 from engine.server.body import BodyBudget, read_body
 from engine.server.codec import ProtocolError
 from engine.server.limits import Admission, Guard, ServerConfig, error_body
+from engine.wire import schema
+from engine.wire.local_server import IDENTITY_PATH, identity_proof
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class InferenceService:
         return JSONResponse({"ready": True})
 
     async def identity(self, request: Request) -> Response:
-        """Prove this server holds its token without revealing it (engine/local_server.py)."""
+        """Prove this server holds its token without revealing it (engine/wire/local_server.py)."""
         nonce = request.query_params.get("nonce", "")
         if not self.config.token:
             return _error(404, "this server has no token to prove")

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import schema
 from engine.server.errors import ProtocolError
 from engine.server.inflate import Inflater
+from engine.wire import schema
 
 HEADER_LENGTH = "inference-header-content-length"
 DTYPES = {

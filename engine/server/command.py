@@ -6,10 +6,9 @@ import argparse
 import logging
 import os
 
-log = logging.getLogger(__name__)
+from engine.wire.schema import LOCAL_HOST, TOKEN_ENV, TOKEN_FILE_ENV
 
-TOKEN_ENV = "INKHUE_TOKEN"
-TOKEN_FILE_ENV = "INKHUE_TOKEN_FILE"  # a mounted secret (Kubernetes, Docker/Podman secrets)
+log = logging.getLogger(__name__)
 
 
 def read_token(token: str | None, token_file: str | None) -> str | None:
@@ -94,10 +93,10 @@ def _port(text: str) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``serve`` and ``export`` on the ``inkhue`` parser."""
-    from engine.schema import DEFAULT_MAX_PIXELS
+    from engine.wire.schema import DEFAULT_MAX_PIXELS
 
     s = sub.add_parser("serve", help="serve the model over the KServe v2 / Open Inference Protocol REST API")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (non-loopback needs --token)")
+    s.add_argument("--host", default=LOCAL_HOST, help="address to listen on (non-loopback needs --token)")
     s.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one (see --port-file)")
     s.add_argument("--token", help=f"bearer token clients must send (default: ${TOKEN_ENV})")
     s.add_argument("--token-file", help=f"read the token from this file (or ${TOKEN_FILE_ENV})")

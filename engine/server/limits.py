@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 
 from engine.server.codec import MAX_HEADER_BYTES
+from engine.wire.schema import LOOPBACK_NAMES
 
-LOOPBACK_NAMES = ("localhost",)
 # probes (Kubernetes, the plug-ins) and the managed server's identity challenge need no token
 OPEN_PATHS = ("/v2/health/live", "/v2/health/ready", "/v2/inkhue/identity")
 # A refused request's body is read and dropped up to this size before answering: a client still
@@ -70,7 +70,7 @@ class ServerConfig:
 
 
 def is_loopback(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
+    if host.lower() in LOOPBACK_NAMES:
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

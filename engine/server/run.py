@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.errors import InkhueError
 from engine.server.limits import ServerConfig, is_loopback
+from engine.wire.schema import LOCAL_HOST
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _idle_watch(app, server, idle_timeout_s: float) -> None:
 
 
 def remove_state_file(path: str | os.PathLike, token: str | None) -> None:
-    """Remove the managed server's state file (``engine/local_server.py``) if it names this server
+    """Remove the managed server's state file (``engine/wire/local_server.py``) if it names this server
     (by its token): a stale file would send the next client to a port anyone may have taken."""
     try:
         with open(path, encoding="utf-8") as f:
@@ -135,7 +136,7 @@ def serve_app(
 
 
 @contextlib.contextmanager
-def serve_in_thread(app, config: ServerConfig | None = None, host: str = "127.0.0.1") -> Iterator[str]:
+def serve_in_thread(app, config: ServerConfig | None = None, host: str = LOCAL_HOST) -> Iterator[str]:
     """Run ``app`` on a free loopback port in a background thread; yields its URL (tests, bench).
 
     ``config`` defaults to the one the app was created with."""

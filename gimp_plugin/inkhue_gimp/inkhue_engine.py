@@ -12,7 +12,7 @@ from collections.abc import Callable
 from vendor import client, schema
 
 MODES = ("settings", "local", "remote")  # "settings": whatever the installer wrote (plugin.json)
-MIN_SIDE = 16  # the engine refuses smaller images (engine/arrays.py)
+MIN_SIDE = schema.MIN_SIDE  # the engine refuses smaller images
 TICK_SECONDS = 0.1  # how often the progress bar moves while the engine works
 
 

@@ -28,7 +28,7 @@ group "AI Colorize" holding one layer per dab colour, named like "#c83c5a", with
 like flat colours), and the advanced ``working-size``, ``tile`` and ``gap`` (0 = automatic).
 
 The layer rules (guesses, checks, messages, where the result goes) are shared with the Krita
-plug-in: ``vendor/layer_rules.py`` (``engine/layer_rules.py``), applied by ``inkhue_layers.py``.
+plug-in: ``vendor/layer_rules.py`` (``engine/wire/layer_rules.py``), applied by ``inkhue_layers.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The GIMP side of the layer rules (pure Python, no GIMP): the rules themselves are shared.
 
-``vendor/layer_rules.py`` (``engine/layer_rules.py``, also carried by the Krita plug-in) decides
+``vendor/layer_rules.py`` (``engine/wire/layer_rules.py``, also carried by the Krita plug-in) decides
 which layers are guessed, whether a choice is usable and where the result goes, with the words
 the artist reads. This module only adds what is GIMP's own: our earlier results are never
 guessed, explicit script arguments win, and the checks run in the dialog and in scripts alike.

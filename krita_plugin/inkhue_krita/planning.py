@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
-MIN_SIDE = 16  # the engine refuses smaller images
+MIN_SIDE = 16  # the engine refuses smaller images (schema.MIN_SIDE; no vendor import here)
 DEFAULT_MAX_MEGAPIXELS = 50  # about 8660 x 5770; keeps Krita's memory for the request sane
 RESULT_LAYER_NAME = "AI Colorize"
 WORKING_SIZES = (0, 512, 768, 1024)  # 0: automatic (the model's own); offered in the dialog

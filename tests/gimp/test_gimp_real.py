@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import layer_rules as rules
+from engine.wire import layer_rules as rules
 from tests.gimp.scenes import (
     BOXES,
     HINTS,

@@ -1,7 +1,8 @@
 """Run a script inside real Krita (Debian's ``krita`` under Xvfb) with the Inkhue plug-in installed.
 
-Every run gets an isolated Krita profile (``HOME``) holding the plug-in (with its vendored client),
-its ``.action`` file and the test harness plug-in; the harness runs the script in the live window
+Every run gets an isolated Krita profile (``HOME``) holding the plug-in as ``installer/`` installs
+it (with its vendored client, its ``.action`` file, enabled in ``kritarc``) and the test harness
+plug-in; the harness runs the script in the live window
 and quits Krita. The script writes ``result.json`` into its output folder.
 
     python tests/krita/kritarun.py tests/krita/scripts/SCRIPT.py [OUT_DIR]
@@ -10,7 +11,6 @@ and quits Krita. The script writes ``result.json`` into its output folder.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
@@ -23,7 +23,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-PLUGIN_SRC = REPO / "krita_plugin"
+if str(REPO) not in sys.path:  # run as a script: the installer is imported from this checkout
+    sys.path.insert(0, str(REPO))
 PLUGIN_NAME = "inkhue_krita"
 HARNESS_SRC = HERE / "harness"
 HARNESS_NAME = "inkhue_test_harness"
@@ -42,26 +43,25 @@ def _copytree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
 
 
-def load_installer():
-    """``krita_plugin/install.py`` as a module (it is a script, not in a package)."""
-    spec = importlib.util.spec_from_file_location("inkhue_krita_install", PLUGIN_SRC / "install.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def install_plugin(home: Path) -> Path:
-    """Install the plug-in (``krita_plugin/install.py``, as users get it) and the test harness
-    into the Krita profile under ``home``; returns the pykrita folder."""
-    install = load_installer()
-    resources = home / ".local/share/krita"
-    kritarc = home / ".config/kritarc"
-    install.install(resources, kritarc)
-    pykrita = resources / "pykrita"
-    _copytree(HARNESS_SRC / HARNESS_NAME, pykrita / HARNESS_NAME)
-    shutil.copy(HARNESS_SRC / f"{HARNESS_NAME}.desktop", pykrita)
-    install.set_python_enabled(kritarc, HARNESS_NAME, True)
-    return pykrita
+    """Install the plug-in into the Krita profile under ``home`` with the installer's own step
+    (``installer.install.install_krita``: no engine venv, no settings file) and the test harness
+    next to it; returns the pykrita folder."""
+    from installer import kritarc, locations
+    from installer.install import install_krita
+    from installer.txn import Record, Transaction
+
+    t = locations.targets(
+        home / ".local/share/inkhue", home / ".local/share/krita", kritarc=home / ".config/kritarc"
+    )
+    txn = Transaction()
+    install_krita(t, txn, Record(t.record))
+    txn.commit()
+    _copytree(HARNESS_SRC / HARNESS_NAME, t.pykrita / HARNESS_NAME)
+    shutil.copy(HARNESS_SRC / f"{HARNESS_NAME}.desktop", t.pykrita)
+    text, _ = kritarc.enable(t.kritarc.read_text(encoding="utf-8"), HARNESS_NAME)
+    t.kritarc.write_text(text, encoding="utf-8")
+    return t.pykrita
 
 
 def make_home(home: Path) -> Path:

@@ -13,7 +13,7 @@ import krita_servers
 import numpy as np
 import pytest
 
-from engine import layer_rules as rules
+from engine.wire import layer_rules as rules
 
 pytestmark = pytest.mark.needs_krita
 SRGB = "sRGB-elle-V2-srgbtrc.icc"
@@ -271,7 +271,7 @@ def test_cmyk_document_gets_an_srgb_layer_and_is_left_alone(e2e):
 def test_a4_page_matches_the_engine_run_directly(e2e, engine_server):
     """The A4 size showed seams before the engine fix: the plug-in's layer must be exactly what the
     engine makes of the same pixels (no tiling or offsets of its own), opaque, above the scan."""
-    from engine import client
+    from engine.wire import client
 
     run, out, sc = e2e
     e = run.result["E"]

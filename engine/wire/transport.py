@@ -16,7 +16,7 @@ import urllib.request
 
 from . import schema
 
-TOKEN_ENV = "INKHUE_TOKEN"  # how the managed server gets its token (argv is visible to other users)
+TOKEN_ENV = schema.TOKEN_ENV  # re-exported: how the managed server gets its token
 KINDS = ("unreachable", "auth", "too_large", "busy", "bad_request", "timeout", "server", "not_installed")
 _STATUS_KINDS = {
     400: "bad_request",
@@ -29,7 +29,6 @@ _STATUS_KINDS = {
     503: "busy",
     504: "timeout",
 }
-_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class EngineError(Exception):
@@ -45,7 +44,7 @@ class EngineError(Exception):
 
 
 def _is_loopback(url: str) -> bool:
-    return (urllib.parse.urlsplit(url).hostname or "") in _LOOPBACK
+    return (urllib.parse.urlsplit(url).hostname or "") in schema.LOOPBACK_NAMES
 
 
 def _request(

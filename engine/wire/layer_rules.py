@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 # whole words only: GIMP's German default layer name "Hintergrund" (background) must not match
 _HINT_NAME = re.compile(r"\bhints?\b", re.IGNORECASE)
@@ -24,9 +25,12 @@ class LayerRuleError(ValueError):
     """The layers cannot be used as chosen; the message says what to do."""
 
 
+K = TypeVar("K")  # whatever identifies a layer for the caller (a node, an item id, an index)
+
+
 @dataclass(frozen=True)
-class LayerInfo:
-    key: object  # whatever identifies the layer for the caller (a node, an item id)
+class LayerInfo(Generic[K]):
+    key: K
     name: str
     is_group: bool = False
     is_paint: bool = True  # a layer holding pixels (not a group, mask, vector or filter layer)
@@ -52,8 +56,8 @@ def is_background_name(name: str) -> bool:
 
 
 def guess_layers(
-    layers: list[LayerInfo], active: object | None = None, remembered_hints: str = ""
-) -> tuple[LayerInfo | None, LayerInfo | None]:
+    layers: list[LayerInfo[K]], active: object | None = None, remembered_hints: str = ""
+) -> tuple[LayerInfo[K] | None, LayerInfo[K] | None]:
     """The (line art, hints) a dialog should pre-select; either may be None when nothing fits.
 
     Line art: a layer named like line art (topmost first), else the active layer unless it is a

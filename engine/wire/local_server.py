@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 
+from .schema import LOCAL_HOST
 from .transport import TOKEN_ENV, EngineError, _request, model_ready
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def _start_server(inkhue_exe: str, state_dir: str, idle_timeout: float, start_ti
         inkhue_exe,
         "serve",
         "--host",
-        "127.0.0.1",
+        LOCAL_HOST,
         "--port",
         "0",
         "--idle-timeout",
@@ -175,7 +176,7 @@ def _start_server(inkhue_exe: str, state_dir: str, idle_timeout: float, start_ti
             if port:
                 state = {
                     "pid": proc.pid,
-                    "url": f"http://127.0.0.1:{port}",
+                    "url": f"http://{LOCAL_HOST}:{port}",
                     "token": token,
                     "exe": inkhue_exe,
                 }

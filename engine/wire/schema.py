@@ -13,8 +13,15 @@ INPUT_HINTS = "HINTS"  # UINT8 [H, W, 4] RGBA hints, alpha marks hint pixels
 OUTPUT_COLOR = "COLOR"  # UINT8 [H, W, 3] RGB result, [H, W, 4] RGBA with option "transparent"
 METHODS = ("ai", "flats")  # "ai": the two-stage model; "flats": gap-closed regions in the hint colours
 MAX_GAP = 256
+MIN_SIDE = 16  # both sides of an image at least this many pixels (the plug-ins check before sending)
 
-DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_PIXELS = 100_000_000  # a little over 8192 x 8192 x 1.4; configurable per call
+
+# the server's bearer token from the environment (argv is visible to other users), or from a file
+TOKEN_ENV = "INKHUE_TOKEN"
+TOKEN_FILE_ENV = "INKHUE_TOKEN_FILE"  # a mounted secret (Kubernetes, Docker/Podman secrets)
+LOCAL_HOST = "127.0.0.1"  # where the managed server and a default ``inkhue serve`` listen
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")  # hosts that never leave this machine
 
 
 class OptionsError(ValueError):
