@@ -24,6 +24,7 @@ TIE_WEIGHT = 1e-3  # per pixel of distance to the nearest dab: decides on open p
 DEPTH_GAPS = 2.0  # room deeper than two gap sizes is open paper: Voronoi cells there (see _split)
 SPECK_PX = 9  # fewer pixels of a colour outside the rooms are a dab's rim, not a dab (see _fence)
 ROOM_OPEN_SHARE = 0.25  # a basin with less of its rim on open paper than this is a room (see _fence)
+DOOR_SHARE = 0.5  # ... if its openings are also under half as deep as its deepest point
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,15 @@ def _border(shape: tuple[int, int], box: tuple[slice, slice]) -> np.ndarray:
     return mask
 
 
-def _is_room(basin_hw_bool: np.ndarray, inside_hw_bool: np.ndarray, ink_hw_bool: np.ndarray) -> bool:
-    """Whether a basin is walled by lines but for its openings: under ``ROOM_OPEN_SHARE`` of its
-    rim meets the rest of its region across paper (the rest of the rim is lines, or other regions)."""
+def _is_room(
+    basin_hw_bool: np.ndarray, inside_hw_bool: np.ndarray, ink_hw_bool: np.ndarray, room_hw_f32: np.ndarray
+) -> bool:
+    """Whether a basin is a room: walled by lines but for its openings (under ``ROOM_OPEN_SHARE``
+    of its rim meets the rest of its region across paper) and wider inside than its openings (the
+    distance to the lines, ``room_hw_f32``, is under ``DOOR_SHARE`` of the basin's deepest at every
+    opening): a dab beside a line on open ground (grass along the horizon) makes no room."""
     rim = open_rim = 0
+    door = 0.0
     for axis in (0, 1):
         n = basin_hw_bool.shape[axis]
         a = [slice(None)] * 2
@@ -118,9 +124,12 @@ def _is_room(basin_hw_bool: np.ndarray, inside_hw_bool: np.ndarray, ink_hw_bool:
         for own, other in ((tuple(a), tuple(b)), (tuple(b), tuple(a))):
             meet = basin_hw_bool[own] & ~basin_hw_bool[other]
             rim += int(meet.sum())
-            paper = ~ink_hw_bool[own] & ~ink_hw_bool[other] & inside_hw_bool[other]
-            open_rim += int((meet & paper).sum())
-    return rim > 0 and open_rim < ROOM_OPEN_SHARE * rim
+            opening = meet & ~ink_hw_bool[own] & ~ink_hw_bool[other] & inside_hw_bool[other]
+            open_rim += int(opening.sum())
+            if opening.any():
+                door = max(door, float(room_hw_f32[own][opening].max()))
+    deepest = float(room_hw_f32[basin_hw_bool].max()) if basin_hw_bool.any() else 0.0
+    return rim > 0 and open_rim < ROOM_OPEN_SHARE * rim and door < DOOR_SHARE * deepest
 
 
 def _fence(
@@ -145,10 +154,15 @@ def _fence(
     empty = int(colours.max()) + 1
     edge = np.where(border_hw_bool & inside_hw_bool & (markers_hw_i32 == 0), empty, 0)
     ink = line_hw_f32 < INK_THRESHOLD
+    room = (
+        ndimage.distance_transform_edt(~ink).astype(np.float32)
+        if ink.any()
+        else np.zeros(ink.shape, np.float32)
+    )
     rooms = np.zeros(markers_hw_i32.shape, bool)
     for c in colours:
         basin = _split(np.where(markers_hw_i32 == c, c, edge), inside_hw_bool, line_hw_f32, np.inf) == c
-        if _is_room(basin, inside_hw_bool, ink):
+        if _is_room(basin, inside_hw_bool, ink, room):
             rooms |= basin
     if not rooms.any():
         return _split(markers_hw_i32, inside_hw_bool, line_hw_f32, depth)
