@@ -125,7 +125,9 @@ def flats_need_dabs_message(hint_name: str | None, where: str = "on the canvas")
     )
 
 
-def check_hints(hint_name: str | None, has_dabs: bool, method: str = "ai", where: str = "on the canvas") -> str:
+def check_hints(
+    hint_name: str | None, has_dabs: bool, method: str = "ai", where: str = "on the canvas"
+) -> str:
     """The note to show about the hints: "" when there are dabs in the area to colour, else the
     plain note that the AI chooses the colours. Raises ``LayerRuleError`` for flat colours
     (``method`` "flats") without dabs: they would paint nothing.

@@ -374,7 +374,7 @@ def test_no_hint_layer_sends_fully_transparent_hints_of_the_area():
 
     req = dataclasses.replace(_req(line, line), hints=None)
     res = request.run(req, lambda report: ("http://e", None), colorize, lambda t: None, layer_rules)
-    (hints_bytes, width, height), = sent
+    ((hints_bytes, width, height),) = sent
     assert (width, height) == (30, 20) and hints_bytes == bytes(4 * 30 * 20)
     assert len(res.data) == 4 * 30 * 20
 
