@@ -267,16 +267,18 @@ def steps():
     # ---- no hints: an empty hint layer, "(none: AI chooses colours)", no hint layer at all; each
     # run adds the AI's own colours as one undo step and leaves the artist's layers alone
     plain = {k: remote[k] for k in ("mode", "url", "token", "lineart")}
+    # (first: the hint layer used last, remembered by name, would be the default otherwise)
     nh = {}
-    nh["empty"] = yield from one_run(doc, driver, dict(plain, hints="Empty"), "NH_empty")
-    nh["none"] = yield from one_run(doc, driver, dict(plain, hints=NO_HINTS_CHOICE), "NH_none")
     nohints = new_doc(sc, "NoHints", [s for s in sc["layers"] if s["name"] != "Hints"])
     yield from show(nohints, "Ink")
     nh["no_layer"] = yield from one_run(nohints, driver, plain, "NH_no_layer")  # the dialog's default
-    res["nohints"] = nh
     nohints.setModified(False)
     nohints.close()
     yield 200
+    yield 300
+    nh["empty"] = yield from one_run(doc, driver, dict(plain, hints="Empty"), "NH_empty")
+    nh["none"] = yield from one_run(doc, driver, dict(plain, hints=NO_HINTS_CHOICE), "NH_none")
+    res["nohints"] = nh
     save_result(res)
 
     # ---- B: 32-bit float linear document, a selection, the local engine started by the plug-in
