@@ -180,13 +180,13 @@ def run(
     config: Gimp.ProcedureConfig,
     problem: Callable[[], str | None],
     preview=None,
-    note: Callable[[], str] | None = None,
+    about_hints: Callable[[], str] | None = None,
 ) -> bool:
     """Show the dialog until Colorize is pressed with a usable choice (True) or it is cancelled.
 
     ``problem()`` checks the config's current choice: None, or the message to show. ``preview``:
     an ``inkhue_preview.Preview`` run while the toggle is on, and closed when the dialog ends.
-    ``note()``: what to say about the chosen hints (asked again when the layers, "Hints: none"
+    ``about_hints()``: what to say about the chosen hints (asked again when the layers, "Hints: none"
     or the colour method change), shown plainly under the hint layer.
     """
     GimpUi.init(BINARY)
@@ -233,12 +233,14 @@ def run(
     dialog.set_sensitive("hint-layer", True, config, "no-hints", True)
 
     def show_note(*_args) -> None:
-        text = note() if note is not None else ""
+        text = about_hints() if about_hints is not None else ""
         hints_label.set_text(text)
         hints_label.set_visible(bool(text))
 
-    for prop in ("hint-layer", "lineart-layer", "no-hints", "method"):
+    handlers = [
         config.connect(f"notify::{prop}", show_note)
+        for prop in ("hint-layer", "lineart-layer", "no-hints", "method")
+    ]
     show_note()
     # the server address only matters for a remote engine (needs the widget: after fill)
     remote = Gimp.ValueArray.new(1)
@@ -271,6 +273,8 @@ def run(
             GLib.timeout_add(300, ready)  # the dialog stays up: trace the message shown
         return False
     finally:
+        for handler in handlers:
+            config.disconnect(handler)
         if timer is not None:
             GLib.source_remove(timer)
         if preview is not None:
