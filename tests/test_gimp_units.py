@@ -305,7 +305,8 @@ def _infos(plug, *names, group=()):
 def test_the_plugin_applies_the_vendored_shared_rules(plug):
     from engine.wire import layer_rules
 
-    assert plug.layers.rules.NO_HINT_LAYER == layer_rules.NO_HINT_LAYER
+    assert plug.layers.rules.NO_HINTS_CHOICE == layer_rules.NO_HINTS_CHOICE
+    assert plug.layers.rules.no_hints_note("Hints") == layer_rules.no_hints_note("Hints")
     assert plug.layers.LayerRuleError is plug.layers.rules.LayerRuleError
     assert not hasattr(plug.layers, "choose_layers")  # the plug-in's own rules are gone
 
@@ -333,33 +334,54 @@ def test_resolve_explicit_layers_win_and_are_checked(plug):
         plug.layers.resolve(infos, 0, lineart=7, hints=None)
     with pytest.raises(plug.layers.LayerRuleError, match='"Ink" is a layer group'):
         plug.layers.resolve(infos, 0, lineart=3, hints=0)
-    with pytest.raises(plug.layers.LayerRuleError) as err:
-        plug.layers.resolve(_infos(plug, "Line art", "Paper"), 0, None, None)
-    assert str(err.value) == plug.layers.rules.NO_HINT_LAYER
+    # no layer named like hints: no hint layer (the AI chooses the colours), not an error
+    line, hint = plug.layers.resolve(_infos(plug, "Line art", "Paper"), 0, None, None)
+    assert (line.name, hint) == ("Line art", None)
+    # "Hints: none" wins over a chosen or guessed hint layer, even one no longer in the image
+    assert plug.layers.resolve(infos, 0, lineart=1, hints=2, no_hints=True)[1] is None
+    assert plug.layers.resolve(infos, 0, lineart=1, hints=9, no_hints=True)[1] is None
+    with pytest.raises(plug.layers.LayerRuleError, match="both the line art and the hints"):
+        plug.layers.resolve(infos, 0, lineart=1, hints=1)
 
 
 @pytest.mark.parametrize(
-    ("painted", "inked", "dabs", "selection", "expected"),
+    ("painted", "inked", "dabs", "selection", "method", "expected"),
     [
-        (True, True, True, False, None),
-        (False, False, True, False, 'The line-art layer "Lines" is empty on the canvas.'),
-        (True, False, True, False, 'The line-art layer "Lines" has no dark lines on the canvas.'),
-        (True, True, False, False, 'The hint layer "Hints" has no colour dabs on the canvas.'),
-        (True, True, False, True, 'The hint layer "Hints" has no colour dabs inside the selection.'),
+        (True, True, True, False, "ai", None),
+        (False, False, True, False, "ai", 'The line-art layer "Lines" is empty on the canvas.'),
+        (True, False, True, False, "ai", 'The line-art layer "Lines" has no dark lines on the canvas.'),
+        (True, True, False, False, "ai", None),  # no dabs: the AI chooses the colours
+        (True, True, False, True, "ai", None),
+        (True, True, False, False, "flats", "Flat colours fills each area"),
+        (True, True, True, False, "flats", None),
     ],
 )
-def test_problem_uses_the_shared_messages(plug, painted, inked, dabs, selection, expected):
+def test_problem_uses_the_shared_messages(plug, painted, inked, dabs, selection, method, expected):
     line, hint = plug.layers.LayerInfo(1, "Lines"), plug.layers.LayerInfo(2, "Hints")
-    message = plug.layers.problem(line, hint, lambda: (painted, inked), lambda: dabs, selection)
+    message = plug.layers.problem(line, hint, lambda: (painted, inked), lambda: dabs, selection, method)
+    rules = plug.layers.rules
     if expected is None:
         assert message is None
     else:
         assert message.startswith(expected)
-        rules = plug.layers.rules
         assert message in (
             rules.no_ink_message("Lines", blank=not painted),
-            rules.empty_hints_message("Hints", plug.layers.where(selection)),
+            rules.flats_need_dabs_message("Hints", plug.layers.where(selection)),
         )
+
+
+def test_hints_note_uses_the_shared_words(plug):
+    rules, hint = plug.layers.rules, plug.layers.LayerInfo(2, "Hints")
+    assert plug.layers.hints_note(hint, True, False) == ""
+    assert plug.layers.hints_note(hint, False, True) == rules.no_hints_note("Hints", "inside the selection")
+    assert plug.layers.hints_note(None, False, False) == rules.no_hints_note(None)
+    line = plug.layers.LayerInfo(1, "Lines")
+    assert plug.layers.problem(line, None, lambda: (True, True), lambda: True, False) is None
+    assert plug.layers.problem(line, None, lambda: (True, True), lambda: True, False, "flats") == (
+        rules.flats_need_dabs_message(None)
+    )
+    with pytest.raises(plug.layers.LayerRuleError):
+        plug.layers.hints_note(None, False, False, "flats")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,6 +460,21 @@ def test_a_failed_fill_leaves_everything_as_it_was(plug):
         plug.result.add_result(image, lines, hints, lambda: _Item(log, "AI Colorize"), fill, True)
     assert [i.name for i in image.layers] == ["Hints", "Line art"] and hints.visible
     assert log[-2:] == [("set_visible", "Hints", True), "undo_group_end"]
+
+
+def test_without_a_hint_layer_nothing_is_hidden(plug):
+    log = []
+    image = _Image(log, "Line art", "Paper")
+    new = plug.result.add_result(
+        image,
+        image.layers[0],
+        None,
+        lambda: _Item(log, "AI Colorize"),
+        lambda layer: log.append("fill"),
+        False,
+    )
+    assert log == ["undo_group_start", ("insert_layer", "AI Colorize", 1), "fill", "undo_group_end"]
+    assert image.layers[1] is new
 
 
 def test_an_already_hidden_hint_layer_stays_hidden(plug):

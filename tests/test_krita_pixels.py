@@ -365,6 +365,21 @@ def test_request_sends_rgba_and_encodes_the_answer():
     assert res.lineart_opaque is False
 
 
+def test_no_hint_layer_sends_fully_transparent_hints_of_the_area():
+    line, _ = _scene()
+    sent = []
+
+    def colorize(url, lineart, hints_bytes, width, height, options=None, token=None):
+        sent.append((hints_bytes, width, height))
+        return bytes([10, 20, 30]) * (width * height)
+
+    req = dataclasses.replace(_req(line, line), hints=None)
+    res = request.run(req, lambda report: ("http://e", None), colorize, lambda t: None, layer_rules)
+    ((hints_bytes, width, height),) = sent
+    assert (width, height) == (30, 20) and hints_bytes == bytes(4 * 30 * 20)
+    assert len(res.data) == 4 * 30 * 20
+
+
 def test_transparent_answer_keeps_its_alpha_within_the_selection():
     line, hints = _scene()
     n = line.shape[0] * line.shape[1]

@@ -71,8 +71,7 @@ def test_line_art_opened_as_background_is_the_line_art_and_nothing_else_is_guess
     assert (line.name, hint.name) == ("Background", "Hints")
     line, hint = rules.guess_layers(stack("Background"), active=0)
     assert line.name == "Background" and hint is None
-    with pytest.raises(LayerRuleError, match='name it "Hints"'):
-        rules.check_choice(line, hint)
+    rules.check_choice(line, hint)  # no hint layer: the AI chooses the colours
     assert rules.guess_layers(stack("Hints"), active=0)[0] is None  # never the hints as line art
     with pytest.raises(LayerRuleError, match="line art"):
         rules.check_choice(None, None)
@@ -82,14 +81,34 @@ def test_check_choice_messages():
     lines, hints = LayerInfo(1, "Lines"), LayerInfo(2, "Hints")
     group = LayerInfo(3, "Ink", is_group=True, is_paint=False)
     rules.check_choice(lines, hints)
-    with pytest.raises(LayerRuleError, match='add a new paint layer above the line art, name it "Hints"'):
-        rules.check_choice(lines, None)
+    rules.check_choice(lines, None)  # "(none: AI chooses colours)" is a choice, not an error
     with pytest.raises(LayerRuleError, match="both the line art and the hints"):
         rules.check_choice(lines, LayerInfo(1, "Lines"))
     with pytest.raises(LayerRuleError, match='"Ink" is a layer group'):
         rules.check_choice(group, hints)
-    message = rules.empty_hints_message("Hints", "inside the selection")
-    assert '"Hints" has no colour dabs inside the selection' in message
+    with pytest.raises(LayerRuleError, match='"Ink" is a layer group: choose the hint layer'):
+        rules.check_choice(lines, group)
+
+
+def test_no_dabs_is_a_note_not_an_error_except_for_flat_colours():
+    assert rules.check_hints("Hints", True) == ""
+    assert rules.check_hints("Hints", True, "flats") == ""
+    note = rules.check_hints("Hints", False, "ai", "inside the selection")
+    assert note == (
+        'No colour dabs on "Hints" inside the selection: AI Colorize will choose colours itself. '
+        "Paint a dab inside an area to choose its colour."
+    )
+    assert note == rules.no_hints_note("Hints", "inside the selection")
+    none = rules.check_hints(None, False)  # no hint layer at all
+    assert none.startswith("No hint layer: AI Colorize will choose colours itself.")
+    assert rules.check_hints(None, True) == none  # without a layer there are no dabs
+    with pytest.raises(LayerRuleError) as e:
+        rules.check_hints("Hints", False, "flats")
+    assert str(e.value) == rules.flats_need_dabs_message("Hints", "on the canvas")
+    assert '"Hints" has no colour dabs on the canvas' in str(e.value) and "AI colours" in str(e.value)
+    with pytest.raises(LayerRuleError, match="no hint layer is chosen"):
+        rules.check_hints(None, False, "flats")
+    assert rules.NO_HINTS_CHOICE == "(none: AI chooses colours)"
 
 
 @pytest.mark.parametrize(

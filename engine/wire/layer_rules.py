@@ -82,15 +82,13 @@ def guess_layers(
     return line, hint
 
 
-NO_HINT_LAYER = (
-    "Choose the layer with your colour hints. AI Colorize colours the areas where you paint small "
-    'dabs of colour: add a new paint layer above the line art, name it "Hints", paint a dab inside '
-    "each area you want coloured, then run AI Colorize again."
-)
+NO_HINTS_CHOICE = "(none: AI chooses colours)"  # the hint-layer choice that sends no hints
 
 
 def check_choice(lineart: LayerInfo | None, hints: LayerInfo | None) -> None:
-    """Raise ``LayerRuleError`` unless the chosen pair can be coloured (before any pixel is read)."""
+    """Raise ``LayerRuleError`` unless the chosen pair can be coloured (before any pixel is read).
+
+    ``hints`` None is a valid choice ("no hint layer": the AI chooses the colours)."""
     if lineart is None:
         raise LayerRuleError(
             'Choose the layer with your line art (dark lines on white or on transparency; naming it "Lines" '
@@ -99,7 +97,7 @@ def check_choice(lineart: LayerInfo | None, hints: LayerInfo | None) -> None:
     if lineart.is_group or not lineart.is_paint:
         raise LayerRuleError(f'"{lineart.name}" is a layer group: choose the line-art layer itself.')
     if hints is None:
-        raise LayerRuleError(NO_HINT_LAYER)
+        return
     if hints.is_group or not hints.is_paint:
         raise LayerRuleError(f'"{hints.name}" is a layer group: choose the hint layer itself.')
     if hints.key == lineart.key:
@@ -109,12 +107,41 @@ def check_choice(lineart: LayerInfo | None, hints: LayerInfo | None) -> None:
         )
 
 
-def empty_hints_message(hint_name: str, where: str = "on the canvas") -> str:
-    """What to say when the hint layer holds no visible pixel (``where``: "inside the selection")."""
+def no_hints_note(hint_name: str | None, where: str = "on the canvas") -> str:
+    """The plain note for a run without dabs (``hint_name`` None: no hint layer chosen)."""
+    if hint_name is None:
+        return (
+            "No hint layer: AI Colorize will choose colours itself. To choose a colour, paint a dab "
+            'inside the area on a layer named "Hints" and choose it here.'
+        )
     return (
-        f'The hint layer "{hint_name}" has no colour dabs {where}. Paint a small dab of colour '
-        "inside each area you want coloured, then run AI Colorize again."
+        f'No colour dabs on "{hint_name}" {where}: AI Colorize will choose colours itself. '
+        "Paint a dab inside an area to choose its colour."
     )
+
+
+def flats_need_dabs_message(hint_name: str | None, where: str = "on the canvas") -> str:
+    """Why flat colours cannot run without dabs (they only repeat the dabs' colours)."""
+    what = "no hint layer is chosen" if hint_name is None else f'"{hint_name}" has no colour dabs {where}'
+    return (
+        f"Flat colours fills each area with the colour of the dab inside it, and {what}. Paint a "
+        "dab inside each area you want coloured, or choose AI colours to let AI Colorize choose them."
+    )
+
+
+def check_hints(
+    hint_name: str | None, has_dabs: bool, method: str = "ai", where: str = "on the canvas"
+) -> str:
+    """The note to show about the hints: "" when there are dabs in the area to colour, else the
+    plain note that the AI chooses the colours. Raises ``LayerRuleError`` for flat colours
+    (``method`` "flats") without dabs: they would paint nothing.
+
+    ``hint_name`` None: no hint layer is chosen (the plug-in sends fully transparent hints)."""
+    if has_dabs and hint_name is not None:
+        return ""
+    if method == "flats":
+        raise LayerRuleError(flats_need_dabs_message(hint_name, where))
+    return no_hints_note(hint_name, where)
 
 
 _VISIBLE = bytes(1 if v > 32 else 0 for v in range(256))  # alpha: more than a speck

@@ -11,6 +11,7 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp, GObject  # noqa: E402
 
+NO_HINTS_LABEL = "Hints: _none (AI chooses colours)"  # layer_rules.NO_HINTS_CHOICE, as a check box
 _METHOD_CHOICES = (
     ("ai", "AI colours (shading, guesses)"),
     ("flats", "Flat colours (exact dab colours, no AI)"),
@@ -32,7 +33,21 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         rw,
     )
     procedure.add_layer_argument(
-        "hint-layer", "_Hints", 'The layer with your colour dabs (none: a layer named like "Hints")', True, rw
+        "hint-layer",
+        "_Hints",
+        'The layer with your colour dabs (none: a layer named like "Hints"; if there is none, the AI '
+        "chooses the colours)",
+        True,
+        rw,
+    )
+    procedure.add_boolean_argument(
+        "no-hints",
+        NO_HINTS_LABEL,
+        "On: no hint layer is used, and the AI chooses every colour itself (flat colours need "
+        "dabs). Off: the colours follow the dabs on the hint layer, and the AI chooses colours "
+        "where there are none",
+        False,
+        rw,
     )
     choice = Gimp.Choice.new()
     for index, (nick, label) in enumerate(_ENGINE_CHOICES):

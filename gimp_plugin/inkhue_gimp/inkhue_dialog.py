@@ -1,7 +1,9 @@
 """The AI Colorize dialog (interactive runs only: it needs a display and GTK).
 
-Colorize checks the choice before the dialog closes: a problem (no hint layer, no dabs, no lines)
-is shown in the dialog, which stays open with the artist's choices.
+Colorize checks the choice before the dialog closes: a problem (no lines, the same layer twice,
+flat colours without a dab) is shown in the dialog, which stays open with the artist's choices.
+Without dabs, or with "Hints: none" checked, the run goes ahead and the AI chooses the colours:
+the dialog says so in a plain note under the hint layer while the choice is shown.
 
 GIMP 3.0's layer picker (GimpDrawableChooser) shows only "Browse..." and a thumbnail that it
 draws once, when it is made: before the dialog is laid out, at 1×1 pixel, so a preset layer
@@ -104,7 +106,7 @@ def _labels(dialog: Gtk.Widget) -> list[str]:
     return out
 
 
-def _trace(dialog, config, problem_label: Gtk.Label, showing: int) -> None:
+def _trace(dialog, config, problem_label: Gtk.Label, showing: int, note_label: Gtk.Label) -> None:
     path = os.environ.get("INKHUE_DIALOG_TRACE")
     if not path:
         return
@@ -118,6 +120,9 @@ def _trace(dialog, config, problem_label: Gtk.Label, showing: int) -> None:
         "pickers": pickers,
         "config": layers,
         "problem": problem_label.get_text() if problem_label.get_visible() else "",
+        "note": note_label.get_text() if note_label.get_visible() else "",
+        "no-hints": bool(config.get_property("no-hints")),
+        "hint-layer-sensitive": dialog.get_widget("hint-layer", GObject.TYPE_NONE).get_sensitive(),
         "labels": _labels(dialog),
     }
     try:  # a picture of the dialog beside the trace, for a person to look at
@@ -175,11 +180,14 @@ def run(
     config: Gimp.ProcedureConfig,
     problem: Callable[[], str | None],
     preview=None,
+    about_hints: Callable[[], str] | None = None,
 ) -> bool:
     """Show the dialog until Colorize is pressed with a usable choice (True) or it is cancelled.
 
     ``problem()`` checks the config's current choice: None, or the message to show. ``preview``:
     an ``inkhue_preview.Preview`` run while the toggle is on, and closed when the dialog ends.
+    ``about_hints()``: what to say about the chosen hints (asked again when the layers, "Hints: none"
+    or the colour method change), shown plainly under the hint layer.
     """
     GimpUi.init(BINARY)
     dialog = GimpUi.ProcedureDialog.new(procedure, config, "AI Colorize")
@@ -188,6 +196,7 @@ def run(
         config.set_property("server-url", "")  # GTK's entry refuses a NULL text
     for prop in LAYER_PROPS:
         _show_layer_names(dialog.get_widget(prop, GObject.TYPE_NONE))
+    hints_label = dialog.get_label("hints-note", "", False, False)
     note = dialog.get_label("problem", "", False, False)
     status = dialog.get_label("preview-status", "", False, False)
     dialog.get_label("advanced-title", "Advanced (0 = automatic; rarely needed)", False, False)
@@ -197,6 +206,8 @@ def run(
         [
             "lineart-layer",
             "hint-layer",
+            "no-hints",
+            "hints-note",
             "problem",
             "engine",
             "server-url",
@@ -213,10 +224,24 @@ def run(
     status.set_max_width_chars(56)
     status.set_xalign(0.0)
     status.set_visible(False)
-    note.set_line_wrap(True)
-    note.set_max_width_chars(56)
-    note.set_xalign(0.0)
-    note.set_visible(False)
+    for label in (note, hints_label):
+        label.set_line_wrap(True)
+        label.set_max_width_chars(56)
+        label.set_xalign(0.0)
+        label.set_visible(False)
+    # "Hints: none" leaves the hint layer unused
+    dialog.set_sensitive("hint-layer", True, config, "no-hints", True)
+
+    def show_note(*_args) -> None:
+        text = about_hints() if about_hints is not None else ""
+        hints_label.set_text(text)
+        hints_label.set_visible(bool(text))
+
+    handlers = [
+        config.connect(f"notify::{prop}", show_note)
+        for prop in ("hint-layer", "lineart-layer", "no-hints", "method")
+    ]
+    show_note()
     # the server address only matters for a remote engine (needs the widget: after fill)
     remote = Gimp.ValueArray.new(1)
     remote.append(GObject.Value(GObject.TYPE_STRING, "remote"))
@@ -229,7 +254,7 @@ def run(
 
     def ready(*_args) -> bool:  # traced once the dialog is drawn and takes input
         showing["n"] += 1
-        _trace(dialog, config, note, showing["n"])
+        _trace(dialog, config, note, showing["n"], hints_label)
         return False
 
     dialog.connect("map-event", lambda *_a: GLib.timeout_add(300, ready) and False)
@@ -248,6 +273,8 @@ def run(
             GLib.timeout_add(300, ready)  # the dialog stays up: trace the message shown
         return False
     finally:
+        for handler in handlers:
+            config.disconnect(handler)
         if timer is not None:
             GLib.source_remove(timer)
         if preview is not None:

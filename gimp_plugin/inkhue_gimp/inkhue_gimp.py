@@ -12,20 +12,23 @@ Non-interactive use (scripts, batch)::
     cfg = proc.create_config()
     cfg.set_property("image", image)
     cfg.set_property("lineart-layer", lines)   # None: named like "Line art", else the selected layer
-    cfg.set_property("hint-layer", hints)      # None: the layer named like "Hints"
+    cfg.set_property("hint-layer", hints)      # None: the layer named like "Hints" (if none: no hints)
+    cfg.set_property("no-hints", True)         # no hint layer: the AI chooses every colour
     cfg.set_property("method", "flats")        # "ai" (default) or "flats": exact dab colours, no AI
     cfg.set_property("transparent", True)      # default: alpha 0 where nothing is painted
     cfg.set_property("flats-layers", True)     # with "flats": a group "AI Colorize", a layer per colour
     cfg.set_property("gap", 0)                 # close gaps in the lines up to this many px; 0: automatic
     result = proc.run(cfg)                     # EXECUTION_ERROR + the artist-facing message
 
-Arguments: ``lineart-layer``, ``hint-layer``, ``engine`` ("settings", "local", "remote"),
-``server-url``, ``compose-lines`` (draw the lines into the result), ``method`` ("ai": the model's
-colours with shading; "flats": each gap-closed region takes the exact colour of the dabs inside
-it, no network), ``transparent`` (on by default: the layer is transparent where nothing is
-painted, e.g. unhinted background), ``flats-layers`` (with "flats" only: the result is a layer
-group "AI Colorize" holding one layer per dab colour, named like "#c83c5a", without lines, placed
-like flat colours), and the advanced ``working-size``, ``tile`` and ``gap`` (0 = automatic).
+Arguments: ``lineart-layer``, ``hint-layer``, ``no-hints`` (no hint layer: the engine gets fully
+transparent hints and the AI chooses the colours; an empty hint layer does the same), ``engine``
+("settings", "local", "remote"), ``server-url``, ``compose-lines`` (draw the lines into the result),
+``method`` ("ai": the model's colours with shading; "flats": each gap-closed region takes the exact
+colour of the dabs inside it, no network), ``transparent`` (on by default: the layer is transparent
+where nothing is painted, e.g. unhinted background), ``flats-layers`` (with "flats" only: the result
+is a layer group "AI Colorize" holding one layer per dab colour, named like "#c83c5a", without
+lines, placed like flat colours), and the advanced ``working-size``, ``tile`` and ``gap`` (0 =
+automatic).
 
 The layer rules (guesses, checks, messages, where the result goes) are shared with the Krita
 plug-in: ``vendor/layer_rules.py`` (``engine/wire/layer_rules.py``), applied by ``inkhue_layers.py``.
@@ -87,12 +90,13 @@ class Checked:
     """A choice that can be coloured, with the pixels read to check it."""
 
     lineart: Gimp.Layer
-    hints: Gimp.Layer
+    hints: Gimp.Layer | None  # None: no hint layer (``hint_rgba`` is fully transparent)
     line_rgba: bytes
     hint_rgba: bytes
     mask: bytes | None
     options: dict
     split: bool = False  # flats as a layer group, one layer per colour
+    note: str = ""  # the shared note when there is no dab: the AI chooses the colours
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,6 +167,8 @@ def preset_dialog(image: Gimp.Image, drawables: list, config) -> None:
         current = config.get_property(prop)
         if current is None or current.get_id() not in by_id:
             config.set_property(prop, by_id[info.key] if info else None)
+    # the hint layer is the default choice when there is one; else none (the AI chooses colours)
+    config.set_property("no-hints", config.get_property("hint-layer") is None)
 
 
 def check(image: Gimp.Image, drawables: list, config) -> Checked:
@@ -175,7 +181,11 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
 
     try:
         line, hint = lay.resolve(
-            infos, _selected_id(drawables, by_id), key("lineart-layer"), key("hint-layer")
+            infos,
+            _selected_id(drawables, by_id),
+            key("lineart-layer"),
+            key("hint-layer"),
+            config.get_property("no-hints"),
         )
     except lay.LayerRuleError as e:
         raise Failure(str(e)) from e
@@ -194,21 +204,55 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
         engine.check_size(width, height)
     except engine.PluginError as e:
         raise Failure(str(e)) from e
-    lineart, hints = by_id[line.key], by_id[hint.key]
+    lineart, hints = by_id[line.key], by_id[hint.key] if hint is not None else None
     line_rgba = io.read_on_canvas(lineart, width, height)
-    hint_rgba = io.read_on_canvas(hints, width, height)
+    # no hint layer: fully transparent hints of the canvas size
+    hint_rgba = io.read_on_canvas(hints, width, height) if hints is not None else bytes(4 * width * height)
     mask = io.selection_mask(image, width, height)
+    dabs = hints is not None and px.has_paint(hint_rgba, mask)
+    method = options.get("method", "ai")
     message = lay.problem(
         line,
         hint,
         lambda: (px.has_paint(line_rgba), has_ink(line_rgba)),
-        lambda: px.has_paint(hint_rgba, mask),
+        lambda: dabs,
         mask is not None,
+        method,
     )
     if message:
         raise Failure(message)
+    note = lay.hints_note(hint, dabs, mask is not None, method)
     split = engine.split_into_layers(options, flats_layers)
-    return Checked(lineart, hints, line_rgba, hint_rgba, mask, options, split)
+    return Checked(lineart, hints, line_rgba, hint_rgba, mask, options, split, note)
+
+
+def hints_note(image: Gimp.Image, drawables: list, config) -> str:
+    """What the dialog says about the chosen hints while it is open: the shared note when the AI
+    will choose the colours (no dab, or no hint layer), the refusal for flat colours without
+    dabs, else "". Reads only the hint layer; other problems are shown when Colorize is pressed."""
+    infos, by_id = layer_infos(image)
+
+    def key(prop: str) -> int | None:
+        layer = config.get_property(prop)
+        return layer.get_id() if layer is not None else None
+
+    try:
+        _, hint = lay.resolve(
+            infos,
+            _selected_id(drawables, by_id),
+            key("lineart-layer"),
+            key("hint-layer"),
+            config.get_property("no-hints"),
+        )
+    except lay.LayerRuleError:
+        return ""
+    width, height = image.get_width(), image.get_height()
+    mask = io.selection_mask(image, width, height)
+    dabs = hint is not None and px.has_paint(io.read_on_canvas(by_id[hint.key], width, height), mask)
+    try:
+        return lay.hints_note(hint, dabs, mask is not None, config.get_property("method"))
+    except lay.LayerRuleError as e:
+        return str(e)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +275,7 @@ def start_preview(image: Gimp.Image, drawables: list, config) -> Preview:
         size = (image.get_width(), image.get_height())
         target = (config.get_property("engine"), config.get_property("server-url") or "")
         pixels = (checked.line_rgba, checked.hint_rgba, checked.mask)
-        ids = (checked.lineart.get_id(), checked.hints.get_id())
+        ids = (checked.lineart.get_id(), checked.hints and checked.hints.get_id())
         options = json.dumps(checked.options, sort_keys=True)
         return (*ids, options, size, target, *map(_digest, pixels)), (checked, size, target)
 
@@ -294,7 +338,9 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
                 return str(e)
             return None
 
-        if not inkhue_dialog.run(procedure, config, problem, start_preview(image, drawables, config)):
+        preview = start_preview(image, drawables, config)
+        note = lambda: hints_note(image, drawables, config)  # noqa: E731
+        if not inkhue_dialog.run(procedure, config, problem, preview, note):
             raise Cancelled
         checked = done[0]
     else:
@@ -329,7 +375,8 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
     Gimp.progress_update(1.0)
     Gimp.progress_end()
     Gimp.displays_flush()
-    remember_hints(checked.hints.get_name())
+    if checked.hints is not None:
+        remember_hints(checked.hints.get_name())
     if placement.reason:
         tell_once(placement.reason)
     mode = _MODE_NOTES.get(image.get_base_type())
@@ -385,8 +432,9 @@ class InkhueColorize(Gimp.PlugIn):
             'Adds a layer named "AI Colorize" beside the line art, coloured by the Inkhue engine '
             "after the dabs on the hint layer, and hides the hint layer (one Undo brings both back). "
             "The result goes under line art on transparency, but above opaque line art (lines on "
-            "white) or a lowest layer, in Multiply mode when the lines are not drawn in. The hint "
-            "layer needs at least one dab (inside the selection, when there is one). Pixels of "
+            "white) or a lowest layer, in Multiply mode when the lines are not drawn in. Without "
+            "dabs (or with no hint layer) the AI chooses the colours itself; flat colours need at "
+            "least one dab (inside the selection, when there is one). Pixels of "
             "existing layers are not changed; with a selection only the selected part is coloured. "
             "The layer is transparent where nothing is painted (unless turned off); with flat "
             "colours it can be a layer group with one layer per dab colour.",

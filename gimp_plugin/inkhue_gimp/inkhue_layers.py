@@ -21,6 +21,7 @@ __all__ = [
     "LayerRuleError",
     "RESULT_NAME",
     "guess",
+    "hints_note",
     "problem",
     "resolve",
     "where",
@@ -43,16 +44,23 @@ def guess(
 
 
 def resolve(
-    layers: list[LayerInfo], active: object | None, lineart: object | None, hints: object | None
-) -> tuple[LayerInfo, LayerInfo]:
-    """(line art, hints) for a run: the chosen keys (None: guessed), checked by the shared rules."""
+    layers: list[LayerInfo],
+    active: object | None,
+    lineart: object | None,
+    hints: object | None,
+    no_hints: bool = False,
+) -> tuple[LayerInfo, LayerInfo | None]:
+    """(line art, hints) for a run: the chosen keys (None: guessed), checked by the shared rules.
+
+    Hints None: ``no_hints`` asked for none, or no layer was chosen and none is named like hints
+    (the AI chooses the colours)."""
     by_key = {i.key: i for i in layers}
-    for key, role in ((lineart, "line-art"), (hints, "hint")):
+    for key, role in ((lineart, "line-art"), (None if no_hints else hints, "hint")):
         if key is not None and key not in by_key:
             raise LayerRuleError(f"The chosen {role} layer is not in this image: choose one of its layers.")
     line_guess, hint_guess = guess(layers, active)
     line = by_key[lineart] if lineart is not None else line_guess
-    hint = by_key[hints] if hints is not None else hint_guess
+    hint = None if no_hints else by_key[hints] if hints is not None else hint_guess
     rules.check_choice(line, hint)
     return line, hint
 
@@ -61,21 +69,32 @@ def where(in_selection: bool) -> str:
     return "inside the selection" if in_selection else "on the canvas"
 
 
+def hints_note(hints: LayerInfo | None, has_dabs: bool, in_selection: bool, method: str = "ai") -> str:
+    """The shared note about the hints ("" with dabs: the AI chooses colours where there are none);
+    raises ``LayerRuleError`` for flat colours without a dab."""
+    name = hints.name if hints is not None else None
+    return rules.check_hints(name, has_dabs, method, where(in_selection))
+
+
 def problem(
     lineart: LayerInfo,
-    hints: LayerInfo,
+    hints: LayerInfo | None,
     line_state: Callable[[], tuple[bool, bool]],
     hints_have_dabs: Callable[[], bool],
     in_selection: bool,
+    method: str = "ai",
 ) -> str | None:
     """What stops a checked pair from being coloured, read from pixels; None when it can go ahead.
 
     ``line_state()`` -> (has any paint, has dark lines) on the canvas; ``hints_have_dabs()``: a
-    visible hint pixel on the canvas, or inside the selection when there is one.
+    visible hint pixel on the canvas, or inside the selection when there is one. No dabs (or no
+    hint layer) stop only flat colours: the AI chooses colours itself (``hints_note``).
     """
     painted, inked = line_state()
     if not inked:
         return rules.no_ink_message(lineart.name, blank=not painted)
-    if not hints_have_dabs():
-        return rules.empty_hints_message(hints.name, where(in_selection))
+    try:
+        hints_note(hints, hints is not None and hints_have_dabs(), in_selection, method)
+    except LayerRuleError as e:
+        return str(e)
     return None

@@ -23,9 +23,10 @@ def add_result(image, lineart, hints, make_layer: Callable[[], object], fill: Ca
 
     GIMP's undo groups what happens between ``undo_group_start`` and ``undo_group_end``, so one
     Undo removes the result and shows the hint layer again. On a failure nothing is left changed.
+    ``hints`` None: no hint layer was used, none is hidden.
     """
     position = image.get_item_position(lineart) + (0 if above else 1)
-    hints_were_visible = hints.get_visible()
+    hints_were_visible = hints is not None and hints.get_visible()
     image.undo_group_start()
     layer, inserted = None, False
     try:
@@ -39,7 +40,8 @@ def add_result(image, lineart, hints, make_layer: Callable[[], object], fill: Ca
     except BaseException:
         if inserted:
             image.remove_layer(layer)  # never leave a half-filled layer behind
-        hints.set_visible(hints_were_visible)
+        if hints is not None:
+            hints.set_visible(hints_were_visible)
         raise
     finally:
         image.undo_group_end()

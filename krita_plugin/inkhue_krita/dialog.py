@@ -2,7 +2,9 @@
 
 The layer rules (``vendor/layer_rules.py``, shared with the GIMP plug-in) are passed in, so the
 dialog refuses what the run would refuse while the artist can still change the choice: the same
-layer twice, a group, no hint layer, a hint layer without any dab.
+layer twice, a group, flat colours without any dab. The hints combo offers "(none: AI chooses
+colours)" first; with it, or with a hint layer holding no dab in the area to colour, the run goes
+ahead and the dialog shows the shared note that the AI chooses the colours.
 """
 
 from __future__ import annotations
@@ -59,8 +61,9 @@ def _explain(text: str) -> QLabel:
 class ColorizeDialog(QDialog):
     """Choose the layers and the engine. ``layers`` are ``LayerInfo`` records, top to bottom.
 
-    ``hints_blank(info)`` tells whether a layer has no visible pixel in the area to colour;
-    ``where`` names that area for messages ("on the canvas", "inside the selection").
+    ``hints_blank(info)`` tells whether a layer has no visible pixel in the area to colour (asked
+    once per layer); ``where`` names that area for messages ("on the canvas", "inside the
+    selection"). The hints combo's first entry is ``rules.NO_HINTS_CHOICE`` (no hint layer).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class ColorizeDialog(QDialog):
         self._layers = list(layers)
         self._settings = settings
         self._hints_blank = hints_blank
+        self._blank: dict = {}  # layer key -> no dab in the area (pixels are read once per layer)
         self._where = where
         layout = QVBoxLayout(self)
 
@@ -95,9 +99,13 @@ class ColorizeDialog(QDialog):
         self.lineart_combo.setCurrentIndex(self._index(lineart))
         form.addRow("Line art:", self.lineart_combo)
         self.hints_combo = QComboBox(objectName="inkhue_hints")
+        self.hints_combo.addItem(rules.NO_HINTS_CHOICE)
         self.hints_combo.addItems(names)
-        self.hints_combo.setCurrentIndex(self._index(hints))  # -1 (empty) when no layer fits
+        self.hints_combo.setCurrentIndex(self._index(hints) + 1)  # (none) when no layer fits
         form.addRow("Hints:", self.hints_combo)
+        self.hints_note = QLabel("", objectName="inkhue_hints_note")
+        self.hints_note.setWordWrap(True)
+        form.addRow(self.hints_note)
         for note in notes:
             label = QLabel(note, objectName="inkhue_note")
             label.setWordWrap(True)
@@ -220,6 +228,7 @@ class ColorizeDialog(QDialog):
 
         self.lineart_combo.currentIndexChanged.connect(self._choice_changed)
         self.hints_combo.currentIndexChanged.connect(self._choice_changed)
+        self.method_combo.currentIndexChanged.connect(self._choice_changed)
         self._choice_changed()
 
     def _index(self, info) -> int:
@@ -254,12 +263,34 @@ class ColorizeDialog(QDialog):
         self.compose_check.setEnabled(not split)
         self.transparent_check.setEnabled(not split)
 
+    def _has_dabs(self, hints) -> bool:
+        if hints is None:
+            return False
+        if hints.key not in self._blank:
+            self._blank[hints.key] = bool(self._hints_blank(hints))
+        return not self._blank[hints.key]
+
+    def _check_hints(self) -> str:
+        """The shared rule on the chosen hints: the note to show ("" with dabs); raises
+        ``LayerRuleError`` for flat colours without dabs."""
+        hints = self.hints()
+        name = hints.name if hints is not None else None
+        return self._rules.check_hints(name, self._has_dabs(hints), self.method(), self._where)
+
     def _choice_changed(self, *_) -> None:
-        """No hint layer chosen: say how to make one, and Colorize stays disabled."""
-        missing = self.hints() is None
-        self.problem.setText(self._rules.NO_HINT_LAYER if missing else "")
-        self.problem.setVisible(missing)
-        self.buttons.button(OK).setEnabled(not missing)
+        """Say what the chosen hints mean: a plain note when the AI will choose the colours, the
+        refusal (in red) when flat colours have no dab to follow."""
+        hints = self.hints()
+        note, problem = "", ""
+        if hints is None or (hints.is_paint and not hints.is_group):  # a group: refused on Colorize
+            try:
+                note = self._check_hints()
+            except self._rules.LayerRuleError as e:
+                problem = str(e)
+        self.hints_note.setText(note)
+        self.hints_note.setVisible(bool(note))
+        self.problem.setText(problem)
+        self.problem.setVisible(bool(problem))
         self._fit()
 
     def _refuse(self, message: str) -> None:
@@ -284,9 +315,11 @@ class ColorizeDialog(QDialog):
             self._rules.check_choice(lineart, hints)
         except self._rules.LayerRuleError as e:
             return self._refuse(str(e))
-        if self._hints_blank(hints):
+        try:
+            self._check_hints()
+        except self._rules.LayerRuleError as e:  # flat colours without a dab
             self.hints_combo.setFocus(OTHER_FOCUS)
-            return self._refuse(self._rules.empty_hints_message(hints.name, self._where))
+            return self._refuse(str(e))
         super().accept()
 
     # -- the choices
@@ -296,7 +329,8 @@ class ColorizeDialog(QDialog):
         return self._layers[i] if i >= 0 else None
 
     def hints(self):
-        i = self.hints_combo.currentIndex()
+        """The chosen hint layer, or None for "(none: AI chooses colours)"."""
+        i = self.hints_combo.currentIndex() - 1
         return self._layers[i] if i >= 0 else None
 
     def settings(self) -> Settings:

@@ -8,6 +8,10 @@ offered as an input. Its insertion is the only undo step Live makes (pixel updat
 steps in Krita); **Apply** renames it "AI Colorize" once it shows the full result for the current
 layers, so one undo removes it; **Discard** deletes it. Progress and errors are shown in the
 docker, never in a box. The layer choice is remembered per document (an annotation).
+
+The hints combo offers "(none: AI chooses colours)" first (fully transparent hints); with it, or
+with a hint layer holding no dab, the preview runs and the status line adds the shared note that
+the AI chooses the colours (flat colours without a dab are refused there instead).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from krita import DockWidget, Krita
 from . import kritaio, request
 from .job import Job
 from .live import DRAFT, Live
+from .pixels import is_blank_raw
 from .planning import METHODS, RESULT_LAYER_NAME, PlanError, Rect, Settings
 from .qt import QByteArray, QTimer, QtWidgets
 from .session import SETTINGS_GROUP, _vendored
@@ -48,6 +53,7 @@ class ColorizeDocker(DockWidget):
         self.preview_doc = None
         self.discards = 0  # counts Discards: one during a layer insertion undoes that insertion
         self.applying = False
+        self.note = ""  # the shared note about the hints of the last request ("" with dabs)
         self.facts: dict = {"updates": 0, "dropped": 0, "state": "idle", "message": ""}
         self._layers: list[tuple[str, str]] = []
         self._doc = None
@@ -150,13 +156,18 @@ class ColorizeDocker(DockWidget):
         for combo in (self.lineart_combo, self.hints_combo):
             combo.blockSignals(True)
             combo.clear()
+            if combo is self.hints_combo:
+                combo.addItem(_no_hints_choice(), "")  # data "": no hint layer
             for key, name in layers:
                 combo.addItem(name, key)
             combo.blockSignals(False)
         if new_doc or keep[0] is None:
             keep = self._remembered_keys(doc, nodes)
-        for combo, key in zip((self.lineart_combo, self.hints_combo), keep, strict=True):
-            combo.setCurrentIndex(max(0, combo.findData(key)) if key is not None else -1)
+        line_key, hint_key = keep
+        self.lineart_combo.setCurrentIndex(
+            max(0, self.lineart_combo.findData(line_key)) if line_key is not None else -1
+        )
+        self.hints_combo.setCurrentIndex(max(0, self.hints_combo.findData(hint_key or "")))
 
     def _remembered_keys(self, doc, nodes) -> tuple:
         """The document's remembered choice (by name), else the shared rules' guess."""
@@ -192,6 +203,7 @@ class ColorizeDocker(DockWidget):
             self._say("Live is off. Apply keeps the preview, Discard removes it.", "off")
 
     def _chosen(self, doc):
+        """(line art, hints) nodes; hints None for "(none: AI chooses colours)"."""
         keys = (self.lineart_combo.currentData(), self.hints_combo.currentData())
         nodes = {kritaio.layer_key(n): n for n in self._inputs(doc)}
         return nodes.get(keys[0]), nodes.get(keys[1])
@@ -214,20 +226,29 @@ class ColorizeDocker(DockWidget):
         if doc is None or (self.preview_doc is not None and doc != self.preview_doc):
             return
         lineart, hints = self._chosen(doc)
-        if lineart is None or hints is None or lineart.uniqueId() == hints.uniqueId():
+        if lineart is None or (hints is not None and lineart.uniqueId() == hints.uniqueId()):
             return self._say("Choose a line-art layer and a different hint layer.", "error", error=True)
         client, rules = _vendored()
         s = self._options()
         area = Rect(0, 0, doc.width(), doc.height())
         line_raw, line_fmt = kritaio.read_layer(Krita.instance(), lineart, area)
-        hint_raw, hint_fmt = kritaio.read_layer(Krita.instance(), hints, area)
+        hint = None  # no hint layer: fully transparent hints
+        if hints is not None:
+            hint = request.Layer(hints.name(), *kritaio.read_layer(Krita.instance(), hints, area))
+        try:  # the shared rule: a note when the AI chooses the colours, flat colours refused
+            self.note = rules.check_hints(
+                hints and hints.name(), hint is not None and not is_blank_raw(hint.raw, hint.fmt), s.method
+            )
+        except rules.LayerRuleError as e:
+            self.live.forget()
+            return self._say(str(e), "error", error=True)
         opts = s.engine_options()
         signature = (
             kritaio.layer_key(lineart),
-            kritaio.layer_key(hints),
+            hints and kritaio.layer_key(hints),
             json.dumps(opts),
             line_raw,
-            hint_raw,
+            hint and hint.raw,
         )
         ask = self.live.poll(signature, time.monotonic(), eager=self.applying)
         if self.applying and self.live.complete(signature) and self.job is None:
@@ -242,7 +263,7 @@ class ColorizeDocker(DockWidget):
         out_fmt, native = kritaio.result_format(doc)
         req = request.Request(
             lineart=request.Layer(lineart.name(), line_raw, line_fmt),
-            hints=request.Layer(hints.name(), hint_raw, hint_fmt),
+            hints=hint,
             area=area,
             selected=False,
             selection_alpha=None,
@@ -273,7 +294,7 @@ class ColorizeDocker(DockWidget):
         self.facts["updates"] += 1
         self.facts["last_kind"] = ask.kind
         what = "Draft" if ask.kind == DRAFT else "Full result"
-        self._say(f"{what} shown ({job.elapsed:.1f} s).", "shown")
+        self._say(" ".join(filter(None, (f"{what} shown ({job.elapsed:.1f} s).", self.note))), "shown")
 
     def _show(self, doc, lineart, native, req, result, drawn_in) -> None:
         node = self._preview_node(doc)
@@ -319,7 +340,7 @@ class ColorizeDocker(DockWidget):
     def apply(self) -> None:
         doc = self.preview_doc
         if doc is None or self._preview_node(doc) is None:
-            return self._say("Nothing to apply yet: turn Live on and paint a dab.", "error", error=True)
+            return self._say("Nothing to apply yet: turn Live on.", "error", error=True)
         self.applying = True
         self._say("Finishing the full result…", "working")
 
@@ -355,6 +376,13 @@ class ColorizeDocker(DockWidget):
         self.live.forget()
         self._layers = []
         self._say("Preview discarded.", "discarded")
+
+
+def _no_hints_choice() -> str:
+    try:
+        return _vendored()[1].NO_HINTS_CHOICE
+    except PlanError:  # shown when Live starts
+        return "(none)"
 
 
 def _endpoint(client, s: Settings):

@@ -38,7 +38,7 @@ class Layer:
 @dataclass(frozen=True)
 class Request:
     lineart: Layer
-    hints: Layer  # checked in the dialog: it holds some visible pixel
+    hints: Layer | None  # None: no hint layer (fully transparent hints: the AI chooses colours)
     area: Rect
     selected: bool
     selection_alpha: bytes | None  # coverage of a non-rectangular selection, else None
@@ -99,10 +99,13 @@ def run(
     line_rgba = to_rgba8(req.lineart.raw, req.lineart.fmt)
     if not rules.has_ink(line_rgba):
         raise PlanError(rules.no_ink_message(req.lineart.name, is_blank(line_rgba), where(req.selected)))
-    hints_rgba = to_rgba8(req.hints.raw, req.hints.fmt)
+    a = req.area
+    if req.hints is None:  # the canvas size (or the selection's box), fully transparent
+        hints_rgba = bytes(4 * a.width * a.height)
+    else:
+        hints_rgba = to_rgba8(req.hints.raw, req.hints.fmt)
     url, token = endpoint(report)
     report("Colorizing…")
-    a = req.area
     out = colorize(url, line_rgba, hints_rgba, a.width, a.height, options=req.options, token=token)
     opaque = is_opaque(line_rgba)
     if req.split:

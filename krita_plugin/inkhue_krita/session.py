@@ -141,17 +141,20 @@ class Session:
             if exec_dialog(dialog) != accepted():
                 return self._end("cancelled", "dialog closed")
             settings = dialog.settings()
-            lineart, hints = nodes[dialog.lineart().key], nodes[dialog.hints().key]
+            chosen = dialog.hints()  # None: "(none: AI chooses colours)"
+            lineart, hints = nodes[dialog.lineart().key], chosen and nodes[chosen.key]
         finally:
             dialog.deleteLater()  # parented to Krita's window: would pile up there otherwise
         settings.save(lambda key, value: self.app.writeSetting(SETTINGS_GROUP, key, value))
         check_area(area, settings.max_megapixels, selection is not None)
 
         line_raw, line_fmt = kritaio.read_layer(self.app, lineart, area)
-        hint_raw, hint_fmt = kritaio.read_layer(self.app, hints, area)
+        hint_layer = None  # no hint layer: the request sends fully transparent hints
+        if hints is not None:
+            hint_layer = request.Layer(hints.name(), *kritaio.read_layer(self.app, hints, area))
         req = request.Request(
             lineart=request.Layer(lineart.name(), line_raw, line_fmt),
-            hints=request.Layer(hints.name(), hint_raw, hint_fmt),
+            hints=hint_layer,
             area=area,
             selected=selection is not None,
             selection_alpha=coverage,

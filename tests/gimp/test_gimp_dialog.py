@@ -1,8 +1,9 @@
 """The AI Colorize dialog in real GIMP 3, on a virtual display (Xvfb), answered with xdotool.
 
-The procedure runs INTERACTIVE four times in one GIMP start: Escape cancels, Return colorizes
-with the layers the dialog was preset with, and without a usable hint layer (none, or one with
-no dabs) Colorize leaves the dialog open with the explanation, then Escape cancels. The dialog
+The procedure runs INTERACTIVE several times in one GIMP start: Escape cancels, Return colorizes
+with the layers the dialog was preset with; without a hint layer ("Hints: none" preset) or with
+one holding no dab, the dialog shows the plain note that the AI chooses the colours and Return
+colorizes all the same. The dialog
 writes what it shows to a trace file (INKHUE_DIALOG_TRACE, see inkhue_dialog.py). Needs Xvfb
 and xdotool on the host (apt-get install xvfb xdotool); skipped only with INKHUE_SKIP_GIMP=1.
 """
@@ -45,8 +46,8 @@ TITLE = "^AI Colorize$"
 STEPS = (
     ("dialog-cancel", ("Escape",)),
     ("dialog-ok", ("Return",)),
-    ("dialog-no-hints", ("Return", "Escape")),
-    ("dialog-empty-hints", ("Return", "Escape")),
+    ("dialog-no-hints", ("Return",)),
+    ("dialog-empty-hints", ("Return",)),
     ("remember-dabs", ()),  # not interactive: a run with the hint layer "dabs"
     ("dialog-remembered", ("Escape",)),
 )
@@ -180,23 +181,33 @@ def test_return_colorizes_with_the_preset_layers(run):
     assert_follows_hints(run, rec)
 
 
-def test_without_a_hint_layer_the_dialog_stays_open_and_explains(run):
+def test_with_a_hint_layer_none_is_not_preset_and_no_note_is_shown(run):
+    first = run["traces"]["dialog-ok"][0]
+    assert (first["no-hints"], first["hint-layer-sensitive"], first["note"]) == (False, True, "")
+    labels = [text.replace("_", "") for text in first["labels"]]
+    assert "Hints: none (AI chooses colours)" in labels, labels
+
+
+def test_without_a_hint_layer_none_is_preset_the_note_shown_and_colorize_runs(run):
     rec = scenario(run, "dialog-no-hints")
-    first, again = run["traces"]["dialog-no-hints"]
+    (first,) = run["traces"]["dialog-no-hints"]
     assert first["config"] == {"lineart-layer": "Line art", "hint-layer": None}
-    assert first["pickers"]["hint-layer"] == "(choose a layer)" and first["problem"] == ""
-    assert again["problem"] == rules.NO_HINT_LAYER
-    assert again["config"] == first["config"]  # the artist's choices are kept
-    assert rec["status"] == "cancel" and _unchanged(rec)  # then Escape: nothing happened
+    assert (first["no-hints"], first["hint-layer-sensitive"]) == (True, False)
+    assert first["note"] == rules.no_hints_note(None) and first["problem"] == ""
+    assert rec["status"] == "success", rec["message"]  # Return: coloured by the AI alone
+    assert [i["name"] for i in rec["after"]] == ["AI Colorize", "Line art", "Paper"]
+    assert_originals_unchanged(rec, hidden=None)
 
 
-def test_empty_hint_layer_is_refused_in_the_dialog(run):
+def test_empty_hint_layer_shows_the_note_and_colorize_runs(run):
     rec = scenario(run, "dialog-empty-hints")
-    first, again = run["traces"]["dialog-empty-hints"]
+    (first,) = run["traces"]["dialog-empty-hints"]
     assert first["pickers"] == {"lineart-layer": "Line art", "hint-layer": "Hints"}
-    assert again["problem"] == rules.empty_hints_message("Hints", "on the canvas")
-    assert again["pickers"] == first["pickers"]
-    assert rec["status"] == "cancel" and _unchanged(rec)
+    assert first["note"] == rules.no_hints_note("Hints", "on the canvas") and first["problem"] == ""
+    assert first["no-hints"] is False
+    assert rec["status"] == "success", rec["message"]
+    assert [i["name"] for i in rec["after"]] == ["Hints", "AI Colorize", "Line art", "Paper"]
+    assert_originals_unchanged(rec)  # the empty hint layer is hidden in the same undo step
 
 
 def test_the_hint_layer_used_last_is_preselected_by_name(run):

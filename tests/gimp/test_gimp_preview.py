@@ -77,7 +77,12 @@ def run(gimp_root: Path, server: dict, tmp_path_factory: pytest.TempPathFactory)
         ),
         sc("preview-ok", standard_layers(), [settle, {"do": "ok"}]),
         sc("preview-off", on_transparency, [settle, {"do": "off"}]),
-        sc("preview-no-dabs", [("Hints", np.zeros_like(hints())), *standard_layers()[1:]], [settle, cancel]),
+        sc(
+            "preview-no-dabs",
+            [("Hints", np.zeros_like(hints())), *standard_layers()[1:]],
+            [settle, {"do": "set", "prop": "method", "value": "flats"}, cancel],
+        ),
+        sc("preview-no-hints", standard_layers(), [settle, {"do": "ok"}], args={"no-hints": True}),
     ]
     text = (harness.HERE / "drive_colorize.py").read_text().split("# --- main")[0]
     driver = tmp_path_factory.mktemp("driver") / "drive_preview.py"
@@ -169,9 +174,24 @@ def test_colorize_replaces_the_preview_with_one_result_layer(run):
     assert done["preview_id"] is None
 
 
-def test_a_choice_that_cannot_be_coloured_says_why_and_shows_nothing(run):
+def test_without_dabs_the_ai_draft_is_shown_and_flat_colours_say_why_not(run):
     rec = scenario(run, "preview-no-dabs")
-    waiting, cancelled = rec["steps"]
-    assert not waiting["current"] and waiting["preview_id"] is None
-    assert waiting["message"] == "Preview: " + rules.empty_hints_message("Hints", "on the canvas")
+    shown, flats, cancelled = rec["steps"]
+    # no dab: the AI's own colours are previewed, the boxes painted
+    assert shown["current"] and shown["updates"] == 1, shown["message"]
+    assert _names(shown) == ["Hints", PREVIEW, "Line art", "Paper"]
+    for box in BOXES:
+        assert (_inside(run, shown, box)[..., 3] == 255).all(), box
+    # flat colours cannot follow dabs that are not there: said, and the preview taken away
+    assert not flats["current"] and flats["preview_id"] is None
+    assert flats["message"] == "Preview: " + rules.flats_need_dabs_message("Hints", "on the canvas")
     _exactly_as_before(rec, cancelled)
+
+
+def test_hints_none_previews_and_colorizes_without_the_hint_layer(run):
+    rec = scenario(run, "preview-no-hints")
+    shown, done = rec["steps"]
+    assert shown["current"] and shown["updates"] == 1, shown["message"]
+    assert done["status"] == "success", done["message"]
+    assert _names(done) == ["Hints", "AI Colorize", "Line art", "Paper"] and done["preview_id"] is None
+    assert_originals_unchanged({"before": rec["before"], "after": done["layers"]}, hidden=None)

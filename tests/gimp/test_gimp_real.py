@@ -20,6 +20,7 @@ from engine.wire import layer_rules as rules
 from tests.gimp.scenes import (
     BOXES,
     HINTS,
+    TOKEN,
     H,
     W,
     assert_follows_hints,
@@ -90,6 +91,12 @@ def scenarios(url: str, dead_url: str) -> list[dict]:
         sc("no-hint-layer", [("Line art", lineart()), ("Paper", white())], selected=("Line art",)),
         sc("empty-hints", [("Hints", blank), ("Line art", lineart()), ("Paper", white())]),
         sc("no-dabs-in-selection", std, selection=[0, 60, W, H - 60]),  # box C: not hinted
+        sc("no-hints-argument", std, args={"no-hints": True}),  # the Hints layer is left out
+        sc(
+            "flats-empty-hints",
+            [("Hints", blank), ("Line art", lineart()), ("Paper", white())],
+            args={"method": "flats"},
+        ),
         sc("bad-token", std, settings={**ok, "token": "wrong"}),
         sc("unreachable", std, settings={**ok, "url": dead_url}),
         sc("not-installed", std, settings={"mode": "local", "inkhue": "/nonexistent/bin/inkhue"}),
@@ -100,9 +107,7 @@ def scenarios(url: str, dead_url: str) -> list[dict]:
 
 ERRORS = {
     "no-lines": rules.no_ink_message("Line art", blank=True),
-    "no-hint-layer": rules.NO_HINT_LAYER,
-    "empty-hints": rules.empty_hints_message("Hints", "on the canvas"),
-    "no-dabs-in-selection": rules.empty_hints_message("Hints", "inside the selection"),
+    "flats-empty-hints": rules.flats_need_dabs_message("Hints", "on the canvas"),
     "bad-token": "token",
     "unreachable": "cannot reach",
     "not-installed": "not installed",
@@ -283,3 +288,51 @@ def test_errors_are_reported_and_leave_the_image_untouched(run, name):
     assert rec["after"] == [
         {**item, "u8": a["u8"]} for item, a in zip(rec["before"], rec["after"], strict=True)
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# no dabs: the AI chooses the colours (scenario: the hint layer the run used, hidden by it)
+
+NO_DABS = {
+    "no-hint-layer": None,
+    "empty-hints": "Hints",
+    "no-dabs-in-selection": "Hints",
+    "no-hints-argument": None,  # "Hints: none": the dabs on "Hints" are left out
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_DABS))
+def test_without_dabs_the_ai_chooses_colours_and_nothing_else_changes(run, name):
+    rec = scenario(run, name)
+    assert rec["status"] == "success", rec["message"]
+    new = new_layer(rec)
+    assert new["size"] == [W, H] and new["offsets"] == [0, 0]
+    assert len(rec["after"]) == len(rec["before"]) + 1
+    assert_originals_unchanged(rec, hidden=NO_DABS[name])
+    if name == "no-hints-argument":
+        assert layer(rec, "Hints")["visible"]  # not used, so not hidden either
+
+
+def test_without_dabs_the_engine_got_fully_transparent_hints(run, server):
+    """Every run without dabs is the engine's own answer for this line art and no hints at all."""
+    from engine import client
+
+    rgba = client.colorize(
+        server["url"], lineart().tobytes(), None, W, H,
+        options={"compose_lines": True, "transparent": True}, token=TOKEN,
+    )  # fmt: skip
+    want = np.frombuffer(rgba, np.uint8).reshape(H, W, 4)
+    for name in ("no-hint-layer", "empty-hints", "no-hints-argument"):
+        got = pixels(run, new_layer(scenario(run, name)))
+        assert (got[..., 3] == want[..., 3]).all(), name
+        seen = want[..., 3] > 0
+        assert np.abs(got[..., :3].astype(int) - want[..., :3])[seen].max() <= 1, name
+    # a picture, not a blank layer: every box painted (opaque), the lines drawn in dark
+    for box in BOXES:
+        x0, y0, x1, y1 = BOXES[box]
+        assert (want[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4, 3] == 255).all(), box
+    assert (want[lineart()[..., 0] == 0][:, :3] <= 60).all()
+    # inside a selection without dabs: only the selection is painted
+    sel = pixels(run, new_layer(scenario(run, "no-dabs-in-selection")))
+    x0, y0, x1, y1 = BOXES["C"]  # the only box in the selection
+    assert (sel[:60, :, 3] == 0).all() and (sel[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4, 3] == 255).all()

@@ -142,12 +142,75 @@ def test_dialog_defaults_and_remembered_choices(e2e):
     assert (again["mode"], again["url"]) == ("remote", e2e[2]["url"])
 
 
-def test_no_hint_layer_dialog_explains_and_cannot_start(e2e):
-    r = e2e[0].result
-    nohints = r["nohints_dialog"]
-    assert (nohints["hints"], nohints["problem"], nohints["ok_enabled"]) == ("", rules.NO_HINT_LAYER, False)
-    assert r["nohints_refused"] == [rules.NO_HINT_LAYER]  # even when accept() is forced
-    assert r["nohints_outcome"]["state"] == "cancelled"
+def _no_hint_run_added_one_layer(run: dict, names: list[str]) -> None:
+    """A run without dabs went ahead: one new layer below the line art, the artist's layers byte
+    for byte as they were, one undo step that takes exactly that layer away."""
+    assert run["outcome"]["state"] == "done", (run["outcome"], run["messages"])
+    assert run["messages"] == []  # a note in the dialog, never a message box
+    want = [*names]
+    want.insert(names.index("Ink"), "AI Colorize")
+    assert run["names"] == want
+    assert run["result"]["present"] and run["others_unchanged"]
+    assert run["undo_text"] == "Undo Add Layer"
+    assert run["names_undo1"] == names and run["state_undo1_equal"]
+
+
+def _no_hint_answer(engine_server) -> np.ndarray:
+    """What the engine itself makes of doc A's line art with no hints (the dialog's options)."""
+    from engine import client
+
+    line = ks.lineart_rgba(True)[ks.MARGIN : ks.MARGIN + ks.HEIGHT, ks.MARGIN : ks.MARGIN + ks.WIDTH]
+    rgba = client.colorize(
+        engine_server.url, np.ascontiguousarray(line).tobytes(), None, ks.WIDTH, ks.HEIGHT,
+        options={"compose_lines": True, "transparent": True}, token=krita_servers.TOKEN,
+    )  # fmt: skip
+    return np.frombuffer(rgba, np.uint8).reshape(ks.HEIGHT, ks.WIDTH, 4)
+
+
+def test_no_dabs_and_no_hint_layer_colour_with_a_note(e2e, engine_server):
+    run, out, _ = e2e
+    nh = run.result["nohints"]
+    empty, none, no_layer = nh["empty"], nh["none"], nh["no_layer"]
+    # an empty hint layer: the plain note, in the dialog, and the run goes ahead
+    assert empty["filled"] == {
+        "lineart": "Ink",
+        "hints": "Empty",
+        "note": rules.no_hints_note("Empty", "on the canvas"),
+        "problem": "",
+        "ok_enabled": True,
+    }
+    # "(none: AI chooses colours)" is offered first, before the layers; the Hints layer is the default
+    assert empty["dialog"]["hint_choices"] == [rules.NO_HINTS_CHOICE, *reversed(DOC_A_LAYERS)]
+    assert empty["dialog"]["hints"] == "Hints" and empty["dialog"]["note"] == ""
+    assert none["filled"]["hints"] == rules.NO_HINTS_CHOICE
+    assert none["filled"]["note"] == rules.no_hints_note(None) and none["filled"]["problem"] == ""
+    # no hint layer in the document: "(none)" is the default choice, with its note
+    first = no_layer["dialog"]
+    assert (first["hints"], first["note"], first["problem"], first["ok_enabled"]) == (
+        rules.NO_HINTS_CHOICE,
+        rules.no_hints_note(None),
+        "",
+        True,
+    )
+    for r, names in (
+        (empty, DOC_A_LAYERS),
+        (none, DOC_A_LAYERS),
+        (no_layer, [n for n in DOC_A_LAYERS if n != "Hints"]),
+    ):
+        _no_hint_run_added_one_layer(r, names)
+    # all three sent fully transparent hints of the canvas size: the engine's own no-hint answer
+    want = _no_hint_answer(engine_server)
+    for r in (empty, none, no_layer):
+        got = _rgba_from_bgra((out / r["result"]["pixels"]).read_bytes())
+        assert (got[..., 3] == want[..., 3]).all()
+        seen = want[..., 3] > 0
+        assert np.abs(got[..., :3].astype(int) - want[..., :3])[seen].max() <= 1
+    # and it is a picture: the lines drawn in, every area inside the frame painted (opaque)
+    got = _rgba_from_bgra((out / none["result"]["pixels"]).read_bytes())
+    assert (got[ks.ink_mask()][:, :3] <= 60).all()
+    labels, dab_label = ks.regions()
+    for name in ks.DABS:
+        assert (got[ks.interior(labels, dab_label[name])][:, 3] == 255).all(), name
 
 
 def _choice_message(lineart, hints) -> str:
@@ -159,7 +222,7 @@ def _choice_message(lineart, hints) -> str:
 @pytest.mark.parametrize(
     "case, message",
     [
-        ("empty_hints", rules.empty_hints_message("Empty", "on the canvas")),
+        ("flats_empty_hints", rules.flats_need_dabs_message("Empty", "on the canvas")),
         ("same_layers", _choice_message(rules.LayerInfo(1, "Ink"), rules.LayerInfo(1, "Ink"))),
     ],
 )
@@ -170,9 +233,16 @@ def test_dialog_refuses_with_the_shared_messages_and_stays_open(e2e, case, messa
 
 
 def test_hints_outside_a_selections_shape_do_not_count(e2e):
-    got = e2e[0].result["selection_shape"]
-    assert got["refused"] == [rules.empty_hints_message("Hints", "inside the selection")]
-    assert got["outcome"]["state"] == "cancelled"
+    run, out, _ = e2e
+    got = run.result["selection_shape"]
+    assert got["filled"]["note"] == rules.no_hints_note("Hints", "inside the selection")
+    assert got["outcome"]["state"] == "done" and got["messages"] == []
+    assert got["others_unchanged"] and got["state_undo1_equal"] and got["undo_text"] == "Undo Add Layer"
+    assert got["names"] == DOC_A_LAYERS[:3] + ["AI Colorize", "Ink", "Hints"]
+    rgba = _rgba_from_bgra((out / got["result"]["pixels"]).read_bytes())
+    shape = np.zeros((ks.HEIGHT, ks.WIDTH), bool)
+    shape[20:100, 20:30] = shape[90:100, 20:100] = True  # the L the script selects
+    assert (rgba[~shape][:, 3] == 0).all(), "the result must stay inside the selection's shape"
 
 
 def test_layer_guesses_groups_and_the_advanced_section(e2e):

@@ -100,3 +100,21 @@ def test_discard_during_insertion_or_after_losing_track_leaves_no_preview(live):
     assert r["race_called"] and r["preview_lost"], r
     assert r["names_race"] == r["names_before_discard"]
     assert r["names_lost"] == r["names_before_discard"]
+
+
+def test_no_hint_layer_choice_previews_and_applies_with_the_note(live):
+    from engine import layer_rules as rules
+
+    r, _ = live
+    assert r["none_choice"] == rules.NO_HINTS_CHOICE
+    assert r["facts_none"]["state"] == "shown", r["facts_none"]
+    assert r["facts_none"]["message"].endswith(" " + rules.no_hints_note(None)), r["facts_none"]
+    assert r["facts_none_apply"]["state"] == "applied", r["facts_none_apply"]
+    before = r["names_none_before"]
+    assert r["names_none_applied"] == [*before[:1], "AI Colorize", *before[1:]]
+    assert r["user_unchanged_none"] and r["user_unchanged_none_undo1"]
+    assert r["names_none_undo1"] == before, "one undo removes the result"
+    # flat colours have nothing to follow without dabs: said in the docker, nothing added
+    assert r["facts_none_flats"]["state"] == "error"
+    assert r["facts_none_flats"]["message"] == rules.flats_need_dabs_message(None)
+    assert r["names_none_flats"] == before

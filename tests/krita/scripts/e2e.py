@@ -35,6 +35,7 @@ FORMATS = [
 
 res = {}
 app = Krita.instance()
+NO_HINTS_CHOICE = "(none: AI chooses colours)"  # layer_rules.NO_HINTS_CHOICE (the test checks it)
 
 
 def undo():
@@ -193,7 +194,7 @@ def steps():
         ("bad_token", dict(remote, token="wrong-token")),
         ("unreachable", dict(remote, url=sc["dead_url"])),
         ("empty_lineart", dict(remote, lineart="Empty")),
-        ("empty_hints", dict(remote, hints="Empty")),
+        ("flats_empty_hints", dict(remote, hints="Empty", method="flats")),
         ("same_layers", dict(remote, lineart="Ink", hints="Ink")),
         ("too_large", dict(remote, limit=0.01)),
         ("dialog_cancel", "reject"),
@@ -263,17 +264,22 @@ def steps():
     res["vanish"] = vanish
     save_result(res)
 
-    # ---- no hint layer: the dialog says how to make one and refuses to start
+    # ---- no hints: an empty hint layer, "(none: AI chooses colours)", no hint layer at all; each
+    # run adds the AI's own colours as one undo step and leaves the artist's layers alone
+    plain = {k: remote[k] for k in ("mode", "url", "token", "lineart")}
+    # (first: the hint layer used last, remembered by name, would be the default otherwise)
+    nh = {}
     nohints = new_doc(sc, "NoHints", [s for s in sc["layers"] if s["name"] != "Hints"])
     yield from show(nohints, "Ink")
-    n_refused = len(driver.refusals())
-    yield from colorize(driver, remote)
-    res["nohints_dialog"] = driver.dialogs()[-1]
-    res["nohints_refused"] = driver.refusals()[n_refused:]
-    res["nohints_outcome"] = outcome()
+    nh["no_layer"] = yield from one_run(nohints, driver, plain, "NH_no_layer")  # the dialog's default
     nohints.setModified(False)
     nohints.close()
     yield 200
+    yield 300
+    nh["empty"] = yield from one_run(doc, driver, dict(plain, hints="Empty"), "NH_empty")
+    nh["none"] = yield from one_run(doc, driver, dict(plain, hints=NO_HINTS_CHOICE), "NH_none")
+    res["nohints"] = nh
+    save_result(res)
 
     # ---- B: 32-bit float linear document, a selection, the local engine started by the plug-in
     docb = yield from float_doc_with_selection(sc, "B")
@@ -358,9 +364,7 @@ def later_phases(sc, driver, remote):
     sel.add(arm)
     docs.setSelection(sel)
     yield 200
-    n_refused = len(driver.refusals())
-    yield from colorize(driver, dict(remote, lineart="Ink", hints="Hints"))
-    res["selection_shape"] = {"refused": driver.refusals()[n_refused:], "outcome": outcome()}
+    res["selection_shape"] = yield from one_run(docs, driver, dict(remote, lineart="Ink", hints="Hints"), "S")
     docs.setModified(False)
     docs.close()
     yield 200
@@ -440,6 +444,7 @@ def one_run(doc, driver, plan, prefix, group=False, timeout=90):
     yield from colorize(driver, plan, timeout=timeout)
     f = {"outcome": outcome(), "seconds": time.monotonic() - t0, "names": layer_names(doc)}
     f["dialog"] = driver.dialogs()[-1]
+    f["filled"] = driver.filled()[-1] if plan != "reject" else None
     f["enabled"] = driver.enabled()[n_enabled:]
     f["checked"] = driver.checked()[n_enabled:]
     f["result"] = group_facts(doc, prefix) if group else result_layer_facts(doc, prefix)

@@ -110,6 +110,16 @@ def reset_outcome():
 _OPTION_WIDGETS = ("per_colour_check", "compose_check", "transparent_check", "gap_spin")
 
 
+def _choice_state(dlg):
+    return {
+        "lineart": dlg.lineart_combo.currentText(),
+        "hints": dlg.hints_combo.currentText(),
+        "note": dlg.hints_note.text() if dlg.hints_note.isVisibleTo(dlg) else "",
+        "problem": dlg.problem.text() if dlg.problem.isVisibleTo(dlg) else "",
+        "ok_enabled": dlg.buttons.button(QDialogButtonBox.Ok).isEnabled(),
+    }
+
+
 class ModalDriver:
     """Answers modal windows from a plan; records what it saw."""
 
@@ -145,6 +155,8 @@ class ModalDriver:
             "lineart": dlg.lineart_combo.currentText(),
             "hints": dlg.hints_combo.currentText(),
             "problem": dlg.problem.text() if dlg.problem.isVisibleTo(dlg) else "",
+            "note": dlg.hints_note.text() if dlg.hints_note.isVisibleTo(dlg) else "",
+            "hint_choices": [dlg.hints_combo.itemText(i) for i in range(dlg.hints_combo.count())],
             "ok_enabled": dlg.buttons.button(QDialogButtonBox.Ok).isEnabled(),
             "notes": [w.text() for w in dlg.findChildren(QLabel, "inkhue_note")],
             "mode": "remote" if dlg.remote_radio.isChecked() else "local",
@@ -191,6 +203,7 @@ class ModalDriver:
             dlg.transparent_check.setChecked(plan["transparent"])
         if "gap" in plan:
             dlg.gap_spin.setValue(plan["gap"])
+        self.seen.append(("filled", _choice_state(dlg)))  # what the dialog says about the choice
         self.seen.append(("enabled", {k: getattr(dlg, k).isEnabled() for k in _OPTION_WIDGETS}))
         checked = {"compose": dlg.compose_check.isChecked(), "transparent": dlg.transparent_check.isChecked()}
         self.seen.append(("checked", checked))
@@ -212,6 +225,10 @@ class ModalDriver:
     def checked(self):
         """What the two check boxes showed once each accepted plan was filled in."""
         return [d for kind, d in self.seen if kind == "checked"]
+
+    def filled(self):
+        """The hint choice and what the dialog said about it, once each plan was filled in."""
+        return [d for kind, d in self.seen if kind == "filled"]
 
     def refusals(self):
         return [d for kind, d in self.seen if kind == "refused"]

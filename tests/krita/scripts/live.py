@@ -146,3 +146,29 @@ def steps():
     yield 300
     res["names_lost"] = layer_names(doc)
     save_result(res)
+
+    # "(none: AI chooses colours)": Live and Apply without hints, the shared note in the status
+    dock.hints_combo.setCurrentIndex(0)
+    res["none_choice"] = dock.hints_combo.currentText()
+    before_none, res["names_none_before"] = user_state(), layer_names(doc)
+    dock.live_check.setChecked(True)
+    yield from wait(lambda: preview() is not None and dock.facts["state"] == "shown", 120)
+    res["facts_none"] = dict(dock.facts)
+    dock.apply()
+    yield from wait(lambda: dock.facts["state"] in ("applied", "error"), 60)
+    res["facts_none_apply"] = dict(dock.facts)
+    res["names_none_applied"] = layer_names(doc)
+    res["user_unchanged_none"] = user_state() == before_none
+    app.action("edit_undo").trigger()
+    yield 300
+    res["names_none_undo1"] = layer_names(doc)
+    res["user_unchanged_none_undo1"] = user_state() == before_none
+    # flat colours without a hint layer: refused in the status line, nothing added
+    dock.method_combo.setCurrentIndex(dock.method_combo.findData("flats"))
+    dock.live_check.setChecked(True)
+    yield from wait(lambda: dock.facts["state"] == "error", 30)
+    yield 600
+    res["facts_none_flats"] = dict(dock.facts)
+    res["names_none_flats"] = layer_names(doc)
+    dock.live_check.setChecked(False)
+    save_result(res)
