@@ -81,7 +81,7 @@ def test_check_choice_messages():
     lines, hints = LayerInfo(1, "Lines"), LayerInfo(2, "Hints")
     group = LayerInfo(3, "Ink", is_group=True, is_paint=False)
     rules.check_choice(lines, hints)
-    rules.check_choice(lines, None)  # "(none: AI chooses colours)" is a choice, not an error
+    rules.check_choice(lines, None)  # "(none: AI suggests tones)" is a choice, not an error
     with pytest.raises(LayerRuleError, match="both the line art and the hints"):
         rules.check_choice(lines, LayerInfo(1, "Lines"))
     with pytest.raises(LayerRuleError, match='"Ink" is a layer group'):
@@ -95,12 +95,13 @@ def test_no_dabs_is_a_note_not_an_error_except_for_flat_colours():
     assert rules.check_hints("Hints", True, "flats") == ""
     note = rules.check_hints("Hints", False, "ai", "inside the selection")
     assert note == (
-        'No colour dabs on "Hints" inside the selection: AI Colorize will choose colours itself. '
+        'No colour dabs on "Hints" inside the selection: AI Colorize will suggest light, muted tones '
+        "by itself. "
         "Paint a dab inside an area to choose its colour."
     )
     assert note == rules.no_hints_note("Hints", "inside the selection")
     none = rules.check_hints(None, False)  # no hint layer at all
-    assert none.startswith("No hint layer: AI Colorize will choose colours itself.")
+    assert none.startswith("No hint layer: AI Colorize will suggest light, muted tones by itself.")
     assert rules.check_hints(None, True) == none  # without a layer there are no dabs
     with pytest.raises(LayerRuleError) as e:
         rules.check_hints("Hints", False, "flats")
@@ -108,7 +109,7 @@ def test_no_dabs_is_a_note_not_an_error_except_for_flat_colours():
     assert '"Hints" has no colour dabs on the canvas' in str(e.value) and "AI colours" in str(e.value)
     with pytest.raises(LayerRuleError, match="no hint layer is chosen"):
         rules.check_hints(None, False, "flats")
-    assert rules.NO_HINTS_CHOICE == "(none: AI chooses colours)"
+    assert rules.NO_HINTS_CHOICE == "(none: AI suggests tones)"
 
 
 @pytest.mark.parametrize(

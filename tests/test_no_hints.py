@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from engine import client
+from engine.wire import client
 from engine.models import BUNDLED_DIR
 
 pytest.importorskip("starlette", reason="the service extra (starlette, uvicorn) is not installed")

@@ -82,7 +82,7 @@ def guess_layers(
     return line, hint
 
 
-NO_HINTS_CHOICE = "(none: AI chooses colours)"  # the hint-layer choice that sends no hints
+NO_HINTS_CHOICE = "(none: AI suggests tones)"  # the hint-layer choice that sends no hints
 
 
 def check_choice(lineart: LayerInfo | None, hints: LayerInfo | None) -> None:
@@ -111,11 +111,11 @@ def no_hints_note(hint_name: str | None, where: str = "on the canvas") -> str:
     """The plain note for a run without dabs (``hint_name`` None: no hint layer chosen)."""
     if hint_name is None:
         return (
-            "No hint layer: AI Colorize will choose colours itself. To choose a colour, paint a dab "
-            'inside the area on a layer named "Hints" and choose it here.'
+            "No hint layer: AI Colorize will suggest light, muted tones by itself. To choose a "
+            'colour, paint a dab inside the area on a layer named "Hints" and choose it here.'
         )
     return (
-        f'No colour dabs on "{hint_name}" {where}: AI Colorize will choose colours itself. '
+        f'No colour dabs on "{hint_name}" {where}: AI Colorize will suggest light, muted tones by itself. '
         "Paint a dab inside an area to choose its colour."
     )
 

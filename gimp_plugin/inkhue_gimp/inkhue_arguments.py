@@ -11,7 +11,7 @@ import gi
 gi.require_version("Gimp", "3.0")
 from gi.repository import Gimp, GObject  # noqa: E402
 
-NO_HINTS_LABEL = "Hints: _none (AI chooses colours)"  # layer_rules.NO_HINTS_CHOICE, as a check box
+NO_HINTS_LABEL = "Hints: _none (AI suggests tones)"  # layer_rules.NO_HINTS_CHOICE, as a check box
 _METHOD_CHOICES = (
     ("ai", "AI colours (shading, guesses)"),
     ("flats", "Flat colours (exact dab colours, no AI)"),
@@ -44,7 +44,7 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         "no-hints",
         NO_HINTS_LABEL,
         "On: no hint layer is used, and the AI chooses every colour itself (flat colours need "
-        "dabs). Off: the colours follow the dabs on the hint layer, and the AI chooses colours "
+        "dabs). Off: the colours follow the dabs on the hint layer, and the AI suggests tones "
         "where there are none",
         False,
         rw,

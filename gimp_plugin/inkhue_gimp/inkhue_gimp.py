@@ -167,7 +167,7 @@ def preset_dialog(image: Gimp.Image, drawables: list, config) -> None:
         current = config.get_property(prop)
         if current is None or current.get_id() not in by_id:
             config.set_property(prop, by_id[info.key] if info else None)
-    # the hint layer is the default choice when there is one; else none (the AI chooses colours)
+    # the hint layer is the default choice when there is one; else none (the AI suggests tones)
     config.set_property("no-hints", config.get_property("hint-layer") is None)
 
 

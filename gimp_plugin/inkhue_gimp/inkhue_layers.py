@@ -70,7 +70,7 @@ def where(in_selection: bool) -> str:
 
 
 def hints_note(hints: LayerInfo | None, has_dabs: bool, in_selection: bool, method: str = "ai") -> str:
-    """The shared note about the hints ("" with dabs: the AI chooses colours where there are none);
+    """The shared note about the hints ("" with dabs: the AI suggests tones where there are none);
     raises ``LayerRuleError`` for flat colours without a dab."""
     name = hints.name if hints is not None else None
     return rules.check_hints(name, has_dabs, method, where(in_selection))
@@ -88,7 +88,7 @@ def problem(
 
     ``line_state()`` -> (has any paint, has dark lines) on the canvas; ``hints_have_dabs()``: a
     visible hint pixel on the canvas, or inside the selection when there is one. No dabs (or no
-    hint layer) stop only flat colours: the AI chooses colours itself (``hints_note``).
+    hint layer) stop only flat colours: the AI suggests light, muted tones by itself (``hints_note``).
     """
     painted, inked = line_state()
     if not inked:

@@ -329,7 +329,7 @@ class ColorizeDialog(QDialog):
         return self._layers[i] if i >= 0 else None
 
     def hints(self):
-        """The chosen hint layer, or None for "(none: AI chooses colours)"."""
+        """The chosen hint layer, or None for "(none: AI suggests tones)"."""
         i = self.hints_combo.currentIndex() - 1
         return self._layers[i] if i >= 0 else None
 

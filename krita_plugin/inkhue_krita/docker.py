@@ -9,7 +9,7 @@ steps in Krita); **Apply** renames it "AI Colorize" once it shows the full resul
 layers, so one undo removes it; **Discard** deletes it. Progress and errors are shown in the
 docker, never in a box. The layer choice is remembered per document (an annotation).
 
-The hints combo offers "(none: AI chooses colours)" first (fully transparent hints); with it, or
+The hints combo offers "(none: AI suggests tones)" first (fully transparent hints); with it, or
 with a hint layer holding no dab, the preview runs and the status line adds the shared note that
 the AI chooses the colours (flat colours without a dab are refused there instead).
 """
@@ -203,7 +203,7 @@ class ColorizeDocker(DockWidget):
             self._say("Live is off. Apply keeps the preview, Discard removes it.", "off")
 
     def _chosen(self, doc):
-        """(line art, hints) nodes; hints None for "(none: AI chooses colours)"."""
+        """(line art, hints) nodes; hints None for "(none: AI suggests tones)"."""
         keys = (self.lineart_combo.currentData(), self.hints_combo.currentData())
         nodes = {kritaio.layer_key(n): n for n in self._inputs(doc)}
         return nodes.get(keys[0]), nodes.get(keys[1])

@@ -38,7 +38,7 @@ class Layer:
 @dataclass(frozen=True)
 class Request:
     lineart: Layer
-    hints: Layer | None  # None: no hint layer (fully transparent hints: the AI chooses colours)
+    hints: Layer | None  # None: no hint layer (fully transparent hints: the AI suggests tones)
     area: Rect
     selected: bool
     selection_alpha: bytes | None  # coverage of a non-rectangular selection, else None

@@ -141,7 +141,7 @@ class Session:
             if exec_dialog(dialog) != accepted():
                 return self._end("cancelled", "dialog closed")
             settings = dialog.settings()
-            chosen = dialog.hints()  # None: "(none: AI chooses colours)"
+            chosen = dialog.hints()  # None: "(none: AI suggests tones)"
             lineart, hints = nodes[dialog.lineart().key], chosen and nodes[chosen.key]
         finally:
             dialog.deleteLater()  # parented to Krita's window: would pile up there otherwise

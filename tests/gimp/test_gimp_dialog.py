@@ -185,7 +185,7 @@ def test_with_a_hint_layer_none_is_not_preset_and_no_note_is_shown(run):
     first = run["traces"]["dialog-ok"][0]
     assert (first["no-hints"], first["hint-layer-sensitive"], first["note"]) == (False, True, "")
     labels = [text.replace("_", "") for text in first["labels"]]
-    assert "Hints: none (AI chooses colours)" in labels, labels
+    assert "Hints: none (AI suggests tones)" in labels, labels
 
 
 def test_without_a_hint_layer_none_is_preset_the_note_shown_and_colorize_runs(run):

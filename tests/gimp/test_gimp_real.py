@@ -315,7 +315,7 @@ def test_without_dabs_the_ai_chooses_colours_and_nothing_else_changes(run, name)
 
 def test_without_dabs_the_engine_got_fully_transparent_hints(run, server):
     """Every run without dabs is the engine's own answer for this line art and no hints at all."""
-    from engine import client
+    from engine.wire import client
 
     rgba = client.colorize(
         server["url"], lineart().tobytes(), None, W, H,

@@ -157,7 +157,7 @@ def _no_hint_run_added_one_layer(run: dict, names: list[str]) -> None:
 
 def _no_hint_answer(engine_server) -> np.ndarray:
     """What the engine itself makes of doc A's line art with no hints (the dialog's options)."""
-    from engine import client
+    from engine.wire import client
 
     line = ks.lineart_rgba(True)[ks.MARGIN : ks.MARGIN + ks.HEIGHT, ks.MARGIN : ks.MARGIN + ks.WIDTH]
     rgba = client.colorize(
@@ -179,7 +179,7 @@ def test_no_dabs_and_no_hint_layer_colour_with_a_note(e2e, engine_server):
         "problem": "",
         "ok_enabled": True,
     }
-    # "(none: AI chooses colours)" is offered first, before the layers; the Hints layer is the default
+    # "(none: AI suggests tones)" is offered first, before the layers; the Hints layer is the default
     assert empty["dialog"]["hint_choices"] == [rules.NO_HINTS_CHOICE, *reversed(DOC_A_LAYERS)]
     assert empty["dialog"]["hints"] == "Hints" and empty["dialog"]["note"] == ""
     assert none["filled"]["hints"] == rules.NO_HINTS_CHOICE

@@ -103,7 +103,7 @@ def test_discard_during_insertion_or_after_losing_track_leaves_no_preview(live):
 
 
 def test_no_hint_layer_choice_previews_and_applies_with_the_note(live):
-    from engine import layer_rules as rules
+    from engine.wire import layer_rules as rules
 
     r, _ = live
     assert r["none_choice"] == rules.NO_HINTS_CHOICE

@@ -35,7 +35,7 @@ FORMATS = [
 
 res = {}
 app = Krita.instance()
-NO_HINTS_CHOICE = "(none: AI chooses colours)"  # layer_rules.NO_HINTS_CHOICE (the test checks it)
+NO_HINTS_CHOICE = "(none: AI suggests tones)"  # layer_rules.NO_HINTS_CHOICE (the test checks it)
 
 
 def undo():
@@ -264,7 +264,7 @@ def steps():
     res["vanish"] = vanish
     save_result(res)
 
-    # ---- no hints: an empty hint layer, "(none: AI chooses colours)", no hint layer at all; each
+    # ---- no hints: an empty hint layer, "(none: AI suggests tones)", no hint layer at all; each
     # run adds the AI's own colours as one undo step and leaves the artist's layers alone
     plain = {k: remote[k] for k in ("mode", "url", "token", "lineart")}
     # (first: the hint layer used last, remembered by name, would be the default otherwise)

@@ -147,7 +147,7 @@ def steps():
     res["names_lost"] = layer_names(doc)
     save_result(res)
 
-    # "(none: AI chooses colours)": Live and Apply without hints, the shared note in the status
+    # "(none: AI suggests tones)": Live and Apply without hints, the shared note in the status
     dock.hints_combo.setCurrentIndex(0)
     res["none_choice"] = dock.hints_combo.currentText()
     before_none, res["names_none_before"] = user_state(), layer_names(doc)
