@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from engine.wire import client
 from engine.models import BUNDLED_DIR
+from engine.wire import client
 
 pytest.importorskip("starlette", reason="the service extra (starlette, uvicorn) is not installed")
 
