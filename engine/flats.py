@@ -25,6 +25,7 @@ DEPTH_GAPS = 2.0  # room deeper than two gap sizes is open paper: Voronoi cells 
 SPECK_PX = 9  # fewer pixels of a colour outside the rooms are a dab's rim, not a dab (see _fence)
 ROOM_OPEN_SHARE = 0.25  # a basin with less of its rim on open paper than this is a room (see _fence)
 DOOR_SHARE = 0.5  # ... if its openings are also under half as deep as its deepest point
+FENCE_COLOURS = 6  # more colours on one background than this: painted in detail, no rooms sought
 
 
 @dataclass(frozen=True)
@@ -143,15 +144,20 @@ def _fence(
     outline in its room rather than flooding the canvas.
 
     A background region holds every figure whose outline opens wider than the gap size. For each
-    colour alone, the canvas border takes part in ``_split`` as an "empty" dab, with uncapped
-    depth so that the floods meet at the narrowest point of each opening: where the colour's
-    basin is then a room (``_is_room``), it is one. The rooms are shared between the dabs inside
-    them, the rest of the region between the dabs outside them (a dab on the sky: the background
-    itself), each as ``_split`` shares a region; the rest stays empty when no dab (of at least
-    ``SPECK_PX`` pixels of one colour) is outside.
+    colour alone (with at least ``SPECK_PX`` pixels; up to ``FENCE_COLOURS`` colours), the canvas
+    border takes part in ``_split`` as an "empty" dab, with uncapped depth so that the floods meet
+    at the narrowest point of each opening: where the colour's basin is then a room
+    (``_is_room``), it is one. The rooms are shared between the dabs inside them, the rest of the
+    region between the dabs outside them (a dab on the sky: the background itself), each as
+    ``_split`` shares a region; the rest stays empty when no dab (of at least ``SPECK_PX`` pixels
+    of one colour) is outside.
     """
-    colours = np.unique(markers_hw_i32[markers_hw_i32 > 0])
-    empty = int(colours.max()) + 1
+    counts = np.bincount(markers_hw_i32.ravel())
+    colours = np.flatnonzero(counts >= SPECK_PX)
+    colours = colours[colours > 0]
+    if colours.size == 0 or colours.size > FENCE_COLOURS:  # a background painted in detail: as is
+        return _split(markers_hw_i32, inside_hw_bool, line_hw_f32, depth)
+    empty = len(counts)
     edge = np.where(border_hw_bool & inside_hw_bool & (markers_hw_i32 == 0), empty, 0)
     ink = line_hw_f32 < INK_THRESHOLD
     room = (
