@@ -139,6 +139,7 @@ def _fence(
     line_hw_f32: np.ndarray,
     border_hw_bool: np.ndarray,
     depth: float,
+    basins: dict | None = None,
 ) -> np.ndarray:
     """Share a hinted background region between its dabs, keeping a dab painted inside an open
     outline in its room rather than flooding the canvas.
@@ -150,7 +151,8 @@ def _fence(
     (``_is_room``), it is one. The rooms are shared between the dabs inside them, the rest of the
     region between the dabs outside them (a dab on the sky: the background itself), each as
     ``_split`` shares a region; the rest stays empty when no dab (of at least ``SPECK_PX`` pixels
-    of one colour) is outside.
+    of one colour) is outside. ``basins`` keeps each colour's room by its dabs' positions across
+    calls (Live adds a dab at a time: one new flood per update).
     """
     counts = np.bincount(markers_hw_i32.ravel())
     colours = np.flatnonzero(counts >= SPECK_PX)
@@ -160,16 +162,22 @@ def _fence(
     empty = len(counts)
     edge = np.where(border_hw_bool & inside_hw_bool & (markers_hw_i32 == 0), empty, 0)
     ink = line_hw_f32 < INK_THRESHOLD
-    room = (
-        ndimage.distance_transform_edt(~ink).astype(np.float32)
-        if ink.any()
-        else np.zeros(ink.shape, np.float32)
-    )
+    room = None
     rooms = np.zeros(markers_hw_i32.shape, bool)
+    basins = {} if basins is None else basins
+    used = set()
     for c in colours:
-        basin = _split(np.where(markers_hw_i32 == c, c, edge), inside_hw_bool, line_hw_f32, np.inf) == c
-        if _is_room(basin, inside_hw_bool, ink, room):
-            rooms |= basin
+        key = hashlib.blake2b(np.flatnonzero(markers_hw_i32 == c).tobytes(), digest_size=16).digest()
+        used.add(key)
+        if key not in basins:
+            if room is None:
+                room = ndimage.distance_transform_edt(~ink).astype(np.float32) if ink.any() else ink * 0.0
+            basin = _split(np.where(markers_hw_i32 == c, c, edge), inside_hw_bool, line_hw_f32, np.inf) == c
+            basins[key] = basin if _is_room(basin, inside_hw_bool, ink, room) else None
+        if basins[key] is not None:
+            rooms |= basins[key]
+    for key in set(basins) - used:  # kept for the dabs of this call only
+        del basins[key]
     if not rooms.any():
         return _split(markers_hw_i32, inside_hw_bool, line_hw_f32, depth)
     out = _split(np.where(rooms, markers_hw_i32, 0), rooms, line_hw_f32, depth)
@@ -241,7 +249,8 @@ def flats(
                 depth = DEPTH_GAPS * regions.gap
                 line = line_hw_f32[box]
                 if regions.background[r]:
-                    split = _fence(markers, inside, line, _border(labels.shape, box), depth)
+                    basins = memo.setdefault(("basins", int(r)), {})
+                    split = _fence(markers, inside, line, _border(labels.shape, box), depth, basins)
                 else:
                     split = _split(markers, inside, line, depth)
                 split_codes = codes[split[inside]]
