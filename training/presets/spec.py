@@ -51,7 +51,7 @@ class Arm:
     draft_from: str = ""  # two-stage refinement: the arm whose half-trained generator drafts
     lr: float = 2e-4
     beta1: float = 0.5
-    width: int = 32  # the generator's first width (doubling per level, capped at 8×)
+    width: int = 16  # the generator's first width (doubling per level, capped at 8×)
 
     def __post_init__(self) -> None:
         if self.adversarial not in ADVERSARIAL:
@@ -78,7 +78,7 @@ class Preset:
     arms: tuple[Arm, ...]
     claims: tuple[Claim, ...] = ()
     keeps: str = ""  # what the shipped model keeps of the paper's ideas
-    crop: int = 128  # training crop side (the papers used 256; CPU budget)
+    crop: int = 64  # training crop side (the papers used 256; CPU budget)
     batch: int = 8
 
     def __post_init__(self) -> None:
