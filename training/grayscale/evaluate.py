@@ -1,0 +1,106 @@
+"""Score a grayscale model on the corpus's ``val`` split made grayscale, against "gray as is".
+
+Each val image becomes a gray image with the colour image's own CIELAB L (``plain``), and the same
+with its mid tones screened (``screentone``, ``training.grayscale.screentone``). The model runs
+through the engine as the product does (``Colorizer``, ``mode="grayscale"``), without hints and with
+user dabs of the true colours (``hintsampling.user_squares``). ΔE00 and PSNR against the colour image;
+"gray as is" returns the gray input. Also reported: how often ``looks_shaded`` (``mode="auto"``)
+calls each input shaded, and calls synthetic line art of the same images shaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from engine import lab
+from training import metrics
+from training.presets import hintsampling
+
+log = logging.getLogger(__name__)
+
+VARIANTS = ("plain", "screentone")
+HINTS = ("none", "dabs")
+
+
+def gray_rgba(lightness: np.ndarray) -> np.ndarray:
+    """An opaque gray sRGB image whose CIELAB L is ``lightness`` (0..100)."""
+    y = lab._f_inv((np.clip(lightness, 0.0, 100.0) + 16.0) / 116.0)
+    v = (np.clip(lab._gamma(y), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return np.stack([v, v, v, np.full_like(v, 255)], -1)
+
+
+def _dabs(rgb_u8: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    rgb, mask = hintsampling.user_squares(rgb_u8, rng, p=1.0 / 6.0, scale=max(1.0, max(rgb_u8.shape) / 256))
+    out = np.zeros((*mask.shape, 4), np.uint8)
+    out[..., :3] = (rgb * 255.0 + 0.5).astype(np.uint8)
+    out[..., 3] = (mask * 255).astype(np.uint8)
+    return out
+
+
+def evaluate(model_dir: str | Path, corpus: str, limit: int = 0, seed: int = 0) -> list[dict]:
+    from engine.grayscale import looks_shaded
+    from engine.pipeline import Colorizer
+    from training.corpus import load_image, load_manifest
+    from training.grayscale.screentone import screen
+    from training.lines import synth_lineart
+
+    col = Colorizer(model_dir)
+    rows = sorted(load_manifest(corpus, "val"), key=lambda r: r["id"])[: limit or None]
+    scores: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    detected: dict[str, list[bool]] = {"plain": [], "screentone": [], "line art": []}
+    for row in rows:
+        rgb = load_image(corpus, row)
+        rng = np.random.default_rng([seed, int(row["id"], 16) % (1 << 31)])
+        lightness = lab.rgb_to_lab(rgb / 255.0)[..., 0]
+        inputs = {
+            "plain": gray_rgba(lightness),
+            "screentone": gray_rgba(screen(lightness / 100.0, rng) * 100.0),
+        }
+        detected["line art"].append(looks_shaded(synth_lineart(rgb, rng)))
+        hints = {"none": None, "dabs": _dabs(rgb, rng)}
+        for variant, image in inputs.items():
+            detected[variant].append(looks_shaded(image))
+            gray = np.ascontiguousarray(image[..., :3])
+            for h, hint in hints.items():
+                pred = col.colorize(image, hint, mode="grayscale")
+                for method, out in (("gray as is", gray), ("inkhue-grayscale", pred)):
+                    scores.setdefault((variant, h, method), []).append(
+                        (metrics.psnr(out, rgb), metrics.de00(out, rgb))
+                    )
+    out = []
+    for (variant, h, method), vals in scores.items():
+        v = np.array(vals)
+        out.append(
+            {
+                "input": variant,
+                "hints": h,
+                "method": method,
+                "images": len(v),
+                "psnr": v[:, 0].mean(),
+                "de00": v[:, 1].mean(),
+            }
+        )
+    for what, flags in detected.items():
+        out.append(
+            {
+                "input": what,
+                "method": "auto mode: shaded",
+                "share": float(np.mean(flags)),
+                "images": len(flags),
+            }
+        )
+    return out
+
+
+def format_table(rows: list[dict]) -> str:
+    lines = ["| input | hints | method | images | PSNR ↑ | ΔE00 ↓ |", "|---|---|---|---:|---:|---:|"]
+    for r in rows:
+        if "de00" in r:
+            head = f"| {r['input']} | {r['hints']} | {r['method']} | {r['images']}"
+            lines.append(f"{head} | {r['psnr']:.2f} | {r['de00']:.2f} |")
+    lines += ["", "| input | called shaded by mode auto |", "|---|---:|"]
+    lines += [f"| {r['input']} | {r['share']:.0%} of {r['images']} |" for r in rows if "share" in r]
+    return "\n".join(lines)
