@@ -7,7 +7,7 @@ sRGB gamut ranges. ``UV_BINS`` bins per channel quantise u and v for the classif
 from __future__ import annotations
 
 import numpy as np
-from skimage.color import lab2rgb, luv2rgb, rgb2lab, rgb2luv
+from skimage.color.colorconv import lab2rgb, luv2rgb, rgb2lab, rgb2luv
 
 AB_SCALE = 110.0  # |a|, |b| of sRGB colours stay under ~110
 U_RANGE = (-90.0, 180.0)  # sRGB gamut in CIELUV (D65), with a margin
