@@ -47,15 +47,22 @@ def _broad_mid_share(gray_hw: np.ndarray, radius: int) -> float:
 
 
 def shading_scores(rgba_u8: np.ndarray) -> tuple[float, float, float]:
-    """(colourful share, broad mid-tone share at full size, at 1/4 size) of an RGBA layer."""
-    rgb = rgba_u8[..., :3].astype(np.int16)
-    opaque = rgba_u8[..., 3] > 127
-    colourful = float(((rgb.max(-1) - rgb.min(-1) > 40) & opaque).mean())
-    gray = line_from_rgba(rgba_u8)
+    """(colourful share, broad mid-tone share at full size, at 1/4 size) of an RGBA layer.
+
+    A large canvas is judged at about a screen's size: every k-th pixel (k keeps it at least
+    2 × ``MAX_SIDE``), then area-averaged to ``MAX_SIDE``.
+    """
+    k = max(1, -(-max(rgba_u8.shape[:2]) // (2 * MAX_SIDE)))
+    rgba_u8 = rgba_u8[::k, ::k]
+    sample = rgba_u8[::2, ::2]  # colour: every other pixel is plenty
+    r, g, b = (sample[..., i].astype(np.int16) for i in range(3))
+    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+    colourful = float(((chroma > 40) & (sample[..., 3] > 127)).mean())
+    gray = line_from_rgba(np.ascontiguousarray(rgba_u8))
     h, w = gray.shape
-    if max(h, w) > MAX_SIDE:  # a large canvas is judged at about a screen's size
-        k = MAX_SIDE / max(h, w)
-        gray = box_resize(gray, (max(1, round(h * k)), max(1, round(w * k))))
+    if max(h, w) > MAX_SIDE:
+        scale = MAX_SIDE / max(h, w)
+        gray = box_resize(gray, (max(1, round(h * scale)), max(1, round(w * scale))))
         h, w = gray.shape
     small = box_resize(gray, (max(1, h // SCREEN_CELL), max(1, w // SCREEN_CELL)))
     return colourful, _broad_mid_share(gray, 2), _broad_mid_share(small, 1)
