@@ -117,8 +117,24 @@ def write_doc(
         "## Results",
         "",
     ]
+    seen = total = 0
     for p in presets:
         lines += preset_section(p, results, base)
+        for claim in p.claims:
+            a = _value(results, p, claim.better, claim.metric)
+            seen += measure.beats(claim.metric, a, _value(results, p, claim.worse, claim.metric))
+            total += 1
+    beat = [
+        f"{p.name}:{a}"
+        for p in presets
+        for a, r in results[p.name].items()
+        if r.scores["de00"] < base.scores["de00"]
+    ]
+    lines[lines.index("## Results") + 1 : lines.index("## Results") + 1] = [
+        "",
+        f"**{seen} of {total}** directions the papers reported show up at this budget. Arms whose ΔE00 "
+        f"beats gray as is ({base.scores['de00']:.2f}): {', '.join(beat) or 'none'}.",
+    ]
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text("\n".join(lines))
     return doc
