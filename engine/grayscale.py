@@ -36,7 +36,8 @@ STRIP_PIXELS = 1 << 20
 # anti-aliased edges of lines; screentone turns into such mid tones when averaged over 4×4 pixels
 MID_TONES = (0.15, 0.85)
 SCREEN_CELL = 4
-SHADED_SHARE = 0.06  # of the canvas
+MIN_SCREEN_SIDE = 256  # the averaged check needs a page, not a thumbnail
+SHADED_SHARE = 0.12  # of the canvas (measured on the val split: MODEL_CARD.md of inkhue-grayscale)
 MAX_SIDE = 1024
 COLOURFUL = 0.03  # share of clearly coloured pixels above which an image is not grayscale
 
@@ -64,6 +65,8 @@ def shading_scores(rgba_u8: np.ndarray) -> tuple[float, float, float]:
         scale = MAX_SIDE / max(h, w)
         gray = box_resize(gray, (max(1, round(h * scale)), max(1, round(w * scale))))
         h, w = gray.shape
+    if min(h, w) < MIN_SCREEN_SIDE:  # too few cells: averaged lines would pass for tones
+        return colourful, _broad_mid_share(gray, 2), 0.0
     small = box_resize(gray, (max(1, h // SCREEN_CELL), max(1, w // SCREEN_CELL)))
     return colourful, _broad_mid_share(gray, 2), _broad_mid_share(small, 1)
 

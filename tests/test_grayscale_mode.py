@@ -72,8 +72,12 @@ def halftoned(side: int = 96) -> np.ndarray:
 
 def test_looks_shaded_tells_tones_from_lines():
     assert looks_shaded(shaded_disk())
-    assert looks_shaded(halftoned())
+    assert looks_shaded(halftoned(256))  # screentone is judged averaged, on a page-sized layer
+    assert not looks_shaded(np.full((300, 300, 4), 255, np.uint8))  # blank paper
     assert not looks_shaded(outline_only())
+    dense = np.full((64, 64, 4), 255, np.uint8)
+    dense[::4, :, :3] = 0  # a thumbnail of dense lines: not taken for averaged tones
+    assert not looks_shaded(dense)
     colour = shaded_disk().copy()
     colour[..., 0] = 255  # a red-tinted image is a colour picture, not grayscale
     assert not looks_shaded(colour)

@@ -40,18 +40,13 @@ def _dabs(rgb_u8: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def evaluate(model_dir: str | Path, corpus: str, limit: int = 0, seed: int = 0) -> list[dict]:
-    from engine.grayscale import looks_shaded
-    from engine.pipeline import Colorizer
+def _examples(corpus: str, limit: int, seed: int):
+    """Per val image: the colour image, its gray inputs, synthetic line art of it, dabs (seeded)."""
     from training.corpus import load_image, load_manifest
     from training.grayscale.screentone import screen
     from training.lines import synth_lineart
 
-    col = Colorizer(model_dir)
-    rows = sorted(load_manifest(corpus, "val"), key=lambda r: r["id"])[: limit or None]
-    scores: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
-    detected: dict[str, list[bool]] = {"plain": [], "screentone": [], "line art": []}
-    for row in rows:
+    for row in sorted(load_manifest(corpus, "val"), key=lambda r: r["id"])[: limit or None]:
         rgb = load_image(corpus, row)
         rng = np.random.default_rng([seed, int(row["id"], 16) % (1 << 31)])
         lightness = lab.rgb_to_lab(rgb / 255.0)[..., 0]
@@ -59,12 +54,40 @@ def evaluate(model_dir: str | Path, corpus: str, limit: int = 0, seed: int = 0) 
             "plain": gray_rgba(lightness),
             "screentone": gray_rgba(screen(lightness / 100.0, rng) * 100.0),
         }
-        detected["line art"].append(looks_shaded(synth_lineart(rgb, rng)))
-        hints = {"none": None, "dabs": _dabs(rgb, rng)}
+        yield rgb, inputs, synth_lineart(rgb, rng), _dabs(rgb, rng)
+
+
+def auto_mode_rates(corpus: str, limit: int = 0, seed: int = 0) -> list[dict]:
+    """How often ``looks_shaded`` calls each gray input shaded, and line art: synthetic (of the val
+    images) and the artists' own (``real-val``)."""
+    from engine.grayscale import looks_shaded
+    from training.corpus import load_lineart, load_manifest
+
+    detected: dict[str, list[bool]] = {"plain": [], "screentone": [], "line art": [], "artist line art": []}
+    for _, inputs, lineart, _ in _examples(corpus, limit, seed):
+        detected["line art"].append(looks_shaded(lineart))
         for variant, image in inputs.items():
             detected[variant].append(looks_shaded(image))
+    for row in load_manifest(corpus, "real-val")[: limit or None]:  # the pairs' own line art
+        own = load_lineart(corpus, row)
+        if own is not None:
+            detected["artist line art"].append(looks_shaded(own))
+    return [
+        {"input": what, "method": "auto mode: shaded", "share": float(np.mean(flags)), "images": len(flags)}
+        for what, flags in detected.items()
+        if flags
+    ]
+
+
+def evaluate(model_dir: str | Path, corpus: str, limit: int = 0, seed: int = 0) -> list[dict]:
+    from engine.pipeline import Colorizer
+
+    col = Colorizer(model_dir)
+    scores: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    for rgb, inputs, _, dabs in _examples(corpus, limit, seed):
+        for variant, image in inputs.items():
             gray = np.ascontiguousarray(image[..., :3])
-            for h, hint in hints.items():
+            for h, hint in (("none", None), ("dabs", dabs)):
                 pred = col.colorize(image, hint, mode="grayscale")
                 for method, out in (("gray as is", gray), ("inkhue-grayscale", pred)):
                     scores.setdefault((variant, h, method), []).append(
@@ -83,16 +106,7 @@ def evaluate(model_dir: str | Path, corpus: str, limit: int = 0, seed: int = 0) 
                 "de00": v[:, 1].mean(),
             }
         )
-    for what, flags in detected.items():
-        out.append(
-            {
-                "input": what,
-                "method": "auto mode: shaded",
-                "share": float(np.mean(flags)),
-                "images": len(flags),
-            }
-        )
-    return out
+    return out + auto_mode_rates(corpus, limit, seed)
 
 
 def format_table(rows: list[dict]) -> str:
