@@ -36,8 +36,8 @@ STRIP_PIXELS = 1 << 20
 # anti-aliased edges of lines; screentone turns into such mid tones when averaged over 4×4 pixels
 MID_TONES = (0.15, 0.85)
 SCREEN_CELL = 4
-MIN_SCREEN_SIDE = 256  # the averaged check needs a page, not a thumbnail
-SHADED_SHARE = 0.12  # of the canvas (measured on the val split: MODEL_CARD.md of inkhue-grayscale)
+MIN_SCREEN_SIDE = 128  # the averaged check needs a page, not a thumbnail
+SHADED_SHARE = 0.15  # of the canvas (measured on the val split: MODEL_CARD.md of inkhue-grayscale)
 MAX_SIDE = 1024
 COLOURFUL = 0.03  # share of clearly coloured pixels above which an image is not grayscale
 
