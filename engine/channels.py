@@ -33,6 +33,9 @@ CHANNELS: dict[str, int] = {
     "flat_mask": 1,  # 1 where the flats paint
     "background": 1,  # 1 on regions open to the canvas border (engine.regions)
     "edge_dist": 1,  # distance to the nearest region boundary, in gap sizes, capped at 1
+    # grayscale mode (engine.grayscale): the image's CIELAB L / 100, the hints' a, b (0.5 + ab/220)
+    "gray_l": 1,
+    "hint_ab": 2,
 }
 
 # computed on the draft's working-resolution planes by ``add_working``, not by crop/downsample

@@ -30,6 +30,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         method=args.method,
         transparent=args.transparent,
         gap=args.gap,
+        mode=args.mode,
     )
     lineart = read_image(args.lineart, "line art", opts.max_pixels)
     hints = None
@@ -104,7 +105,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.wire.schema import DEFAULT_MAX_PIXELS
+    from engine.wire.schema import DEFAULT_MAX_PIXELS, MODES
 
     p = argparse.ArgumentParser(prog="inkhue", description="AI colorization of line art with colour hints.")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
@@ -126,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="ai",
         choices=["ai", "flats"],
         help="ai: the model (default); flats: each gap-closed area in its dab's exact colour, no model",
+    )
+    c.add_argument(
+        "--mode",
+        default="auto",
+        choices=list(MODES),
+        help="lineart: lines on paper; grayscale: a shaded grayscale drawing, coloured keeping its "
+        "lightness (the inkhue-grayscale model); auto (default): told apart from the image",
     )
     c.add_argument("--transparent", action="store_true", help="RGBA result: unpainted areas transparent")
     c.add_argument("--gap", type=int, default=0, help="close gaps in the lines up to this many px (0: auto)")

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 STAGES = ("draft", "refine")
+# a manifest's "kind" (absent: lineart) -> the stages it holds
+KIND_STAGES = {"lineart": STAGES, "grayscale": ("chroma",)}
 FORMAT_VERSION = 1
 
 
@@ -90,6 +92,7 @@ class ModelManifest:
     spread: SpreadParams = DEFAULT_SPREAD  # draft stage: how its spread channels are computed
     description: str = ""
     extra: dict = field(default_factory=dict)
+    kind: str = "lineart"  # a KIND_STAGES key: what the model colours
 
     def path(self, filename: str) -> Path:
         return self.directory / filename
@@ -161,7 +164,10 @@ def load_manifest(directory: Path | str, verify: bool = True) -> ModelManifest:
             raise TypeError(f"'name' must be a non-empty string, got {raw.get('name')!r}")
         if not isinstance(raw.get("version"), (str, int)):
             raise TypeError(f"'version' must be a string, got {raw.get('version')!r}")
-        stages = {name: _stage_from_dict(name, raw["stages"][name]) for name in STAGES}
+        kind = raw.get("kind", "lineart")
+        if kind not in KIND_STAGES:
+            raise ValueError(f"unknown model kind {kind!r}; valid: {', '.join(KIND_STAGES)}")
+        stages = {name: _stage_from_dict(name, raw["stages"][name]) for name in KIND_STAGES[kind]}
         manifest = ModelManifest(
             name=raw["name"],
             version=str(raw["version"]),
@@ -173,6 +179,7 @@ def load_manifest(directory: Path | str, verify: bool = True) -> ModelManifest:
             spread=SpreadParams(**raw.get("spread", {})),
             description=raw.get("description", ""),
             extra=raw.get("extra", {}),
+            kind=kind,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ModelError(f"malformed model manifest {mpath}: {e!r}") from e

@@ -15,6 +15,7 @@ from engine.backends import StageBackend, make_backend
 from engine.errors import BackendError
 from engine.flats import background_left_empty, colorize_flats
 from engine.modelspec import ModelManifest
+from engine.modes import ModeSwitch
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
 from engine.resample import bilinear_crop
@@ -69,6 +70,7 @@ class Colorizer:
         self.backend: StageBackend = make_backend(backend, self.manifest, device)
         self._lock = threading.Lock()  # torch modules and some ORT providers are not re-entrant
         self._preview_cache: PreviewCache | None = None  # made on the first preview
+        self._modes = ModeSwitch(self.manifest, self.backend, backend, device)
 
     def _preview(self, lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions) -> np.ndarray:
         """``preview=True``: the draft alone, reusing the analysis of an unchanged line art."""
@@ -109,6 +111,9 @@ class Colorizer:
         colour layer, ``method="flats"`` for the region fill without the network.
         """
         opts = merge_options(options, overrides)
+        gray = self._modes.grayscale_for(lineart, opts)
+        if gray is not None:
+            return gray.colorize(lineart, hints, opts)
         if opts.preview:
             return self._preview(lineart, hints, opts)
         if opts.method == "flats":

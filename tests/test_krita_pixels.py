@@ -276,6 +276,14 @@ def test_new_options_default_round_trip_and_bad_values():
             {"compose_lines": False, "method": "flats", "transparent": True, "gap": 20},
         ),
         ({"per_colour": True}, {"compose_lines": True, "transparent": True}),  # AI: never split
+        (  # a shaded grayscale layer: the AI keeps its lightness
+            {"input_mode": "grayscale"},
+            {"compose_lines": True, "transparent": True, "mode": "grayscale"},
+        ),
+        (
+            {"input_mode": "grayscale", "method": "flats"},
+            {"compose_lines": True, "method": "flats", "transparent": True},
+        ),
     ],
 )
 def test_options_sent_to_the_engine(choices, sent):

@@ -1,4 +1,5 @@
-"""The ``inkhue-train`` command line: corpus, train, evaluate, export, finetune, config.
+"""The ``inkhue-train`` command line: corpus, train, evaluate, export, finetune, config (and the
+paper presets and grayscale model of ``training.commands``).
 
 Multi-GPU: ``torchrun --nproc-per-node N -m training.cli train ...`` (each rank trains on its own
 slice of every step's examples; rank 0 logs and writes checkpoints).
@@ -345,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-anyway", action="store_true", help="write the model even if it is not better when measured"
     )
     f.set_defaults(func=_cmd_finetune)
+
+    from training.commands import add_commands
+
+    add_commands(sub)  # preset, reproduce, grayscale
     return p
 
 

@@ -137,11 +137,14 @@ def baseline_methods() -> dict[str, Method]:
 
 
 def inkhue_method(model_dir: str | Path | None = None, backend: str = "onnx", device: str = "auto") -> Method:
-    """The engine's colorizer as an evaluation method (lines composed on top, like the baselines)."""
+    """The engine's colorizer as an evaluation method (lines composed on top, like the baselines).
+
+    Always the line-art mode: the model under test is scored, never the grayscale model that
+    ``mode="auto"`` would pick for a layer that looks shaded."""
     from engine.pipeline import Colorizer
 
     col = Colorizer(model_dir, backend=backend, device=device)
-    return lambda lineart, hints: col.colorize(lineart, hints)
+    return lambda lineart, hints: col.colorize(lineart, hints, mode="lineart")
 
 
 def _fmt(v: float, digits: int) -> str:

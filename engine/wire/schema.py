@@ -12,6 +12,9 @@ INPUT_LINEART = "LINEART"  # UINT8 [H, W, 4] RGBA line art
 INPUT_HINTS = "HINTS"  # UINT8 [H, W, 4] RGBA hints, alpha marks hint pixels
 OUTPUT_COLOR = "COLOR"  # UINT8 [H, W, 3] RGB result, [H, W, 4] RGBA with option "transparent"
 METHODS = ("ai", "flats")  # "ai": the two-stage model; "flats": gap-closed regions in the hint colours
+# what the input layer is: "lineart" (lines on paper), "grayscale" (a shaded grayscale drawing, coloured
+# keeping its lightness), "auto" (the engine tells them apart)
+MODES = ("auto", "lineart", "grayscale")
 MAX_GAP = 256
 MIN_SIDE = 16  # both sides of an image at least this many pixels (the plug-ins check before sending)
 
@@ -40,6 +43,7 @@ class ColorizeOptions:
     transparent: bool = False  # RGBA result: alpha 0 where nothing is painted (unhinted background)
     gap: int = 0  # gaps in the lines up to this many pixels are closed; 0 = scaled to the canvas
     preview: bool = False  # the draft alone (<= 512 px, upsampled), reusing an unchanged line art's analysis
+    mode: str = "auto"  # one of MODES; with method "ai" only (flats colours line art)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -57,6 +61,8 @@ class ColorizeOptions:
             raise OptionsError("option 'max_pixels' must be positive")
         if self.method not in METHODS:
             raise OptionsError(f"unknown method {self.method!r}; valid: {', '.join(METHODS)}")
+        if self.mode not in MODES:
+            raise OptionsError(f"unknown mode {self.mode!r}; valid: {', '.join(MODES)}")
         if not 0 <= self.gap <= MAX_GAP:
             raise OptionsError(f"option 'gap' must be 0 (scaled to the canvas) or 1..{MAX_GAP} pixels")
 

@@ -16,6 +16,11 @@ _METHOD_CHOICES = (
     ("ai", "AI colours (shading, guesses)"),
     ("flats", "Flat colours (exact dab colours, no AI)"),
 )
+_INPUT_MODE_CHOICES = (  # the engine's modes (schema.MODES)
+    ("auto", "Automatic"),
+    ("lineart", "Line art"),
+    ("grayscale", "Shaded grayscale (keeps its light and shade)"),
+)
 _ENGINE_CHOICES = (
     ("settings", "As installed (Inkhue settings)"),
     ("local", "This computer"),
@@ -75,6 +80,18 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         "it, without AI",
         method,
         "ai",
+        rw,
+    )
+    input_mode = Gimp.Choice.new()
+    for index, (nick, label) in enumerate(_INPUT_MODE_CHOICES):
+        input_mode.add(nick, index, label, "")
+    procedure.add_choice_argument(
+        "input-mode",
+        "Layer _holds",
+        "Line art: lines on paper. Shaded grayscale: a drawing in gray tones or screentone (manga, "
+        "pencil shading), coloured keeping its light and shade. Automatic tells them apart. AI only",
+        input_mode,
+        "auto",
         rw,
     )
     procedure.add_boolean_argument(

@@ -212,6 +212,7 @@ def run(
             "engine",
             "server-url",
             "method",
+            "input-mode",
             "compose-lines",
             "transparent",
             "flats-layers",
@@ -250,6 +251,8 @@ def run(
     flats = Gimp.ValueArray.new(1)
     flats.append(GObject.Value(GObject.TYPE_STRING, "flats"))
     dialog.set_sensitive_if_in("flats-layers", None, "method", flats, True)
+    # what the layer holds matters to the AI only (flat colours read line art)
+    dialog.set_sensitive_if_in("input-mode", None, "method", flats, False)
     showing = {"n": 0}
 
     def ready(*_args) -> bool:  # traced once the dialog is drawn and takes input

@@ -28,12 +28,14 @@ def build_options(
     transparent: bool = False,
     gap: int = 0,
     flats_layers: bool = False,
+    mode: str = "auto",
 ) -> dict:
     """Request options, checked by the same schema the server uses.
 
     ``gap`` is sent only when set (0: the engine scales it to the canvas). ``flats_layers`` (one
     layer per colour, with the ``flats`` method only) asks for what splitting needs: transparent
-    flats without the lines drawn in.
+    flats without the lines drawn in. ``mode`` (what the layer holds: line art or shaded
+    grayscale) goes with the AI only.
     """
     if flats_layers and method == "flats":
         compose_lines, transparent = False, True
@@ -46,6 +48,8 @@ def build_options(
     }
     if gap:
         values["gap"] = int(gap)
+    if mode != "auto" and method == "ai":  # sent only when chosen: older engines lack it
+        values["mode"] = str(mode)
     try:
         schema.ColorizeOptions.from_mapping(values)
         return values

@@ -18,6 +18,7 @@ Non-interactive use (scripts, batch)::
     cfg.set_property("transparent", True)      # default: alpha 0 where nothing is painted
     cfg.set_property("flats-layers", True)     # with "flats": a group "AI Colorize", a layer per colour
     cfg.set_property("gap", 0)                 # close gaps in the lines up to this many px; 0: automatic
+    cfg.set_property("input-mode", "auto")     # "lineart", "grayscale" (shaded, keeps its lightness)
     result = proc.run(cfg)                     # EXECUTION_ERROR + the artist-facing message
 
 Arguments: ``lineart-layer``, ``hint-layer``, ``no-hints`` (no hint layer: the engine gets fully
@@ -27,8 +28,9 @@ transparent hints and the AI chooses the colours; an empty hint layer does the s
 colour of the dabs inside it, no network), ``transparent`` (on by default: the layer is transparent
 where nothing is painted, e.g. unhinted background), ``flats-layers`` (with "flats" only: the result
 is a layer group "AI Colorize" holding one layer per dab colour, named like "#c83c5a", without
-lines, placed like flat colours), and the advanced ``working-size``, ``tile`` and ``gap`` (0 =
-automatic).
+lines, placed like flat colours), ``input-mode`` ("auto", "lineart", or "grayscale": a shaded grayscale
+drawing coloured keeping its lightness; AI only), and the advanced ``working-size``, ``tile`` and
+``gap`` (0 = automatic).
 
 The layer rules (guesses, checks, messages, where the result goes) are shared with the Krita
 plug-in: ``vendor/layer_rules.py`` (``engine/wire/layer_rules.py``), applied by ``inkhue_layers.py``.
@@ -199,6 +201,7 @@ def check(image: Gimp.Image, drawables: list, config) -> Checked:
             transparent=config.get_property("transparent"),
             gap=config.get_property("gap"),
             flats_layers=flats_layers,
+            mode=config.get_property("input-mode"),
         )
         width, height = image.get_width(), image.get_height()
         engine.check_size(width, height)

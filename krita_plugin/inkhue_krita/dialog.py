@@ -32,6 +32,13 @@ METHOD_TEXTS = {  # the engine's methods as the dialog offers them
 }
 
 
+INPUT_MODE_TEXTS = {  # the engine's modes (schema.MODES) as the dialog offers them
+    "auto": "Automatic",
+    "lineart": "Line art",
+    "grayscale": "Shaded grayscale (keeps its light and shade)",
+}
+
+
 def working_size_text(value: int) -> str:
     return "Automatic (recommended)" if value == 0 else f"{value} pixels"
 
@@ -152,6 +159,11 @@ class ColorizeDialog(QDialog):
                 "area with the exact colour of the dab inside it, quickly and without AI."
             )
         )
+        self.input_combo = QComboBox(objectName="inkhue_input_mode")
+        for value, text in INPUT_MODE_TEXTS.items():
+            self.input_combo.addItem(text, value)
+        self.input_combo.setCurrentIndex(max(0, self.input_combo.findData(settings.input_mode)))
+        oform.addRow("Layer holds:", self.input_combo)
         self.per_colour_check = _check(
             oform,
             "One layer per colour (flat colours only)",
@@ -250,6 +262,7 @@ class ColorizeDialog(QDialog):
         without the lines (each layer holds one colour): while it is on, the two boxes show that
         and are disabled; the artist's own choices come back when it is off."""
         self.per_colour_check.setEnabled(self.method() == "flats")
+        self.input_combo.setEnabled(self.method() == "ai")  # flat colours read line art only
         split = self.split()
         if split and self._held is None:
             self._held = (self.compose_check.isChecked(), self.transparent_check.isChecked())
@@ -352,4 +365,5 @@ class ColorizeDialog(QDialog):
             method=self.method(),
             per_colour=self.per_colour_check.isChecked(),
             gap=int(self.gap_spin.value()),
+            input_mode=str(self.input_combo.currentData() or "auto"),
         )

@@ -14,6 +14,7 @@ DEFAULT_MAX_MEGAPIXELS = 50  # about 8660 x 5770; keeps Krita's memory for the r
 RESULT_LAYER_NAME = "AI Colorize"
 WORKING_SIZES = (0, 512, 768, 1024)  # 0: automatic (the model's own); offered in the dialog
 METHODS = ("ai", "flats")  # the engine's methods: the model, or flat hint colours by region
+INPUT_MODES = ("auto", "lineart", "grayscale")  # what the line-art layer holds (the engine's schema.MODES)
 MAX_GAP = 256  # the engine's largest gap to close (schema.MAX_GAP)
 
 
@@ -84,6 +85,7 @@ class Settings:
     method: str = "ai"  # one of METHODS
     per_colour: bool = False  # flats only: a layer group with one layer per hint colour
     gap: int = 0  # close gaps in the lines up to this many pixels; 0 = automatic
+    input_mode: str = "auto"  # one of INPUT_MODES: line art, or a shaded grayscale drawing (AI only)
 
     @property
     def split(self) -> bool:
@@ -124,6 +126,8 @@ class Settings:
             s.max_megapixels = DEFAULT_MAX_MEGAPIXELS
         if s.method not in METHODS:
             s.method = "ai"
+        if s.input_mode not in INPUT_MODES:
+            s.input_mode = "auto"
         if not 0 <= s.gap <= MAX_GAP:
             s.gap = 0
         return s
@@ -141,8 +145,11 @@ class Settings:
         opts: dict = {"compose_lines": self.compose_lines and not self.split}
         if self.method != "ai":
             opts["method"] = self.method
-        elif self.working_size:  # the draft pass exists only for the AI
-            opts["working_size"] = self.working_size
+        else:
+            if self.working_size:  # the draft pass exists only for the AI
+                opts["working_size"] = self.working_size
+            if self.input_mode != "auto":
+                opts["mode"] = self.input_mode
         if self.transparent or self.split:
             opts["transparent"] = True
         if self.gap:
