@@ -55,7 +55,7 @@ class ModeSwitch:
 
     def grayscale_for(self, image: np.ndarray, opts: ColorizeOptions) -> GrayscaleColorizer | None:
         if self._own is not None:
-            if opts.mode == "lineart" or opts.method == "flats":
+            if opts.method == "flats":  # "lineart" is the default: a grayscale model means grayscale
                 raise ModelError(
                     "this model colours shaded grayscale only; use mode 'grayscale' or another model"
                 )

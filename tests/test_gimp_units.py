@@ -544,7 +544,7 @@ def test_method_transparency_and_gap_options(plug):
     }
     assert "gap" not in build(gap=0)  # 0: the engine's automatic gap, not sent
     assert build(mode="grayscale")["mode"] == "grayscale"  # a shaded grayscale layer
-    assert "mode" not in build(mode="auto") and "mode" not in build(method="flats", mode="grayscale")
+    assert "mode" not in build(mode="lineart") and "mode" not in build(method="flats", mode="grayscale")
     with pytest.raises(plug.engine.PluginError, match="mode"):
         build(mode="sepia")
     with pytest.raises(plug.engine.PluginError, match="method"):

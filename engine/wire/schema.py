@@ -43,7 +43,9 @@ class ColorizeOptions:
     transparent: bool = False  # RGBA result: alpha 0 where nothing is painted (unhinted background)
     gap: int = 0  # gaps in the lines up to this many pixels are closed; 0 = scaled to the canvas
     preview: bool = False  # the draft alone (<= 512 px, upsampled), reusing an unchanged line art's analysis
-    mode: str = "auto"  # one of MODES; with method "ai" only (flats colours line art)
+    # one of MODES; with method "ai" only (flats colours line art). Not "auto" by default: its
+    # detector reads 4-6 % of line art (thick grey lines) as shaded (docs/benchmarks.md)
+    mode: str = "lineart"
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -17,8 +17,8 @@ _METHOD_CHOICES = (
     ("flats", "Flat colours (exact dab colours, no AI)"),
 )
 _INPUT_MODE_CHOICES = (  # the engine's modes (schema.MODES)
-    ("auto", "Automatic"),
     ("lineart", "Line art"),
+    ("auto", "Automatic"),
     ("grayscale", "Shaded grayscale (keeps its light and shade)"),
 )
 _ENGINE_CHOICES = (
@@ -89,9 +89,10 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         "input-mode",
         "Layer _holds",
         "Line art: lines on paper. Shaded grayscale: a drawing in gray tones or screentone (manga, "
-        "pencil shading), coloured keeping its light and shade. Automatic tells them apart. AI only",
+        "pencil shading), coloured keeping its light and shade. Automatic tells them apart (it reads "
+        "a few thick grey line drawings as shaded). AI only",
         input_mode,
-        "auto",
+        "lineart",
         rw,
     )
     procedure.add_boolean_argument(

@@ -28,7 +28,7 @@ def build_options(
     transparent: bool = False,
     gap: int = 0,
     flats_layers: bool = False,
-    mode: str = "auto",
+    mode: str = "lineart",
 ) -> dict:
     """Request options, checked by the same schema the server uses.
 
@@ -48,7 +48,7 @@ def build_options(
     }
     if gap:
         values["gap"] = int(gap)
-    if mode != "auto" and method == "ai":  # sent only when chosen: older engines lack it
+    if mode != "lineart" and method == "ai":  # sent only when chosen: older engines lack it
         values["mode"] = str(mode)
     try:
         schema.ColorizeOptions.from_mapping(values)

@@ -18,7 +18,7 @@ Non-interactive use (scripts, batch)::
     cfg.set_property("transparent", True)      # default: alpha 0 where nothing is painted
     cfg.set_property("flats-layers", True)     # with "flats": a group "AI Colorize", a layer per colour
     cfg.set_property("gap", 0)                 # close gaps in the lines up to this many px; 0: automatic
-    cfg.set_property("input-mode", "auto")     # "lineart", "grayscale" (shaded, keeps its lightness)
+    cfg.set_property("input-mode", "lineart")  # "auto", "grayscale" (shaded, keeps its lightness)
     result = proc.run(cfg)                     # EXECUTION_ERROR + the artist-facing message
 
 Arguments: ``lineart-layer``, ``hint-layer``, ``no-hints`` (no hint layer: the engine gets fully
@@ -28,7 +28,7 @@ transparent hints and the AI chooses the colours; an empty hint layer does the s
 colour of the dabs inside it, no network), ``transparent`` (on by default: the layer is transparent
 where nothing is painted, e.g. unhinted background), ``flats-layers`` (with "flats" only: the result
 is a layer group "AI Colorize" holding one layer per dab colour, named like "#c83c5a", without
-lines, placed like flat colours), ``input-mode`` ("auto", "lineart", or "grayscale": a shaded grayscale
+lines, placed like flat colours), ``input-mode`` ("lineart", "auto", or "grayscale": a shaded grayscale
 drawing coloured keeping its lightness; AI only), and the advanced ``working-size``, ``tile`` and
 ``gap`` (0 = automatic).
 

@@ -33,8 +33,8 @@ METHOD_TEXTS = {  # the engine's methods as the dialog offers them
 
 
 INPUT_MODE_TEXTS = {  # the engine's modes (schema.MODES) as the dialog offers them
-    "auto": "Automatic",
     "lineart": "Line art",
+    "auto": "Automatic",
     "grayscale": "Shaded grayscale (keeps its light and shade)",
 }
 
@@ -365,5 +365,5 @@ class ColorizeDialog(QDialog):
             method=self.method(),
             per_colour=self.per_colour_check.isChecked(),
             gap=int(self.gap_spin.value()),
-            input_mode=str(self.input_combo.currentData() or "auto"),
+            input_mode=str(self.input_combo.currentData() or "lineart"),
         )

@@ -85,7 +85,7 @@ class Settings:
     method: str = "ai"  # one of METHODS
     per_colour: bool = False  # flats only: a layer group with one layer per hint colour
     gap: int = 0  # close gaps in the lines up to this many pixels; 0 = automatic
-    input_mode: str = "auto"  # one of INPUT_MODES: line art, or a shaded grayscale drawing (AI only)
+    input_mode: str = "lineart"  # one of INPUT_MODES: line art, or a shaded grayscale drawing (AI only)
 
     @property
     def split(self) -> bool:
@@ -127,7 +127,7 @@ class Settings:
         if s.method not in METHODS:
             s.method = "ai"
         if s.input_mode not in INPUT_MODES:
-            s.input_mode = "auto"
+            s.input_mode = "lineart"
         if not 0 <= s.gap <= MAX_GAP:
             s.gap = 0
         return s
@@ -148,7 +148,7 @@ class Settings:
         else:
             if self.working_size:  # the draft pass exists only for the AI
                 opts["working_size"] = self.working_size
-            if self.input_mode != "auto":
+            if self.input_mode != "lineart":
                 opts["mode"] = self.input_mode
         if self.transparent or self.split:
             opts["transparent"] = True
