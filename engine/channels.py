@@ -16,7 +16,7 @@ from engine.arrays import INK_THRESHOLD, hints_planes, line_from_rgba
 from engine.errors import InputError, unknown_name
 from engine.flats import flats
 from engine.regions import find_regions
-from engine.resample import box_resize, cell_reduce, centre_indices
+from engine.resample import box_resize, cell_of, cell_reduce, centre_indices
 
 # Channel name -> number of planes. Order inside a stage comes from its manifest.
 CHANNELS: dict[str, int] = {
@@ -115,6 +115,29 @@ def crop(prep: Prepared, box: tuple[int, int, int, int]) -> dict[str, np.ndarray
     }
 
 
+def hint_cells(hints_rgba_u8: np.ndarray, out_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(hint_rgb, hint_mask) of a hint layer at a working size below its own.
+
+    Strength = the strongest hint pixel of a cell, colour = the strength-weighted mean over the
+    same cell (``resample.cell_starts``' cells): a cell is hinted exactly when its mean has hint
+    pixels in it (a max filter over a differently placed window gave black hints beside every dab
+    at non-integer scales). Summed over the painted pixels only: dabs cover little of a canvas.
+    """
+    ys, xs = np.nonzero(hints_rgba_u8[..., 3])
+    (h, w), (oh, ow) = hints_rgba_u8.shape[:2], out_hw
+    cell = cell_of(ys, h, oh) * ow + cell_of(xs, w, ow)
+    alpha = hints_rgba_u8[ys, xs, 3].astype(np.float32) * (1.0 / 255.0)
+    hint_mask = np.zeros(oh * ow, np.float32)
+    np.maximum.at(hint_mask, cell, alpha)
+    denom = np.maximum(np.bincount(cell, alpha, oh * ow), 1e-12)
+    hint_rgb = np.zeros((oh * ow, 3), np.float32)
+    painted = hint_mask > 0
+    for c in range(3):
+        prem = hints_rgba_u8[ys, xs, c].astype(np.float32) * (1.0 / 255.0) * alpha
+        hint_rgb[painted, c] = (np.bincount(cell, prem, oh * ow) / denom)[painted]
+    return np.clip(hint_rgb, 0.0, 1.0).reshape(oh, ow, 3), hint_mask.reshape(oh, ow)
+
+
 def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]:
     """Planes at the draft's working resolution.
 
@@ -139,21 +162,7 @@ def downsample(prep: Prepared, out_hw: tuple[int, int]) -> dict[str, np.ndarray]
         planes["hint_rgb"] = np.zeros((*out_hw, 3), np.float32)
         planes["hint_mask"] = np.zeros(out_hw, np.float32)
         return planes
-    # strength = the strongest hint pixel of a cell, colour = the strength-weighted mean over the
-    # same cell: a cell is hinted exactly when its mean has hint pixels in it (a max filter over a
-    # differently placed window gave black hints beside every dab at non-integer scales)
-    alpha_u8 = prep.hints_rgba_u8[..., 3]
-    hint_mask = cell_reduce(np.maximum, alpha_u8, out_hw).astype(np.float32) / 255.0
-    alpha = alpha_u8.astype(np.float32) * (1.0 / 255.0)
-    wsum = cell_reduce(np.add, alpha, out_hw)
-    denom = np.maximum(wsum, 1e-12)
-    hint_rgb = np.empty((*out_hw, 3), np.float32)
-    for c in range(3):  # one plane at a time: full-resolution temporaries stay a single plane
-        prem = prep.hints_rgba_u8[..., c].astype(np.float32) * (1.0 / 255.0) * alpha
-        hint_rgb[..., c] = np.where(hint_mask > 0, cell_reduce(np.add, prem, out_hw) / denom, 0.0)
-    del alpha
-    planes["hint_rgb"] = np.clip(hint_rgb, 0.0, 1.0).astype(np.float32)
-    planes["hint_mask"] = hint_mask
+    planes["hint_rgb"], planes["hint_mask"] = hint_cells(prep.hints_rgba_u8, out_hw)
     return planes
 
 

@@ -163,15 +163,7 @@ def hint_planes_small(hints_rgba_u8: np.ndarray | None, shape: tuple[int, int], 
         from engine.arrays import hints_planes
 
         return hints_planes(hints_rgba_u8, shape)
-    alpha_u8 = hints_rgba_u8[..., 3]
-    hint_mask = cell_reduce(np.maximum, alpha_u8, out_hw).astype(np.float32) / 255.0
-    alpha = alpha_u8.astype(np.float32) * (1.0 / 255.0)
-    denom = np.maximum(cell_reduce(np.add, alpha, out_hw), 1e-12)
-    hint_rgb = np.empty((*out_hw, 3), np.float32)
-    for c in range(3):
-        prem = hints_rgba_u8[..., c].astype(np.float32) * (1.0 / 255.0) * alpha
-        hint_rgb[..., c] = np.where(hint_mask > 0, cell_reduce(np.add, prem, out_hw) / denom, 0.0)
-    return np.clip(hint_rgb, 0.0, 1.0).astype(np.float32), hint_mask
+    return channels.hint_cells(hints_rgba_u8, out_hw)
 
 
 def spread_on(graph, hint_rgb: np.ndarray, hint_mask: np.ndarray, fade_share: float, near: bool = True):

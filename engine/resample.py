@@ -33,6 +33,11 @@ def cell_starts(n_in: int, n_out: int) -> np.ndarray:
     return np.searchsorted(cell, np.arange(n_out)).astype(np.intp)
 
 
+def cell_of(index: np.ndarray, n_in: int, n_out: int) -> np.ndarray:
+    """The output cell of each input index (``cell_starts``' cells)."""
+    return (2 * index.astype(np.int64) + 1) * n_out // (2 * n_in)
+
+
 def cell_reduce(ufunc: np.ufunc, plane_hw: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:
     """``ufunc`` (np.add, np.maximum) over each output cell of a plane: one value per cell.
 

@@ -89,3 +89,28 @@ def test_server_and_stdlib_client_carry_preview(server_url, colorizer):
         server_url, lineart.tobytes(), hints.tobytes(), 100, 72, {"preview": True, "transparent": True}, TOKEN
     )
     np.testing.assert_array_equal(np.frombuffer(out, np.uint8).reshape(72, 100, 4), ref)
+
+
+@pytest.mark.parametrize(
+    ("shape", "out_hw"), [((331, 457), (233, 321)), ((1024, 1024), (512, 512)), ((97, 61), (97, 61))]
+)
+def test_sparse_hint_planes_equal_the_full_cell_reduction(shape, out_hw):
+    from engine.preview import hint_planes_small
+    from engine.resample import cell_reduce
+
+    rng = np.random.default_rng(3)
+    hints = np.zeros((*shape, 4), np.uint8)
+    for _ in range(12):  # dabs with soft rims, some overlapping
+        y, x = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+        hints[max(0, y - 4) : y + 4, max(0, x - 4) : x + 4] = (*rng.integers(0, 256, 3), rng.integers(1, 256))
+    alpha = hints[..., 3] / 255.0
+    mask = cell_reduce(np.maximum, alpha, out_hw)
+    mean = [cell_reduce(np.add, hints[..., c] / 255.0 * alpha, out_hw) for c in range(3)]
+    want = np.where(
+        mask[..., None] > 0,
+        np.stack(mean, -1) / np.maximum(cell_reduce(np.add, alpha, out_hw), 1e-12)[..., None],
+        0,
+    )
+    rgb, got = hint_planes_small(hints, shape, out_hw)
+    np.testing.assert_allclose(got, mask, atol=1e-6)
+    np.testing.assert_allclose(rgb, want, atol=1e-5)
