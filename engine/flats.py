@@ -9,6 +9,7 @@ analysis the AI draft is given as input.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from scipy import ndimage
 
 from engine.arrays import line_from_rgba
 from engine.regions import INK_THRESHOLD, Regions, find_regions
+from engine.resample import bilinear_crop
 from engine.wire.schema import ColorizeOptions
 
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
@@ -257,6 +259,27 @@ def flats(
                 memo[("split", int(r))] = (key, split_codes)
             index[box][inside] = order[np.searchsorted(codes, split_codes, sorter=order)]
     return Flats(index, palette)
+
+
+def ai_alpha(planes_small: dict, shape: tuple[int, int], regions: Callable[[], Regions]) -> np.ndarray:
+    """Alpha (H×W f32, canvas ``shape``) of an AI result: 0 where the background is left empty,
+    else 1; upsampled bilinearly from the working size, so its edge falls under the lines.
+
+    Empty: where the flats leave the background unpainted when the planes hold the flats, else
+    the background regions holding no hint (``regions()``: the working-size regions, asked for
+    only then).
+    """
+    if "flat_mask" in planes_small and "background" in planes_small:
+        empty = background_left_empty(planes_small)
+    else:
+        r = regions()
+        hinted = np.zeros(r.n + 1, bool)
+        hinted[np.unique(r.labels_hw_i32[planes_small["hint_mask"] > 0])] = True
+        empty = (r.background & ~hinted)[r.labels_hw_i32]
+    keep = (~empty).astype(np.float32)
+    if keep.shape == tuple(shape):
+        return keep
+    return bilinear_crop(keep[..., None], shape, (0, shape[0], 0, shape[1]))[..., 0]
 
 
 def background_left_empty(planes_small: dict) -> np.ndarray:

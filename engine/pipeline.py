@@ -13,12 +13,11 @@ from engine import channels
 from engine.arrays import check_hints, check_lineart, to_rgb_u8, with_alpha
 from engine.backends import StageBackend, make_backend
 from engine.errors import BackendError
-from engine.flats import background_left_empty, colorize_flats
+from engine.flats import ai_alpha, colorize_flats
 from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
-from engine.resample import bilinear_crop
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.stages import draft_planes, refine_planes, run_padded
 from engine.tiling import plan, working_shape
@@ -35,24 +34,6 @@ def _flats(lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions)
     """The ``flats`` method on checked inputs: no model involved."""
     lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
     return colorize_flats(lineart_rgba_u8, check_hints(hints, lineart_rgba_u8.shape[:2]), opts)
-
-
-def unpainted_alpha(planes_small: dict, shape: tuple[int, int], gap_small: int) -> np.ndarray:
-    """Alpha (H×W f32) of an AI result: 0 on background regions that hold no hint (or, with the
-    flats planes at hand, where the flats leave the background empty), else 1.
-
-    The regions are found at the draft's working resolution (fast at any canvas size; ``gap_small``
-    in its pixels) and the mask is upsampled bilinearly, so its edge falls under the lines.
-    """
-    if "flat_mask" in planes_small and "background" in planes_small:
-        empty = background_left_empty(planes_small)
-    else:
-        regions = find_regions(planes_small.get("line_dark", planes_small["line"]), gap_small)
-        hinted = np.zeros(regions.n + 1, bool)
-        hinted[np.unique(regions.labels_hw_i32[planes_small["hint_mask"] > 0])] = True
-        empty = (regions.background & ~hinted)[regions.labels_hw_i32]
-    keep = (~empty).astype(np.float32)[..., None]
-    return bilinear_crop(keep, shape, (0, shape[0], 0, shape[1]))[..., 0]
 
 
 class Colorizer:
@@ -150,7 +131,16 @@ class Colorizer:
         rgb_u8 = to_rgb_u8(out_hwc_f32)
         if not opts.transparent:
             return rgb_u8
-        return with_alpha(rgb_u8, unpainted_alpha(planes_small, shape, gap_small), prep.line_hw_f32, opts)
+        return with_alpha(
+            rgb_u8,
+            ai_alpha(
+                planes_small,
+                shape,
+                lambda: find_regions(planes_small.get("line_dark", planes_small["line"]), gap_small),
+            ),
+            prep.line_hw_f32,
+            opts,
+        )
 
 
 def make_colorizer(

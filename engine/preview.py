@@ -27,7 +27,7 @@ from scipy import ndimage
 
 from engine import channels
 from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
-from engine.flats import background_left_empty
+from engine.flats import ai_alpha
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
@@ -216,22 +216,6 @@ def draft_planes(a: LineAnalysis, hints_rgba_u8: np.ndarray | None, inputs, spre
     return planes
 
 
-def unpainted_alpha(a: LineAnalysis, planes: dict) -> np.ndarray:
-    """``pipeline.unpainted_alpha`` with the cached working-size regions."""
-    if "flat_mask" in planes and "background" in planes:
-        empty = background_left_empty(planes)
-    else:
-        regions = a.regions("small")
-        hinted = np.zeros(regions.n + 1, bool)
-        hinted[np.unique(regions.labels_hw_i32[planes["hint_mask"] > 0])] = True
-        empty = (regions.background & ~hinted)[regions.labels_hw_i32]
-    keep = (~empty).astype(np.float32)
-    if keep.shape == a.shape:
-        return keep
-    h, w = a.shape
-    return bilinear_crop(keep[..., None], a.shape, (0, h, 0, w))[..., 0]
-
-
 def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):
     """The draft, upsampled to the line art's size: RGB, or RGBA with ``opts.transparent``."""
     m = colorizer.manifest
@@ -252,7 +236,7 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     rgb_u8 = to_rgb_u8(out)
     if not opts.transparent:
         return rgb_u8
-    return with_alpha(rgb_u8, unpainted_alpha(a, planes), a.line_hw_f32, opts)
+    return with_alpha(rgb_u8, ai_alpha(planes, a.shape, lambda: a.regions("small")), a.line_hw_f32, opts)
 
 
 def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):
