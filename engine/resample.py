@@ -29,8 +29,7 @@ def cell_starts(n_in: int, n_out: int) -> np.ndarray:
     """
     if not 1 <= n_out <= n_in:
         raise ValueError(f"cells need 1 <= n_out <= n_in, got {n_out} cells for {n_in} inputs")
-    cell = (2 * np.arange(n_in, dtype=np.int64) + 1) * n_out // (2 * n_in)
-    return np.searchsorted(cell, np.arange(n_out)).astype(np.intp)
+    return np.searchsorted(cell_of(np.arange(n_in), n_in, n_out), np.arange(n_out)).astype(np.intp)
 
 
 def cell_of(index: np.ndarray, n_in: int, n_out: int) -> np.ndarray:
