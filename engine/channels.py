@@ -244,6 +244,16 @@ def region_planes(regions) -> dict[str, np.ndarray]:
     }
 
 
+def barrier_line(planes: dict[str, np.ndarray]) -> np.ndarray:
+    """The line plane the working-size regions and flats read.
+
+    A line thinner than the downscale averages to grey paper and would open every region it closes
+    (a 3 px line of an A4 page at 300 dpi, drafted at 512 px): each cell's darkest pixel instead,
+    where ``downsample`` gives it.
+    """
+    return planes.get("line_dark", planes["line"])
+
+
 def add_regions(
     planes: dict[str, np.ndarray],
     gap: int = 0,
@@ -257,10 +267,7 @@ def add_regions(
     only the hints change: ``regions`` (``engine.regions.find_regions`` of these planes' line
     plane with that gap), ``fixed`` (their ``region_planes``) and the flats' split ``memo``.
     """
-    # a line thinner than the downscale averages to grey paper and would open every region it
-    # closes (a 3 px line of an A4 page at 300 dpi, drafted at 512 px): regions and flats read
-    # each cell's darkest pixel instead, where ``downsample`` gives it
-    line = planes.get("line_dark", planes["line"])
+    line = barrier_line(planes)
     hints_rgba_u8 = np.empty((*line.shape, 4), np.uint8)
     hints_rgba_u8[..., :3] = np.round(np.clip(planes["hint_rgb"], 0.0, 1.0) * 255.0)
     hints_rgba_u8[..., 3] = np.round(np.clip(planes["hint_mask"], 0.0, 1.0) * 255.0)

@@ -131,16 +131,10 @@ class Colorizer:
         rgb_u8 = to_rgb_u8(out_hwc_f32)
         if not opts.transparent:
             return rgb_u8
-        return with_alpha(
-            rgb_u8,
-            ai_alpha(
-                planes_small,
-                shape,
-                lambda: find_regions(planes_small.get("line_dark", planes_small["line"]), gap_small),
-            ),
-            prep.line_hw_f32,
-            opts,
+        alpha = ai_alpha(
+            planes_small, shape, lambda: find_regions(channels.barrier_line(planes_small), gap_small)
         )
+        return with_alpha(rgb_u8, alpha, prep.line_hw_f32, opts)
 
 
 def make_colorizer(
