@@ -1,6 +1,7 @@
 """Latency of a live-preview update: unchanged line art, new hints, ``preview=True``.
 
-    python -m bench.preview [--sizes 512 1024] [--repeat 9] [--model DIR] [--json F]
+    python -m bench.preview [--sizes 512 1024] [--drafts 0 512] [--repeat 9] [--model DIR]
+                            [--corpus DIR --split real-val --limit 60] [--json F]
 
 What the Krita docker's Live mode waits for after each hint stroke. Per canvas size: the first
 preview (the line art is analysed and cached), then ``--repeat`` updates as Live sees them, one
@@ -10,6 +11,12 @@ with the stdlib client (the plug-ins' path: encode, HTTP, decode included); the 
 dab moved at once (every region's flats redone); and a full two-stage request for comparison.
 Issue goal: ≤ 150 ms per update at 512² on 2 CPU cores. Inputs are ``bench.speed``'s synthetic
 drawings; numbers are medians (p95 beside them) of this process's runs.
+
+``--drafts`` repeats the updates with the preview's draft at other sizes (0: the engine's own
+``PREVIEW_SIZE``; a size is sent as the request's ``working_size``), and with ``--corpus`` the
+preview's quality at each size is measured on a split's pictures with sparse evaluation hints:
+its error against the artist's colouring, and against the full two-stage result that replaces
+it once painting pauses (what the artist sees change).
 """
 
 from __future__ import annotations
@@ -54,22 +61,23 @@ def _strokes(hints: np.ndarray, count: int, seed: int = 1) -> list[np.ndarray]:
     return out
 
 
-def _one(colorizer, url: str, side: int, repeat: int) -> dict:
+def _one(colorizer, url: str, side: int, repeat: int, draft: int = 0) -> dict:
     from engine.wire import client
 
+    options = {**OPTIONS, "working_size": draft} if draft else OPTIONS
     lineart, hints = synthetic_inputs(side)
     lineart = np.ascontiguousarray(np.repeat(lineart[..., None], 4, -1))
     lineart[..., 3] = 255
     strokes = _strokes(hints, repeat)
     moved = [np.ascontiguousarray(np.roll(hints, 3 * (k + 1), axis=1)) for k in range(repeat)]
     colorizer._preview_cache = None
-    first = _ms(lambda: colorizer.colorize(lineart, hints, **OPTIONS))
-    local = [_ms(lambda h=h: colorizer.colorize(lineart, h, **OPTIONS)) for h in strokes]
-    worst = [_ms(lambda h=h: colorizer.colorize(lineart, h, **OPTIONS)) for h in moved]
+    first = _ms(lambda: colorizer.colorize(lineart, hints, **options))
+    local = [_ms(lambda h=h: colorizer.colorize(lineart, h, **options)) for h in strokes]
+    worst = [_ms(lambda h=h: colorizer.colorize(lineart, h, **options)) for h in moved]
     line_b = lineart.tobytes()
 
     def remote(h):
-        return client.colorize(url, line_b, h.tobytes(), side, side, OPTIONS)
+        return client.colorize(url, line_b, h.tobytes(), side, side, options)
 
     remote(hints)  # the server's own first request
     served = [_ms(lambda h=h: remote(h)) for h in _strokes(strokes[-1], repeat, seed=2)]
@@ -78,6 +86,7 @@ def _one(colorizer, url: str, side: int, repeat: int) -> dict:
     hits, misses = (cache.hits, cache.misses) if cache is not None else (0, 0)
     return {
         "side": side,
+        "draft": draft,
         "first_ms": first,
         "update_ms": _stats(local),
         "moved_ms": _stats(worst),
@@ -88,13 +97,53 @@ def _one(colorizer, url: str, side: int, repeat: int) -> dict:
     }
 
 
-def measure(sizes: list[int], repeat: int = 9, model: str | None = None) -> list[dict]:
+def preview_quality(colorizer, corpus: str, split: str, limit: int, drafts: list[int]) -> list[dict]:
+    """Per draft size: mean PSNR / ΔE00 of the preview against the truth and ΔE00 against the full
+    result, on ``split``'s first ``limit`` pictures with sparse evaluation hints."""
+    from training import metrics
+    from training.evaluate import eval_inputs
+
+    sums: dict[int, dict[str, list[float]]] = {
+        d: {"psnr": [], "de00": [], "de00_vs_full": []} for d in drafts
+    }
+    full_sums: dict[str, list[float]] = {"psnr": [], "de00": []}
+    for _row, rgb, lineart, hints in eval_inputs(corpus, split, ("sparse",), limit):
+        h = hints["sparse"]
+        full = colorizer.colorize(lineart, h)
+        s = metrics.score(full, rgb, lineart, h)
+        full_sums["psnr"].append(min(s["psnr"], 60.0))
+        full_sums["de00"].append(s["de00"])
+        for d in drafts:
+            p = colorizer.colorize(lineart, h, preview=True, working_size=d)
+            s = metrics.score(p, rgb, lineart, h)
+            sums[d]["psnr"].append(min(s["psnr"], 60.0))
+            sums[d]["de00"].append(s["de00"])
+            sums[d]["de00_vs_full"].append(metrics.score(p, full, lineart, h)["de00"])
+    rows = [{"draft": "full request", "n": len(full_sums["de00"]), **_means(full_sums)}]
+    return rows + [{"draft": d, "n": len(v["de00"]), **_means(v)} for d, v in sums.items()]
+
+
+def _means(acc: dict[str, list[float]]) -> dict[str, float]:
+    return {k: float(np.mean(v)) for k, v in acc.items()}
+
+
+def measure(
+    sizes: list[int], repeat: int = 9, model: str | None = None, drafts: tuple[int, ...] = (0,)
+) -> list[dict]:
     from engine.pipeline import Colorizer
     from engine.server import ServerConfig, create_app, serve_in_thread
 
     colorizer = Colorizer(model)
     with serve_in_thread(create_app(colorizer, ServerConfig())) as url:
-        return [_one(colorizer, url, side, repeat) for side in sizes]
+        return [_one(colorizer, url, side, repeat, d) for d in drafts for side in sizes]
+
+
+def _draft_name(draft: int | str) -> str:
+    from engine.preview import PREVIEW_SIZE
+
+    return (
+        f"{PREVIEW_SIZE} px (default)" if draft == 0 else f"{draft} px" if isinstance(draft, int) else draft
+    )
 
 
 def format_table(rows: list[dict], cores: int | None = None) -> str:
@@ -102,30 +151,55 @@ def format_table(rows: list[dict], cores: int | None = None) -> str:
     lines = [
         f"Machine: {cores} CPU cores. Median (p95) of the updates; `first` analyses the line art.",
         "",
-        "| canvas | first preview | update (a new dab), in process | via server + client | "
+        "| canvas | preview draft | first preview | update (a new dab), in process | via server + client | "
         "every dab moved | full request |",
-        "|---|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         upd, srv, full, moved = r["update_ms"], r["served_ms"], r["full_ms"], r["moved_ms"]
         lines.append(
-            f"| {r['side']}² | {r['first_ms']:.0f} ms | {upd[0]:.0f} ({upd[1]:.0f}) ms | "
-            f"{srv[0]:.0f} ({srv[1]:.0f}) ms | {moved[0]:.0f} ({moved[1]:.0f}) ms | {full[0]:.0f} ms |"
+            f"| {r['side']}² | {_draft_name(r.get('draft', 0))} | {r['first_ms']:.0f} ms | "
+            f"{upd[0]:.0f} ({upd[1]:.0f}) ms | {srv[0]:.0f} ({srv[1]:.0f}) ms | "
+            f"{moved[0]:.0f} ({moved[1]:.0f}) ms | {full[0]:.0f} ms |"
         )
+    return "\n".join(lines)
+
+
+def format_quality(rows: list[dict]) -> str:
+    lines = [
+        "| preview draft | n | PSNR ↑ | ΔE00 ↓ | ΔE00 to the full result ↓ |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        vs = f"{r['de00_vs_full']:.2f}" if "de00_vs_full" in r else "–"
+        lines.append(f"| {_draft_name(r['draft'])} | {r['n']} | {r['psnr']:.2f} | {r['de00']:.2f} | {vs} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.preview", description=(__doc__ or "").split("\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
+    p.add_argument("--drafts", type=int, nargs="+", default=[0], help="preview draft sizes (0: the default)")
     p.add_argument("--repeat", type=int, default=9)
     p.add_argument("--model", default=None, help="model folder (default: the shipped inkhue-default)")
+    p.add_argument("--corpus", default=None, help="also measure the preview's quality on this corpus")
+    p.add_argument("--split", default="real-val")
+    p.add_argument("--limit", type=int, default=60)
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
-    rows = measure(args.sizes, args.repeat, args.model)
+    rows = measure(args.sizes, args.repeat, args.model, tuple(args.drafts))
     print(format_table(rows))
+    report: dict = {"latency": rows}
+    if args.corpus:
+        from engine.pipeline import Colorizer
+
+        report["quality"] = preview_quality(
+            Colorizer(args.model), args.corpus, args.split, args.limit, list(args.drafts)
+        )
+        print()
+        print(format_quality(report["quality"]))
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps(report, indent=1))
     return 0
 
 

@@ -34,8 +34,14 @@ def snap_to_flats(
     rgb_hwc_f32: np.ndarray, flat_rgb_hwc_f32: np.ndarray, flat_mask_hw_f32: np.ndarray
 ) -> np.ndarray:
     """``rgb_hwc_f32`` (0..1) pulled onto the flat colour where it is painted and close to it."""
-    diff = rgb_hwc_f32 - flat_rgb_hwc_f32
-    dist = np.sqrt((diff * diff).sum(-1)) * 255.0
-    keep = np.clip((dist - SNAP_NEAR) / (SNAP_FAR - SNAP_NEAR), 0.0, 1.0)
-    keep = np.where(flat_mask_hw_f32 > 0.5, keep, 1.0).astype(np.float32)
-    return flat_rgb_hwc_f32 + keep[..., None] * diff
+    flat = np.asarray(flat_rgb_hwc_f32, np.float32)
+    diff = np.asarray(rgb_hwc_f32, np.float32) - flat
+    # in place, float32: this runs on every Live update at the canvas size
+    keep = np.sqrt(np.einsum("hwc,hwc->hw", diff, diff))
+    keep *= np.float32(255.0 / (SNAP_FAR - SNAP_NEAR))
+    keep -= np.float32(SNAP_NEAR / (SNAP_FAR - SNAP_NEAR))
+    np.clip(keep, 0.0, 1.0, out=keep)
+    keep[flat_mask_hw_f32 <= 0.5] = 1.0
+    diff *= keep[..., None]
+    diff += flat
+    return diff

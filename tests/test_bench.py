@@ -273,18 +273,32 @@ def test_regions_bench_times_every_step(tmp_path):
     assert "| 96² |" in regions.format_table(rows)
 
 
-def test_preview_bench_reports_updates_in_process_and_served(tmp_path, random_model_dir):
+def test_preview_bench_reports_updates_in_process_and_served(tmp_path, random_model_dir, tiny_corpus):
     from bench import preview
 
     out = tmp_path / "p.json"
-    assert (
-        preview.main(["--sizes", "64", "--repeat", "2", "--model", str(random_model_dir), "--json", str(out)])
-        == 0
-    )
-    (row,) = json.loads(out.read_text())
-    assert row["side"] == 64 and row["cache_misses"] == 1 and row["cache_hits"] == 7
-    assert all(row[k][0] > 0 for k in ("update_ms", "moved_ms", "served_ms", "full_ms"))
-    assert "| 64² |" in preview.format_table([row])
+    argv = ["--sizes", "96", "--repeat", "2", "--drafts", "0", "64", "--model", str(random_model_dir)]
+    argv += ["--corpus", str(tiny_corpus), "--split", "val", "--limit", "2", "--json", str(out)]
+    assert preview.main(argv) == 0
+    report = json.loads(out.read_text())
+    default, small = report["latency"]
+    assert [default["draft"], small["draft"]] == [0, 64]
+    for row in (default, small):
+        assert row["side"] == 96 and row["cache_misses"] == 1 and row["cache_hits"] == 7
+        assert all(row[k][0] > 0 for k in ("update_ms", "moved_ms", "served_ms", "full_ms"))
+    table = preview.format_table(report["latency"])
+    assert f"| 96² | {preview_size()} px (default) |" in table and "| 96² | 64 px |" in table
+    full, *drafts = report["quality"]
+    assert full["draft"] == "full request" and [r["draft"] for r in drafts] == [0, 64]
+    assert all(r["n"] == 2 and r["psnr"] > 0 and r["de00"] >= 0 for r in report["quality"])
+    assert drafts[1]["de00_vs_full"] > 0  # a 64 px draft of a 96 px picture is not the full result
+    assert "| 64 px | 2 |" in preview.format_quality(report["quality"])
+
+
+def preview_size() -> int:
+    from engine.preview import PREVIEW_SIZE
+
+    return PREVIEW_SIZE
 
 
 def test_application_scores_are_reused_only_from_a_run_of_the_same_inputs(tmp_path):
