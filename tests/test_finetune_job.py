@@ -145,7 +145,8 @@ def test_one_job_at_a_time_detached_with_progress_then_cancel(engine_bin, style,
         assert job.describe(job.read(str(state))) == "Fine-tune stopped."
 
         monkeypatch.setenv("FAKE_TRAIN", "done")  # the next start is allowed, and finishes
-        job.start(str(engine_bin / "inkhue"), state_dir=str(state), wait_s=20)
+        again = job.start(str(engine_bin / "inkhue"), state_dir=str(state), wait_s=20)
+        assert again["phase"] == "done" and again["pairs"] == 2  # the job's word, with what start knew
         done = _wait(lambda: (s := job.read(str(state))) and s["phase"] == "done" and s)
         assert not done["running"] and done["kept"]
         assert job.describe(done).startswith('Fine-tune done: "inkhue-finetuned" is in the Model list')

@@ -255,7 +255,7 @@ def start(
         if seen is None or seen["phase"] != "starting" or not seen["running"]:
             break
         time.sleep(0.1)
-    return read(state) or {**status, "running": True}
+    return {**status, "running": True, **(read(state) or {})}  # the starter's facts, the job's news
 
 
 def cancel(state_dir: str | None = None, wait_s: float = 10.0) -> dict | None:
