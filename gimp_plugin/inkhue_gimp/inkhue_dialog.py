@@ -176,7 +176,7 @@ def _run_preview(config, preview, label: Gtk.Label) -> Callable[[], bool]:
 
 
 def _model_picker(dialog, config, models: list, finetune_note: str) -> Gtk.ComboBoxText:
-    """The Model row (installed models by name, the engine's own first), placed under the engine's
+    """The Model row (installed models by name, the engine's own first), placed above the engine's
     rows, with the last fine-tune's state under it; the choice goes to the ``model`` argument, which
     GIMP remembers like the others. A model no longer installed falls back to the default."""
     combo = Gtk.ComboBoxText()
@@ -187,7 +187,7 @@ def _model_picker(dialog, config, models: list, finetune_note: str) -> Gtk.Combo
     config.set_property("model", combo.get_active_id() or "")
     combo.connect("changed", lambda c: config.set_property("model", c.get_active_id() or ""))
     row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=6)
-    row.pack_start(Gtk.Label(label="Model:", xalign=0.0), False, False, 0)
+    row.pack_start(Gtk.Label(label="Model", xalign=0.0), False, False, 0)
     row.pack_start(combo, True, True, 0)
     rows = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=2)
     rows.pack_start(row, False, False, 0)
@@ -198,10 +198,11 @@ def _model_picker(dialog, config, models: list, finetune_note: str) -> Gtk.Combo
         rows.pack_start(note, False, False, 0)
     area = dialog.get_content_area()
     area.pack_start(rows, False, False, 0)
-    anchor = dialog.get_widget("server-url", GObject.TYPE_NONE)
-    children = area.get_children()
-    if anchor in children:  # under the engine's rows
-        area.reorder_child(rows, children.index(anchor) + 1)
+    anchor = dialog.get_widget("engine", GObject.TYPE_NONE)
+    while anchor is not None and anchor.get_parent() is not area:  # the engine row's box in the area
+        anchor = anchor.get_parent()
+    if anchor is not None:  # just above the engine's rows
+        area.reorder_child(rows, area.get_children().index(anchor))
     rows.show_all()
     return combo
 
