@@ -266,14 +266,14 @@ def finetune(
     say("measuring", which="before", n_train=n_train, n_holdout=n_hold)
     report.before = measure(manifest.directory)
 
-    def stage(phase: str, run_cfg) -> dict:
+    def run_stage(phase: str, run_cfg) -> dict:
         if progress is not None:
             progress.stage(phase, run_cfg.max_minutes * 60)
         on_step = progress.step if progress is not None else None
         return train(run_cfg, work / phase, hint_weight=cfg.hint_weight, on_step=on_step)
 
     d_cfg = _stage_config("draft", manifest, corpus, cfg, cfg.minutes * cfg.draft_share, real_share)
-    d_sum = stage("draft", d_cfg)
+    d_sum = run_stage("draft", d_cfg)
     r_cfg = _stage_config(
         "refine",
         manifest,
@@ -283,7 +283,7 @@ def finetune(
         real_share,
         draft_checkpoint=str(work / "draft"),
     )
-    r_sum = stage("refine", r_cfg)
+    r_sum = run_stage("refine", r_cfg)
     report.steps = {"draft": d_sum["step"], "refine": r_sum["step"]}
     say("exporting", steps=report.steps)
 

@@ -22,7 +22,7 @@ from engine.wire import schema
 
 log = logging.getLogger(__name__)
 
-SCAN_SECONDS = 2.0  # installed models are listed again after this long (a fine-tune may add one)
+SCAN_SECONDS = 2.0  # installed models are listed again after this long, or on an unknown name
 
 
 def _installed() -> dict[str, tuple[Path, str]]:
@@ -60,11 +60,13 @@ class Catalog:
         self._loaded: OrderedDict[str, object] = OrderedDict()
         self._lock = threading.Lock()  # one load at a time; loads run on the worker threads
 
-    def _others(self) -> dict[str, tuple[Path, str]]:
+    def _others(self, name: str | None = None) -> dict[str, tuple[Path, str]]:
+        """Installed models besides the server's own; listed again when old, or when ``name``
+        is not among them (a fine-tune may have just written it)."""
         if self.load is None:
             return {}
         now = time.monotonic()
-        if now - self._scanned > SCAN_SECONDS:
+        if now - self._scanned > SCAN_SECONDS or (name is not None and name not in self._seen):
             self._seen, self._scanned = self._installed(), now
         return self._seen
 
@@ -80,7 +82,7 @@ class Catalog:
         version, naming what this server has."""
         if self._is_default(name):
             own = self.version
-        elif name in self._others():
+        elif name in self._others(name):
             own = self._others()[name][1]
         else:
             raise ProtocolError(f"unknown model {name!r}; this server has: {', '.join(self.names())}", 404)
@@ -96,7 +98,7 @@ class Catalog:
             if name in self._loaded:
                 self._loaded.move_to_end(name)
                 return self._loaded[name]
-            found = self._others().get(name)
+            found = self._others(name).get(name)
             if found is None or self.load is None:
                 raise ProtocolError(
                     f"unknown model {name!r}; this server has: {', '.join(self.names())}", 404

@@ -152,7 +152,9 @@ def command(train_exe: str, settings: FinetuneSettings, style: str, progress_fil
 
 def _alive(status: dict) -> bool:
     pid = status.get("pid")
-    child = _CHILDREN.get(pid) if isinstance(pid, int) else None
+    if type(pid) is not int:
+        return False
+    child = _CHILDREN.get(pid)
     if child is not None and child.poll() is not None:  # ours and ended: reaped, no zombie left
         _CHILDREN.pop(pid, None)
         return False
