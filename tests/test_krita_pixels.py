@@ -560,10 +560,14 @@ def test_desktop_action_and_extension_agree():
     names = {a.get("name"): a for a in actions}
     tree = ast.parse((PKG / "extension.py").read_text(encoding="utf-8"))
     consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets}
-    assert set(names) == {consts["ACTION_ID"], consts["LEARN_ID"]} and consts["MENU"] == "filter"
+    assert set(names) == {consts["ACTION_ID"], consts["LEARN_ID"], consts["FINETUNE_ID"]}
+    assert consts["MENU"] == "filter"
     action = names[consts["ACTION_ID"]]
     assert action.findtext("text") == "AI Colorize…"
     assert action.findtext("activationFlags") == "1"  # enabled when an image is open
     learn = names[consts["LEARN_ID"]]
     assert learn.findtext("text") == "AI Colorize: Learn from This Document"
     assert learn.findtext("activationFlags") == "1"
+    tune = names[consts["FINETUNE_ID"]]
+    assert tune.findtext("text") == "AI Colorize: Fine-tune on My Style"
+    assert tune.findtext("activationFlags") == "0"  # needs no open image: it trains on saved pairs

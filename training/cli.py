@@ -180,10 +180,48 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_finetune(args: argparse.Namespace) -> int:
+    """The fine-tune; with ``--progress FILE``, its phases, steps and outcome (or error) go there too."""
+    progress = None
+    if args.progress:
+        from training.progress import Progress
+
+        progress = Progress(args.progress, name=args.name)
+    try:
+        report = _finetune(args, progress)
+    except BaseException as e:
+        if progress is not None and not progress.final:
+            stopped = isinstance(e, KeyboardInterrupt)
+            progress.update("cancelled" if stopped else "failed", error=str(e) or type(e).__name__)
+        raise
+    if progress is not None:
+        progress.update(
+            "done",
+            kept=report.kept,
+            verdict=report.verdict,
+            table=report.table(),
+            out_dir=str(report.out_dir) if report.kept else None,
+            before=report.before,
+            after=report.after,
+            steps=report.steps,
+        )
+    print(report.table())
+    if report.kept:
+        print(report.out_dir)
+    return 0
+
+
+def _finetune(args: argparse.Namespace, progress):
+    import importlib.util
+
+    from engine.errors import BackendError
+    from engine.wire.finetune_job import NO_TORCH
+
+    if importlib.util.find_spec("torch") is None:  # before anything slow: say what to install
+        raise BackendError(NO_TORCH)
     from training.finetune import FinetuneConfig, finetune
 
     if args.documents == "":
-        from engine.wire.style_pairs import style_dir
+        from engine.wire.folders import style_dir
 
         args.documents = style_dir()
     if not args.images and not args.documents:
@@ -195,8 +233,9 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
         threads=args.threads or 0,
         hint_weight=args.hint_weight,
         keep="always" if args.keep_anyway else "better",
+        steps=args.steps,
     )
-    report = finetune(
+    return finetune(
         args.images,
         args.model,
         args.out,
@@ -206,11 +245,8 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
         documents=args.documents,
         lineart_layer=args.lineart_layer,
         colour_layers=tuple(args.colour_layer or ()),
+        progress=progress,
     )
-    print(report.table())
-    if report.kept:
-        print(report.out_dir)
-    return 0
 
 
 def _stage_arguments(p: argparse.ArgumentParser) -> None:
@@ -335,6 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", default=None, help="model folder to write (default: your models folder / NAME)")
     f.add_argument("--name", default="inkhue-finetuned")
     f.add_argument("--minutes", type=float, default=25.0, help="training wall time, both stages together")
+    f.add_argument(
+        "--steps", type=int, default=0, help="at most this many steps per stage (0: the minutes decide)"
+    )
+    f.add_argument(
+        "--progress",
+        metavar="FILE",
+        help="keep a JSON status here (phase, step, time, verdict or error), rewritten atomically",
+    )
     f.add_argument("--holdout", type=float, default=0.2, help="share of your images kept aside to measure")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--threads", type=int, default=0)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from engine.errors import ModelError
 from engine.modelspec import ModelManifest
+from training.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class FinetuneConfig:
     # the hint-colour L1 term (training.gan.Gan.hint_l1): per hint pixel, this many times the image's L1
     hint_weight: float = 10.0
     keep: str = "better"  # "better": write the model only if it beats the start; "always"
+    steps: int = 0  # 0: the minutes alone end each stage; else at most this many steps per stage
 
 
 KEEP = ("better", "always")
@@ -193,7 +195,7 @@ def _stage_config(
         data=data,
         optim=replace(base.optim, lr=cfg.lr, l1_space=cfg.l1_space),
         batch=cfg.batch,
-        steps=1_000_000,  # the wall-time budget ends the run
+        steps=cfg.steps or 1_000_000,  # else the wall-time budget ends the run
         max_minutes=minutes,
         seed=cfg.seed,
         threads=cfg.threads,
@@ -215,11 +217,13 @@ def finetune(
     documents: str | Path | None = None,
     lineart_layer: str | None = None,
     colour_layers: tuple[str, ...] = (),
+    progress: Progress | None = None,
 ) -> FinetuneReport:
     """Fine-tune ``model`` on ``documents`` (pairs) and/or ``images``; returns the measurement.
 
     The new model folder is written to ``out`` (default: the user's models folder / ``name``) only
-    when it is better on the held-out part, or always with ``cfg.keep == "always"``.
+    when it is better on the held-out part, or always with ``cfg.keep == "always"``. ``progress``
+    gets each phase and training step (``training.progress``; the caller writes the end).
     """
     from engine import models
     from training.corpus import load_manifest
@@ -229,6 +233,8 @@ def finetune(
 
     if cfg.keep not in KEEP:
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, got {cfg.keep!r}")
+    if cfg.steps < 0:
+        raise ValueError(f"steps must be 0 (the minutes decide) or more, got {cfg.steps}")
     source = documents if documents is not None else images
     if source is None:
         raise ValueError(NEEDS_DATA)
@@ -239,6 +245,8 @@ def finetune(
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="inkhue-finetune-"))
     work.mkdir(parents=True, exist_ok=True)
 
+    say = progress.update if progress is not None else lambda *a, **k: None
+    say("preparing", name=name)
     corpus = make_corpus(images, work / "corpus", cfg, documents, lineart_layer, colour_layers)
     pairs, pictures = documents is not None, images is not None
     real_share = 1.0 if not pictures else (0.5 if pairs else 0.0)
@@ -255,10 +263,17 @@ def finetune(
         )
 
     report = FinetuneReport(out_dir, n_train, n_hold, split=split)
+    say("measuring", which="before", n_train=n_train, n_holdout=n_hold)
     report.before = measure(manifest.directory)
 
+    def run_stage(phase: str, run_cfg) -> dict:
+        if progress is not None:
+            progress.stage(phase, run_cfg.max_minutes * 60)
+        on_step = progress.step if progress is not None else None
+        return train(run_cfg, work / phase, hint_weight=cfg.hint_weight, on_step=on_step)
+
     d_cfg = _stage_config("draft", manifest, corpus, cfg, cfg.minutes * cfg.draft_share, real_share)
-    d_sum = train(d_cfg, work / "draft", hint_weight=cfg.hint_weight)
+    d_sum = run_stage("draft", d_cfg)
     r_cfg = _stage_config(
         "refine",
         manifest,
@@ -268,8 +283,9 @@ def finetune(
         real_share,
         draft_checkpoint=str(work / "draft"),
     )
-    r_sum = train(r_cfg, work / "refine", hint_weight=cfg.hint_weight)
+    r_sum = run_stage("refine", r_cfg)
     report.steps = {"draft": d_sum["step"], "refine": r_sum["step"]}
+    say("exporting", steps=report.steps)
 
     what = Path(source).name
     candidate = work / "model"
@@ -285,6 +301,7 @@ def finetune(
         overlap=manifest.overlap,
         spread=asdict(manifest.spread),
     )
+    say("measuring", which="after")
     report.after = measure(candidate)
     better, why = report.better()
     report.kept = better or cfg.keep == "always"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -127,10 +128,12 @@ def train(
     dist: ddp.Dist | None = None,
     progress: bool = True,
     hint_weight: float = 0.0,
+    on_step: Callable[[int, float], None] | None = None,
 ) -> dict:
     """Train ``cfg.stage`` until ``cfg.steps`` (or ``cfg.max_minutes``); returns a summary dict.
 
     ``hint_weight`` > 0 adds the hint-colour L1 term (``Gan.hint_l1``; fine-tuning keeps the hints).
+    ``on_step(step, seconds)`` is called after every step (the fine-tune's progress file).
     """
     d = dist or ddp.setup()
     run_dir = Path(run_dir)
@@ -237,6 +240,8 @@ def train(
                 else:
                     bar.update(1)
                     bar.set_postfix(shown)
+            if on_step is not None:
+                on_step(step, time.monotonic() - t0)
             if step % cfg.checkpoint_every == 0:
                 save()
             over = bool(cfg.max_minutes) and time.monotonic() - t0 > cfg.max_minutes * 60

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from engine.errors import InkhueError, InputError
 from engine.server import codec
 from engine.server.body import BodyBudget, read_body
+from engine.server.catalog import Catalog
 from engine.server.codec import ProtocolError
 from engine.server.limits import Admission, Guard, ServerConfig, error_body
 from engine.wire import schema
@@ -38,10 +39,11 @@ def _error(status: int, message: str, headers: dict | None = None) -> Response:
 class InferenceService:
     """The endpoints' state: the colorizer, the limits, the thread pool."""
 
-    def __init__(self, colorizer, config: ServerConfig, version: str | None = None) -> None:
+    def __init__(self, colorizer, config: ServerConfig, version: str | None = None, load=None) -> None:
         self.colorizer, self.config = colorizer, config
         manifest = getattr(colorizer, "manifest", None)
         self.version = version or str(getattr(manifest, "version", "1"))
+        self.models = Catalog(colorizer, self.version, load)
         self.platform = f"inkhue_{getattr(getattr(colorizer, 'backend', None), 'name', 'python')}"
         self.admission = Admission(config.workers + config.queue)
         self.budget = BodyBudget(config.body_budget)
@@ -69,26 +71,21 @@ class InferenceService:
             return _error(400, "'nonce' must be 16 to 128 letters or digits")
         return JSONResponse({"proof": identity_proof(self.config.token, nonce)})
 
-    def _check_model(self, request: Request) -> None:
+    def _check_model(self, request: Request) -> tuple[str, str]:
+        """(model name, version) of the request's URL; ``ProtocolError`` 404 for unknown ones."""
         name = request.path_params["model"]
-        version = request.path_params.get("version")
-        if name != schema.MODEL_NAME:
-            raise ProtocolError(f"unknown model {name!r}; this server has {schema.MODEL_NAME!r}", 404)
-        if version is not None and version != self.version:
-            raise ProtocolError(
-                f"unknown version {version!r} of {name!r}; this server has {self.version!r}", 404
-            )
+        return name, self.models.version_of(name, request.path_params.get("version"))
 
     async def model_metadata(self, request: Request) -> Response:
         try:
-            self._check_model(request)
+            name, version = self._check_model(request)
         except ProtocolError as e:
             return _error(e.status, str(e))
         rgba, rgb = [-1, -1, 4], [-1, -1, -1]  # COLOR: 3 channels, 4 with option "transparent"
         return JSONResponse(
             {
-                "name": schema.MODEL_NAME,
-                "versions": [self.version],
+                "name": name,
+                "versions": [version],
                 "platform": self.platform,
                 "inputs": [
                     {"name": schema.INPUT_LINEART, "datatype": DTYPE, "shape": rgba},
@@ -104,10 +101,10 @@ class InferenceService:
 
     async def model_ready(self, request: Request) -> Response:
         try:
-            self._check_model(request)
+            name, _ = self._check_model(request)
         except ProtocolError as e:
             return _error(e.status, str(e))
-        return JSONResponse({"name": schema.MODEL_NAME, "ready": True})
+        return JSONResponse({"name": name, "ready": True})
 
     # -- inference ----------------------------------------------------------------------------
 
@@ -118,7 +115,7 @@ class InferenceService:
         values, so a refused body is freed at once, not when the cyclic garbage collector runs.
         """
         try:
-            self._check_model(request)
+            name, _ = self._check_model(request)
         except ProtocolError as e:
             return _error(e.status, str(e))
         limit = self.config.max_body_bytes
@@ -158,6 +155,7 @@ class InferenceService:
             request.headers.get("content-encoding"),
             request.headers.get(codec.HEADER_LENGTH),
             codec.accepts_gzip(request.headers.get("accept-encoding")),
+            name,
         )
         del body  # the worker holds it until its computation ends
         future.add_done_callback(lambda _: self._release(taken))
@@ -177,12 +175,17 @@ class InferenceService:
         self.budget.give(taken)
 
     def _compute(
-        self, body: bytearray, encoding: str | None, header_length: str | None, gzip_ok: bool
+        self,
+        body: bytearray,
+        encoding: str | None,
+        header_length: str | None,
+        gzip_ok: bool,
+        name: str = schema.MODEL_NAME,
     ) -> tuple[int, bytes, dict]:
         """In a worker thread: decode, colour, encode (all CPU-bound). Errors are returned as an
         error status and body: no exception (nor its traceback, nor the body) outlives this call."""
         try:
-            return self._colour(body, encoding, header_length, gzip_ok)
+            return self._colour(self.models.get(name), body, encoding, header_length, gzip_ok)
         except ProtocolError as e:
             status, message = e.status, str(e)
         except (InputError, schema.OptionsError) as e:
@@ -196,16 +199,19 @@ class InferenceService:
         return status, error_body(message), {"content-type": "application/json"}
 
     def _colour(
-        self, body: bytearray, encoding: str | None, header_length: str | None, gzip_ok: bool
+        self, colorizer, body: bytearray, encoding: str | None, header_length: str | None, gzip_ok: bool
     ) -> tuple[int, bytes, dict]:
         limit = self.config.max_body_bytes
         req = codec.read_request(body, encoding, header_length, self.config.max_pixels, limit)
         opts = codec.options_from(req.parameters)
         lineart = req.inputs[schema.INPUT_LINEART]
         t0 = time.perf_counter()
-        rgb_u8 = self.colorizer.colorize(lineart, req.inputs.get(schema.INPUT_HINTS), opts)
+        rgb_u8 = colorizer.colorize(lineart, req.inputs.get(schema.INPUT_HINTS), opts)
         model_ms = (time.perf_counter() - t0) * 1000
-        data, headers = codec.encode_response(req, rgb_u8, self.version)
+        version = self.version
+        if colorizer is not self.colorizer:  # an installed model asked for by name
+            version = str(getattr(getattr(colorizer, "manifest", None), "version", version))
+        data, headers = codec.encode_response(req, rgb_u8, version)
         headers["server-timing"] = f"model;dur={model_ms:.2f}"  # lets clients and bench/ split the time
         if gzip_ok and len(data) > 4096:
             data, headers = codec.gzip_bytes(data), {**headers, "content-encoding": "gzip"}
@@ -228,10 +234,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _error(status, str(detail), getattr(exc, "headers", None))
 
 
-def create_app(colorizer, config: ServerConfig | None = None, version: str | None = None) -> Starlette:
-    """The ASGI app serving ``colorizer`` (anything with ``colorize(lineart, hints, options)``)."""
+def create_app(
+    colorizer, config: ServerConfig | None = None, version: str | None = None, load=None
+) -> Starlette:
+    """The ASGI app serving ``colorizer`` (anything with ``colorize(lineart, hints, options)``) as
+    ``schema.MODEL_NAME``; with ``load`` (a model folder -> its colorizer), installed models by name
+    too (``catalog.Catalog``)."""
     config = config or ServerConfig()
-    svc = InferenceService(colorizer, config, version)
+    svc = InferenceService(colorizer, config, version, load)
     model = "/v2/models/{model}"
     routes = [
         Route("/v2", svc.server_metadata),

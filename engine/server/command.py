@@ -64,7 +64,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     colorizer = Colorizer(args.model, backend=args.backend, device=args.device)
     log.info("model %s v%s on %s/%s", colorizer.manifest.name, colorizer.manifest.version,
              colorizer.backend.name, colorizer.device)  # fmt: skip
-    serve_app(create_app(colorizer, config), args.host, args.port, config, args.port_file, args.state_file)
+
+    def load(folder: str) -> Colorizer:  # another installed model, asked for by name (catalog.py)
+        return Colorizer(folder, backend=args.backend, device=args.device)
+
+    serve_app(
+        create_app(colorizer, config, load=load),
+        args.host,
+        args.port,
+        config,
+        args.port_file,
+        args.state_file,
+    )
     return 0
 
 

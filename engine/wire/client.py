@@ -107,13 +107,15 @@ def colorize(
     timeout: float = 300.0,
     *,
     compress: bool | None = None,
+    model: str | None = None,
 ) -> bytes:
     """Colour ``width``×``height`` RGBA line art; returns width*height*3 RGB bytes, row-major
     (width*height*4 RGBA with the option ``transparent``).
 
     ``hints_rgba`` is RGBA of the same size (alpha marks hint pixels) or None. ``compress``: gzip
     the request body; None gzips except on loopback, where it would only cost time. A server that
-    refuses gzip bodies (the protocol leaves them optional) gets the plain body instead.
+    refuses gzip bodies (the protocol leaves them optional) gets the plain body instead. ``model``:
+    an installed model's name (``finetune_job.list_models``); None or "" for the server's own.
     """
     size = width * height * 4
     if width < 1 or height < 1:
@@ -134,6 +136,10 @@ def colorize(
         opts = schema.ColorizeOptions.from_mapping(options).to_mapping() if options else {}
     except (schema.OptionsError, TypeError) as e:
         raise EngineError(f"invalid option: {e}", "bad_request") from e
+    try:
+        served = schema.check_model_name(model) if model else schema.MODEL_NAME
+    except schema.OptionsError as e:
+        raise EngineError(str(e), "bad_request") from e
     channels = 4 if opts.get("transparent") else 3
     opts = {k: v for k, v in opts.items() if k in (options or {})}  # send only what was asked
     head, parts = encode_request(bytes(lineart_rgba), bytes(hints_rgba), width, height, opts)
@@ -145,7 +151,7 @@ def colorize(
     base = url.rstrip("/")
     if compress is None:
         compress = not _is_loopback(url) and base not in _NO_GZIP
-    infer_url = f"{base}/v2/models/{schema.MODEL_NAME}/infer"
+    infer_url = f"{base}/v2/models/{served}/infer"
     if compress:
         packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # level 1: line art compresses well anyway
         packed = b"".join([*map(packer.compress, parts), packer.flush()])
@@ -163,6 +169,15 @@ def colorize(
             status, resp_headers, resp = plain
     else:
         status, resp_headers, resp = _request("POST", infer_url, token, timeout, parts, headers)
+    if status == 404 and model:  # the server has no such model: its answer lists the ones it has
+        try:
+            detail = str(json.loads(resp.decode("utf-8")).get("error", ""))
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            detail = ""
+        raise EngineError(
+            f"the Inkhue engine at {url} has no model {model!r}" + (f" ({detail})" if detail else ""),
+            "bad_request",
+        )
     if status != 200:
         raise _error_from(status, resp_headers, resp, url)
     return decode_response(resp_headers, resp, width, height, channels)
@@ -178,6 +193,7 @@ class PluginConfig:
     mode: str = "local"  # "local": managed server on this machine; "remote": ``url`` + ``token``
     url: str | None = None
     token: str | None = None
+    finetune: dict | None = None  # "Fine-tune on My Style" settings (finetune_job.FinetuneSettings)
 
 
 def default_config_path() -> str:
@@ -203,7 +219,7 @@ def load_plugin_config(path: str | None = None) -> PluginConfig:
             raise EngineError(f"cannot read the Inkhue settings file {path}: {e}", "bad_request") from e
         if not isinstance(values, dict):
             raise EngineError(f"the Inkhue settings file {path} must hold a JSON object", "bad_request")
-    known = {"inkhue", "mode", "url", "token"}
+    known = {"inkhue", "mode", "url", "token", "finetune"}
     for key in sorted(set(values) - known):
         log.warning("ignoring unknown setting %r in %s", key, path)
     cfg = PluginConfig(**{k: values[k] for k in known if values.get(k) not in (None, "")})
@@ -211,6 +227,8 @@ def load_plugin_config(path: str | None = None) -> PluginConfig:
         raise EngineError(
             f'setting \'mode\' in {path} is {cfg.mode!r}; use "local" or "remote"', "bad_request"
         )
+    if cfg.finetune is not None and not isinstance(cfg.finetune, dict):
+        raise EngineError(f"setting 'finetune' in {path} must be a JSON object", "bad_request")
     if cfg.mode == "remote" and not cfg.url:
         raise EngineError(f"remote mode needs a server 'url' in {path}", "bad_request")
     if cfg.inkhue is None:

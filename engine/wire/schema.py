@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-MODEL_NAME = "inkhue"  # the name served on the inference protocol
+MODEL_NAME = "inkhue"  # the name served on the inference protocol: the server's own model
+DEFAULT_MODEL = "inkhue-default"  # the installed model a server serves as MODEL_NAME unless told otherwise
+MODEL_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+MAX_MODEL_NAME = 100
 INPUT_LINEART = "LINEART"  # UINT8 [H, W, 4] RGBA line art
 INPUT_HINTS = "HINTS"  # UINT8 [H, W, 4] RGBA hints, alpha marks hint pixels
 OUTPUT_COLOR = "COLOR"  # UINT8 [H, W, 3] RGB result, [H, W, 4] RGBA with option "transparent"
@@ -29,6 +32,20 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")  # hosts that never 
 
 class OptionsError(ValueError):
     """An option has the wrong name, type or range."""
+
+
+def check_model_name(name: str) -> str:
+    """``name`` if it can name a model in a URL path (letters, digits, ``.``, ``_``, ``-``)."""
+    if (
+        not isinstance(name, str)
+        or not 0 < len(name) <= MAX_MODEL_NAME
+        or not set(name) <= MODEL_NAME_CHARS
+        or name.startswith(".")
+    ):
+        raise OptionsError(
+            f"{name!r} is not a model name: use 1 to {MAX_MODEL_NAME} letters, digits, '.', '_' or '-'"
+        )
+    return name
 
 
 @dataclass(frozen=True)

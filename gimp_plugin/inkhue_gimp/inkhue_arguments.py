@@ -61,6 +61,14 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
     procedure.add_string_argument(
         "server-url", "Server _URL", "Remote engine address (empty: the one in the settings)", "", rw
     )
+    procedure.add_string_argument(
+        "model",
+        "_Model",
+        "An installed model by name, e.g. one made by Filters → AI Colorize: Fine-tune on My Style "
+        "(empty: the engine's own model). The dialog lists them",
+        "",
+        rw,
+    )
     procedure.add_boolean_argument(
         "compose-lines",
         "_Draw the lines into the result",

@@ -175,19 +175,54 @@ def _run_preview(config, preview, label: Gtk.Label) -> Callable[[], bool]:
     return tick
 
 
+def _model_picker(dialog, config, models: list, finetune_note: str) -> Gtk.ComboBoxText:
+    """The Model row (installed models by name, the engine's own first), placed above the engine's
+    rows, with the last fine-tune's state under it; the choice goes to the ``model`` argument, which
+    GIMP remembers like the others. A model no longer installed falls back to the default."""
+    combo = Gtk.ComboBoxText()
+    for value, label in models or [("", "Default model")]:
+        combo.append(value, label)
+    if not combo.set_active_id(config.get_property("model") or ""):
+        combo.set_active_id("")
+    config.set_property("model", combo.get_active_id() or "")
+    combo.connect("changed", lambda c: config.set_property("model", c.get_active_id() or ""))
+    row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=6)
+    row.pack_start(Gtk.Label(label="Model", xalign=0.0), False, False, 0)
+    row.pack_start(combo, True, True, 0)
+    rows = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=2)
+    rows.pack_start(row, False, False, 0)
+    if finetune_note:
+        note = Gtk.Label(label=finetune_note, xalign=0.0)
+        note.set_line_wrap(True)
+        note.set_max_width_chars(56)
+        rows.pack_start(note, False, False, 0)
+    area = dialog.get_content_area()
+    area.pack_start(rows, False, False, 0)
+    anchor = dialog.get_widget("engine", GObject.TYPE_NONE)
+    while anchor is not None and anchor.get_parent() is not area:  # the engine row's box in the area
+        anchor = anchor.get_parent()
+    if anchor is not None:  # just above the engine's rows
+        area.reorder_child(rows, area.get_children().index(anchor))
+    rows.show_all()
+    return combo
+
+
 def run(
     procedure: Gimp.Procedure,
     config: Gimp.ProcedureConfig,
     problem: Callable[[], str | None],
     preview=None,
     about_hints: Callable[[], str] | None = None,
+    models: list | None = None,
+    finetune_note: str = "",
 ) -> bool:
     """Show the dialog until Colorize is pressed with a usable choice (True) or it is cancelled.
 
     ``problem()`` checks the config's current choice: None, or the message to show. ``preview``:
     an ``inkhue_preview.Preview`` run while the toggle is on, and closed when the dialog ends.
     ``about_hints()``: what to say about the chosen hints (asked again when the layers, "Hints: none"
-    or the colour method change), shown plainly under the hint layer.
+    or the colour method change), shown plainly under the hint layer. ``models``: (name, label) of
+    the installed models for the Model picker; ``finetune_note``: the last fine-tune's state.
     """
     GimpUi.init(BINARY)
     dialog = GimpUi.ProcedureDialog.new(procedure, config, "AI Colorize")
@@ -221,6 +256,7 @@ def run(
             "advanced",
         ]
     )
+    _model_picker(dialog, config, models or [], finetune_note)
     status.set_line_wrap(True)
     status.set_max_width_chars(56)
     status.set_xalign(0.0)

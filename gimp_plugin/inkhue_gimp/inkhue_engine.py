@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from vendor import client, schema
+from vendor import client, finetune_job, schema
 
 MODES = ("settings", "local", "remote")  # "settings": whatever the installer wrote (plugin.json)
 MIN_SIDE = schema.MIN_SIDE  # the engine refuses smaller images
@@ -133,14 +133,34 @@ def request(
     options: dict,
     mode: str = "settings",
     url: str = "",
+    model: str = "",
 ) -> bytes:
-    """The engine's answer, blocking (call it on a worker thread); failures become PluginError."""
+    """The engine's answer, blocking (call it on a worker thread); failures become PluginError.
+    ``model``: an installed model's name (the Model picker), "" for the engine's own."""
     check_size(width, height, int(options.get("max_pixels", schema.DEFAULT_MAX_PIXELS)))
     try:
         target, token = endpoint(mode, url)
-        return client.colorize(target, lineart_rgba, hints_rgba, width, height, options, token=token)
+        chosen = {"model": model} if model else {}
+        return client.colorize(
+            target, lineart_rgba, hints_rgba, width, height, options, token=token, **chosen
+        )
     except client.EngineError as e:
         raise PluginError(str(e)) from e
+
+
+def model_entries() -> list[tuple[str, str]]:
+    """(value, label) of the installed models a picker offers, the engine's own first (value "")."""
+    try:
+        inkhue = client.load_plugin_config().inkhue
+    except client.EngineError:
+        inkhue = None  # the settings' own problem is reported when colouring
+    return finetune_job.list_models(inkhue)
+
+
+def finetune_note() -> str:
+    """How the last fine-tune stands, for the dialog ("" when none ever ran)."""
+    status = finetune_job.read()
+    return finetune_job.describe(status) if status is not None else ""
 
 
 def preview_options(options: dict) -> dict:
@@ -157,8 +177,9 @@ def colorize(
     tick: Callable[[], None] = lambda: None,
     mode: str = "settings",
     url: str = "",
+    model: str = "",
 ) -> bytes:
     """width*height*3 RGB bytes from the engine (width*height*4 RGBA with the option
     ``transparent``); every failure becomes a PluginError."""
     check_size(width, height, int(options.get("max_pixels", schema.DEFAULT_MAX_PIXELS)))
-    return wait_for(lambda: request(lineart_rgba, hints_rgba, width, height, options, mode, url), tick)
+    return wait_for(lambda: request(lineart_rgba, hints_rgba, width, height, options, mode, url, model), tick)

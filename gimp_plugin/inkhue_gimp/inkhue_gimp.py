@@ -19,6 +19,7 @@ Non-interactive use (scripts, batch)::
     cfg.set_property("flats-layers", True)     # with "flats": a group "AI Colorize", a layer per colour
     cfg.set_property("gap", 0)                 # close gaps in the lines up to this many px; 0: automatic
     cfg.set_property("input-mode", "lineart")  # "auto", "grayscale" (shaded, keeps its lightness)
+    cfg.set_property("model", "inkhue-finetuned")  # an installed model by name; "": the engine's own
     result = proc.run(cfg)                     # EXECUTION_ERROR + the artist-facing message
 
 Arguments: ``lineart-layer``, ``hint-layer``, ``no-hints`` (no hint layer: the engine gets fully
@@ -29,8 +30,9 @@ colour of the dabs inside it, no network), ``transparent`` (on by default: the l
 where nothing is painted, e.g. unhinted background), ``flats-layers`` (with "flats" only: the result
 is a layer group "AI Colorize" holding one layer per dab colour, named like "#c83c5a", without
 lines, placed like flat colours), ``input-mode`` ("lineart", "auto", or "grayscale": a shaded grayscale
-drawing coloured keeping its lightness; AI only), and the advanced ``working-size``, ``tile`` and
-``gap`` (0 = automatic).
+drawing coloured keeping its lightness; AI only), ``model`` (an installed model by name, e.g. the one
+Filters → AI Colorize: Fine-tune on My Style made, ``inkhue_finetune.py``; "" for the engine's own)
+and the advanced ``working-size``, ``tile`` and ``gap`` (0 = automatic).
 
 The layer rules (guesses, checks, messages, where the result goes) are shared with the Krita
 plug-in: ``vendor/layer_rules.py`` (``engine/wire/layer_rules.py``), applied by ``inkhue_layers.py``.
@@ -50,6 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
+import inkhue_finetune as finetune  # noqa: E402
 import inkhue_gimpio as io  # noqa: E402
 import inkhue_learn as learn  # noqa: E402
 import inkhue_pixels as px  # noqa: E402
@@ -276,16 +279,20 @@ def start_preview(image: Gimp.Image, drawables: list, config) -> Preview:
         except Failure as e:
             raise Problem(str(e)) from e
         size = (image.get_width(), image.get_height())
-        target = (config.get_property("engine"), config.get_property("server-url") or "")
+        target = (
+            config.get_property("engine"),
+            config.get_property("server-url") or "",
+            config.get_property("model") or "",
+        )
         pixels = (checked.line_rgba, checked.hint_rgba, checked.mask)
         ids = (checked.lineart.get_id(), checked.hints and checked.hints.get_id())
         options = json.dumps(checked.options, sort_keys=True)
         return (*ids, options, size, target, *map(_digest, pixels)), (checked, size, target)
 
     def request(payload) -> bytes:  # on the preview's worker thread: no GIMP calls
-        checked, (width, height), (mode, url) = payload
+        checked, (width, height), (mode, url, model) = payload
         options = engine.preview_options(checked.options)
-        return engine.request(checked.line_rgba, checked.hint_rgba, width, height, options, mode, url)
+        return engine.request(checked.line_rgba, checked.hint_rgba, width, height, options, mode, url, model)
 
     def draw(payload, answer: bytes) -> None:
         checked, (width, height), _ = payload
@@ -343,7 +350,8 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
 
         preview = start_preview(image, drawables, config)
         note = lambda: hints_note(image, drawables, config)  # noqa: E731
-        if not inkhue_dialog.run(procedure, config, problem, preview, note):
+        models, tuned = engine.model_entries(), engine.finetune_note()
+        if not inkhue_dialog.run(procedure, config, problem, preview, note, models, tuned):
             raise Cancelled
         checked = done[0]
     else:
@@ -361,6 +369,7 @@ def colorize(procedure, image, drawables, config, interactive: bool) -> None:
             tick=Gimp.progress_pulse,
             mode=config.get_property("engine"),
             url=config.get_property("server-url") or "",
+            model=config.get_property("model") or "",
         )
     except engine.PluginError as e:
         raise Failure(str(e)) from e
@@ -415,11 +424,13 @@ class InkhueColorize(Gimp.PlugIn):
         return False
 
     def do_query_procedures(self):
-        return [PROC, learn.PROC]
+        return [PROC, learn.PROC, finetune.PROC]
 
     def do_create_procedure(self, name):
         if name == learn.PROC:  # Filters → AI Colorize: Learn from This Document (inkhue_learn.py)
             return learn.create_procedure(self, name)
+        if name == finetune.PROC:  # Filters → AI Colorize: Fine-tune on My Style (inkhue_finetune.py)
+            return finetune.create_procedure(self, name)
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
         procedure.set_image_types("*")
         # any image, whatever is selected: the layers can be found by name; never without an image

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .finetune import DEFAULT_ENTRY, chosen_model, fill_models
 from .planning import MAX_GAP, WORKING_SIZES, Settings
 from .qt import Qt, enum
 from .qt import QtWidgets as W
@@ -85,6 +86,7 @@ class ColorizeDialog(QDialog):
         hints_blank: Callable[[object], bool],
         where: str = "on the canvas",
         notes: tuple[str, ...] = (),
+        models: tuple[tuple[str, str], ...] = (),
     ) -> None:
         super().__init__(parent)
         self.setObjectName("inkhue_colorize_dialog")
@@ -164,6 +166,9 @@ class ColorizeDialog(QDialog):
             self.input_combo.addItem(text, value)
         self.input_combo.setCurrentIndex(max(0, self.input_combo.findData(settings.input_mode)))
         oform.addRow("Layer holds:", self.input_combo)
+        self.model_combo = QComboBox(objectName="inkhue_model")
+        fill_models(self.model_combo, list(models) or [DEFAULT_ENTRY], settings.model)
+        oform.addRow("Model:", self.model_combo)  # a fine-tuned one: Fine-tune on My Style
         self.per_colour_check = _check(
             oform,
             "One layer per colour (flat colours only)",
@@ -366,4 +371,5 @@ class ColorizeDialog(QDialog):
             per_colour=self.per_colour_check.isChecked(),
             gap=int(self.gap_spin.value()),
             input_mode=str(self.input_combo.currentData() or "lineart"),
+            model=chosen_model(self.model_combo),
         )

@@ -7,7 +7,8 @@ Answers go into one preview layer ("AI Colorize (preview)", placed like a result
 offered as an input. Its insertion is the only undo step Live makes (pixel updates are not undo
 steps in Krita); **Apply** renames it "AI Colorize" once it shows the full result for the current
 layers, so one undo removes it; **Discard** deletes it. Progress and errors are shown in the
-docker, never in a box. The layer choice is remembered per document (an annotation).
+docker, never in a box. The layer choice is remembered per document (an annotation). The Model
+picker and the line about a running fine-tune are ``finetune.ModelPanel``.
 
 The hints combo offers "(none: AI suggests tones)" first (fully transparent hints); with it, or
 with a hint layer holding no dab, the preview runs and the status line adds the shared note that
@@ -23,11 +24,12 @@ import time
 from krita import DockWidget, Krita
 
 from . import kritaio, request
+from .finetune import ModelPanel
 from .job import Job
 from .live import DRAFT, Live
 from .pixels import is_blank_raw
 from .planning import METHODS, RESULT_LAYER_NAME, PlanError, Rect, Settings
-from .qt import QByteArray, QTimer, QtWidgets
+from .qt import QTimer, QtWidgets
 from .session import SETTINGS_GROUP, _vendored
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 DOCKER_ID = "inkhue_ai_colorize_docker"
 TITLE = "AI Colorize"
 PREVIEW_NAME = "AI Colorize (preview)"
-ANNOTATION = "inkhue-ai-colorize"  # per document: {"lineart": name, "hints": name}
 POLL_MS = 250
 DOCKERS: list = []  # the open dockers (one per window); tests drive them from here
 W = QtWidgets
@@ -91,6 +92,13 @@ class ColorizeDocker(DockWidget):
         for w in (self.live_check, self.apply_button, self.discard_button):
             buttons.addWidget(w)
         form.addRow(buttons)
+        app = Krita.instance()  # the model picker and the fine-tune's progress (finetune.py)
+        self.models = ModelPanel(
+            form,
+            body,
+            lambda k: app.readSetting(SETTINGS_GROUP, k, ""),
+            lambda k, v: app.writeSetting(SETTINGS_GROUP, k, v),
+        )
         form.addRow(self.status)
         self.setWidget(body)
         s = self._settings()
@@ -128,6 +136,7 @@ class ColorizeDocker(DockWidget):
         s = self._settings()
         s.method = self.method_combo.currentData() or "ai"
         s.gap, s.transparent, s.per_colour = self.gap_spin.value(), self.transparent_check.isChecked(), False
+        s.model = self.models.model()
         return s
 
     def _inputs(self, doc) -> list:
@@ -175,7 +184,7 @@ class ColorizeDocker(DockWidget):
             _, rules = _vendored()
         except PlanError:
             return None, None
-        saved = read_annotation(doc)
+        saved = kritaio.read_annotation(doc)
         by_name = {n.name(): kritaio.layer_key(n) for n in nodes}
         infos = kritaio.layer_infos(rules, nodes)
         active = doc.activeNode()
@@ -188,7 +197,7 @@ class ColorizeDocker(DockWidget):
     def _remember(self, *_args) -> None:
         doc = Krita.instance().activeDocument()
         if doc is not None:
-            write_annotation(
+            kritaio.write_annotation(
                 doc, {"lineart": self.lineart_combo.currentText(), "hints": self.hints_combo.currentText()}
             )
 
@@ -269,6 +278,7 @@ class ColorizeDocker(DockWidget):
             selection_alpha=None,
             out_fmt=out_fmt,
             options=opts,
+            model=s.model,
         )
         self.ask, self.pending = ask, (doc, lineart, native, req, s.compose_lines)
         endpoint = _endpoint(client, s)
@@ -395,19 +405,3 @@ def _endpoint(client, s: Settings):
         return client.endpoint_for(client.PluginConfig(inkhue=config.inkhue, mode="local"))
 
     return endpoint
-
-
-def read_annotation(doc) -> dict:
-    try:
-        raw = bytes(doc.annotation(ANNOTATION)) if hasattr(doc, "annotation") else b""
-        value = json.loads(raw.decode("utf-8")) if raw else {}
-        return value if isinstance(value, dict) else {}
-    except (ValueError, UnicodeDecodeError):
-        return {}
-
-
-def write_annotation(doc, value: dict) -> None:
-    if hasattr(doc, "setAnnotation"):  # Krita 5.0+
-        doc.setAnnotation(
-            ANNOTATION, "Inkhue AI Colorize layers", QByteArray(json.dumps(value).encode("utf-8"))
-        )

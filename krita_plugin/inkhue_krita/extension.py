@@ -1,5 +1,6 @@
-"""The Krita extension: registers Filter > AI Colorize… (one session at a time) and Filter > AI
-Colorize: Learn from This Document (``learn.py``)."""
+"""The Krita extension: registers Filter > AI Colorize… (one session at a time), Filter > AI
+Colorize: Learn from This Document (``learn.py``) and Filter > AI Colorize: Fine-tune on My Style
+(``finetune.py``: a background job; its end is announced on the canvas)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from .session import TITLE, Session
 
 ACTION_ID = "inkhue_ai_colorize"  # text, shortcut and activation flags: inkhue_krita.action
 LEARN_ID = "inkhue_learn_document"
+FINETUNE_ID = "inkhue_finetune_style"
 MENU = "filter"  # object name of the Filter menu in Krita's menu bar
 
 
@@ -17,7 +19,8 @@ class InkhueExtension(Extension):
     def __init__(self, parent) -> None:
         super().__init__(parent)
         self.session: Session | None = None
-        self.last_message = ""  # the last thing "Learn from This Document" said (tests read it)
+        self.last_message = ""  # the last thing Learn or Fine-tune said on the canvas (tests read it)
+        self.watch = None  # finetune.Watch of the job this window started, until it ends
 
     def setup(self) -> None:
         pass
@@ -27,6 +30,34 @@ class InkhueExtension(Extension):
         action.triggered.connect(self.colorize)
         learn = window.createAction(LEARN_ID, "AI Colorize: Learn from This Document", MENU)
         learn.triggered.connect(self.learn)
+        tune = window.createAction(FINETUNE_ID, "AI Colorize: Fine-tune on My Style", MENU)
+        tune.triggered.connect(self.finetune)
+
+    def finetune(self) -> None:
+        """Start the fine-tune in the background (never waits for it); say so, and later how it ended."""
+        import os
+
+        from . import finetune
+
+        window = Krita.instance().activeWindow()
+        try:
+            from .vendor import client, finetune_job
+        except ImportError as e:
+            from .vendorcheck import vendor_problem
+
+            self._say(window, vendor_problem(os.path.dirname(__file__), e))
+            return
+        try:
+            self._say(window, finetune.start())
+        except (finetune_job.JobError, client.EngineError, OSError) as e:
+            self._say(window, str(e))
+            return
+
+        def changed(status, text: str) -> None:
+            if status is not None and not status["running"]:  # the end: done, failed or stopped
+                self._say(Krita.instance().activeWindow(), text)
+
+        self.watch = finetune.Watch(changed, stop_when_done=True)
 
     def learn(self) -> None:
         """Save the active document's line art and colour as a training pair; say where."""

@@ -8,9 +8,12 @@ at all).
 
 from __future__ import annotations
 
+import json
+
 from .pixels import FormatError, PixelFormat
 from .planning import RESULT_LAYER_NAME, Rect
 
+ANNOTATION = "inkhue-ai-colorize"  # per document, the docker's layers: {"lineart": name, "hints": name}
 RASTER_TYPES = ("paintlayer",)  # read from their own pixels
 RENDERED_TYPES = ("grouplayer", "vectorlayer", "filelayer", "clonelayer", "filllayer")  # projection
 LAYER_TYPES = RASTER_TYPES + RENDERED_TYPES
@@ -228,3 +231,21 @@ def add_result_group(app, doc, lineart, pieces, fmt: PixelFormat, above: bool, m
     finally:
         _close(scratch)
     return group
+
+
+def read_annotation(doc) -> dict:
+    try:
+        raw = bytes(doc.annotation(ANNOTATION)) if hasattr(doc, "annotation") else b""
+        value = json.loads(raw.decode("utf-8")) if raw else {}
+        return value if isinstance(value, dict) else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+
+
+def write_annotation(doc, value: dict) -> None:
+    if hasattr(doc, "setAnnotation"):  # Krita 5.0+
+        from .qt import QByteArray
+
+        doc.setAnnotation(
+            ANNOTATION, "Inkhue AI Colorize layers", QByteArray(json.dumps(value).encode("utf-8"))
+        )

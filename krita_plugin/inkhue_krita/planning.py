@@ -86,6 +86,7 @@ class Settings:
     per_colour: bool = False  # flats only: a layer group with one layer per hint colour
     gap: int = 0  # close gaps in the lines up to this many pixels; 0 = automatic
     input_mode: str = "lineart"  # one of INPUT_MODES: line art, or a shaded grayscale drawing (AI only)
+    model: str = ""  # an installed model's name (the Model picker); "": the engine's own
 
     @property
     def split(self) -> bool:

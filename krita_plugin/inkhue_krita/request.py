@@ -45,6 +45,7 @@ class Request:
     out_fmt: PixelFormat
     options: dict
     split: bool = False  # one layer per colour (the options ask for transparent flats)
+    model: str = ""  # an installed model by name (finetune_job.list_models); "": the engine's own
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,8 @@ def run(
         hints_rgba = to_rgba8(req.hints.raw, req.hints.fmt)
     url, token = endpoint(report)
     report("Colorizing…")
-    out = colorize(url, line_rgba, hints_rgba, a.width, a.height, options=req.options, token=token)
+    chosen = {"model": req.model} if req.model else {}  # the engine's own model needs no name
+    out = colorize(url, line_rgba, hints_rgba, a.width, a.height, options=req.options, token=token, **chosen)
     opaque = is_opaque(line_rgba)
     if req.split:
         report("Making one layer per colour…")

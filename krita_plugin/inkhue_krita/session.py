@@ -13,7 +13,7 @@ import logging
 import os
 import time
 
-from . import kritaio, request
+from . import finetune, kritaio, request
 from .dialog import ColorizeDialog
 from .job import Job
 from .pixels import FormatError, is_blank_raw
@@ -136,6 +136,7 @@ class Session:
             hints_blank,
             where,
             tuple(notes),
+            tuple(finetune.model_entries()),
         )
         try:
             if exec_dialog(dialog) != accepted():
@@ -161,6 +162,7 @@ class Session:
             out_fmt=out_fmt,
             options=settings.engine_options(),
             split=settings.split,
+            model=settings.model,
         )
         self._pending = (doc, lineart.uniqueId(), native, req, settings.compose_lines)
         self._launch(config, settings, req)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -86,10 +87,14 @@ def run_batch(
     env: dict[str, str],
     timeout: int = 300,
     during: Callable[[], None] | None = None,
+    binds: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess:
     """Install the plug-in, then run ``script`` in python-fu-eval; a raised exception there exits 64.
 
     ``during`` is called while GIMP runs (e.g. to answer a dialog); if it raises, GIMP is stopped.
+    ``binds``: host folders GIMP sees at the same paths (e.g. this checkout and this Python, so the
+    plug-in's local mode runs this engine), mounted in a mount namespace of GIMP's own: nobody
+    else sees them, and they go away with the last process using them.
     """
     variables = {
         "PATH": "/usr/bin:/bin",
@@ -102,6 +107,13 @@ def run_batch(
     # -i: no UI; -f: no fonts (the plug-in draws no text, and font loading dominates start-up)
     cmd += ["timeout", str(timeout), GIMP, "-i", "-f", "--batch-interpreter", "python-fu-eval"]
     cmd += ["-b", "-", "--quit"]
+    if binds:
+        mounts = []
+        for src in binds:
+            (root / src.lstrip("/")).mkdir(parents=True, exist_ok=True)
+            mounts.append(f"mount --bind {shlex.quote(src)} {shlex.quote(str(root / src.lstrip('/')))}")
+        script_text = " && ".join([*mounts, 'exec "$@"'])
+        cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script_text, "sh", *cmd]
     with _profile_lock(root):
         install_plugin(root)
         (root / PROFILE / "home").mkdir(exist_ok=True)

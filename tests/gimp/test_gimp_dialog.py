@@ -237,9 +237,11 @@ def test_colour_method_transparency_layers_and_gap_are_offered_in_words(run):
         "Transparent where nothing is painted",
         "One layer per colour",
         "Close gaps in the lines up to (pixels, 0 = automatic)",  # in the Advanced section
+        "Model",  # the installed models (a fine-tuned one after Fine-tune on My Style)
+        "inkhue-default (default)",
     ):
         assert text in labels, (text, labels)
     arguments = run["result"]["arguments"]
-    for name in ("method", "transparent", "flats-layers", "gap"):  # script names, explained
+    for name in ("method", "transparent", "flats-layers", "gap", "model"):  # script names, explained
         label, blurb = arguments[name]
         assert len(blurb) > 60, (name, label, blurb)

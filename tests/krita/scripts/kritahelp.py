@@ -175,6 +175,8 @@ class ModalDriver:
             "gap_text": dlg.gap_spin.text(),
             "labels": [w.text() for w in dlg.findChildren(QLabel)],
             "groups": [w.title() for w in dlg.findChildren(QGroupBox)],
+            "models": [dlg.model_combo.itemText(i) for i in range(dlg.model_combo.count())],
+            "model": dlg.model_combo.currentData(),
         }
         self.seen.append(("dialog", defaults))
         plan, self.plan = self.plan, None
@@ -203,6 +205,8 @@ class ModalDriver:
             dlg.transparent_check.setChecked(plan["transparent"])
         if "gap" in plan:
             dlg.gap_spin.setValue(plan["gap"])
+        if "model" in plan:  # an installed model's name, "" for the default
+            dlg.model_combo.setCurrentIndex(dlg.model_combo.findData(plan["model"]))
         self.seen.append(("filled", _choice_state(dlg)))  # what the dialog says about the choice
         self.seen.append(("enabled", {k: getattr(dlg, k).isEnabled() for k in _OPTION_WIDGETS}))
         checked = {"compose": dlg.compose_check.isChecked(), "transparent": dlg.transparent_check.isChecked()}
