@@ -18,6 +18,7 @@ from scipy import ndimage
 from engine.arrays import line_from_rgba
 from engine.regions import INK_THRESHOLD, Regions, find_regions
 from engine.resample import bilinear_crop
+from engine.underlines import UnderLines, under_lines
 from engine.wire.schema import ColorizeOptions
 
 STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
@@ -43,6 +44,11 @@ class Flats:
 
     def rgb_u8(self) -> np.ndarray:
         return self.palette_rgb_u8[self.index_hw_i32]
+
+    def under_lines(self, under: UnderLines | None) -> Flats:
+        """These flats carried under the lines: each pixel there takes its nearest paper pixel's
+        colour (or stays empty with it), so fills meet at the middle of the line."""
+        return self if under is None else Flats(under.fill(self.index_hw_i32), self.palette_rgb_u8)
 
     def layers(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
         """One (colour, mask_hw_bool) per palette colour that paints any pixel, largest first."""
@@ -308,7 +314,7 @@ def flats_layers(
 ) -> list[tuple[tuple[int, int, int], np.ndarray]]:
     """One (colour, mask_hw_bool) per hint colour, largest area first: G'MIC-style flats layers."""
     line = line_from_rgba(lineart_rgba_u8)
-    return flats(find_regions(line, gap), line, hints_rgba_u8).layers()
+    return flats(find_regions(line, gap), line, hints_rgba_u8).under_lines(under_lines(line)).layers()
 
 
 def colorize_flats(
@@ -316,6 +322,6 @@ def colorize_flats(
 ) -> np.ndarray:
     """The ``flats`` method: H×W×3 RGB (paper white where unpainted) or H×W×4 RGBA (alpha 0)."""
     line = line_from_rgba(lineart_rgba_u8)
-    f = flats(find_regions(line, opts.gap), line, hints_rgba_u8)
+    f = flats(find_regions(line, opts.gap), line, hints_rgba_u8).under_lines(under_lines(line))
     rgba = flats_rgba_u8(f, line, opts.transparent, opts.compose_lines)
     return rgba if opts.transparent else np.ascontiguousarray(rgba[..., :3])

@@ -21,6 +21,7 @@ from engine.regions import find_regions, working_gap
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.stages import draft_planes, refine_planes, run_padded
 from engine.tiling import plan, working_shape
+from engine.underlines import under_lines
 from engine.wire.schema import ColorizeOptions
 
 if TYPE_CHECKING:
@@ -124,16 +125,21 @@ class Colorizer:
             if snap:
                 flat = nearest_crop(planes_small["flat_rgb"], shape, box)
                 pred = snap_to_flats(pred, flat, nearest_crop(planes_small["flat_mask"], shape, box))
-            if opts.compose_lines:
-                pred *= planes["line"][..., None]
             y0, y1, x0, x1 = box
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
+        under = under_lines(prep.line_hw_f32)
+        if under is not None:
+            out_hwc_f32 = under.fill(out_hwc_f32)
+        if opts.compose_lines:
+            out_hwc_f32 *= prep.line_hw_f32[..., None]
         rgb_u8 = to_rgb_u8(out_hwc_f32)
         if not opts.transparent:
             return rgb_u8
         alpha = ai_alpha(
             planes_small, shape, lambda: find_regions(channels.barrier_line(planes_small), gap_small)
         )
+        if under is not None:
+            alpha = under.fill(alpha)
         return with_alpha(rgb_u8, alpha, prep.line_hw_f32, opts)
 
 

@@ -31,6 +31,7 @@ from engine.flats import ai_alpha
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
+from engine.underlines import UnderLines, under_lines
 from engine.wire.schema import ColorizeOptions
 
 # the preview's draft works at most at this longest side: at 384 a 512² update takes about half the
@@ -63,7 +64,7 @@ class LineAnalysis:
     graph: object  # scipy CSR: the spread's path costs on the working grid
     gap: int  # the request's gap option (0: scaled to the canvas)
     _regions: dict = field(default_factory=dict)  # "small"/"full" -> engine.regions.Regions
-    _fixed: dict = field(default_factory=dict)  # "small" -> channels.region_planes
+    _fixed: dict = field(default_factory=dict)  # "small" -> channels.region_planes, "under" -> UnderLines
     memos: dict = field(default_factory=dict)  # "small"/"full" -> the flats' split memo
 
     def region_planes(self) -> dict:
@@ -71,6 +72,12 @@ class LineAnalysis:
         if "small" not in self._fixed:
             self._fixed["small"] = channels.region_planes(self.regions("small"))
         return self._fixed["small"]
+
+    def under(self) -> UnderLines | None:
+        """Where the lines cover the paper, and the paper beside each pixel; computed once."""
+        if "under" not in self._fixed:
+            self._fixed["under"] = under_lines(self.line_hw_f32)
+        return self._fixed["under"]
 
     def memo(self, which: str) -> dict:
         return self.memos.setdefault(which, {})
@@ -240,12 +247,16 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
         box = (0, h, 0, w)
         flat = nearest_crop(planes["flat_rgb"], shape, box)
         out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box))
+    under = a.under()
+    if under is not None:
+        out = under.fill(out)
     if opts.compose_lines:
         out = out * a.line_hw_f32[..., None]
     rgb_u8 = to_rgb_u8(out)
     if not opts.transparent:
         return rgb_u8
-    return with_alpha(rgb_u8, ai_alpha(planes, a.shape, lambda: a.regions("small")), a.line_hw_f32, opts)
+    alpha = ai_alpha(planes, a.shape, lambda: a.regions("small"))
+    return with_alpha(rgb_u8, alpha if under is None else under.fill(alpha), a.line_hw_f32, opts)
 
 
 def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):
@@ -253,6 +264,6 @@ def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: 
     from engine.flats import flats, flats_rgba_u8
 
     a = cache.get(lineart_rgba_u8, (1, 1), opts.gap, 0.0)  # no working grid needed for flats
-    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8, a.memo("full"))
+    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8, a.memo("full")).under_lines(a.under())
     rgba = flats_rgba_u8(f, a.line_hw_f32, opts.transparent, opts.compose_lines)
     return rgba if opts.transparent else np.ascontiguousarray(rgba[..., :3])

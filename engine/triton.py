@@ -12,6 +12,8 @@ differences from ``engine.pipeline`` (documented in docs/deploy.md):
   hint colour of its own part only.
 * The refinement runs on the whole image in one piece, not in tiles: identical up to the model's
   tile size (1024 px), and without the tiles' cross-fades above it (more GPU memory, no seams).
+* The colour under the lines (``engine.underlines``) needs a distance transform: the graph keeps
+  the refinement's colour on the anti-aliased edges of lines.
 * Per-request options do not exist in Triton: the graph uses the model's working size and
   ``compose_lines=True``.
 """
