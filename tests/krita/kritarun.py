@@ -121,26 +121,15 @@ def run_script(
         cmd = ["chroot", str(root), "env", "-i", *(f"{k}={v}" for k, v in e.items()), *cmd]
     t0 = time.monotonic()
     with chroot_mounts(root, [home, out_dir, Path(script).resolve().parent]):
-        # own session: a hung Krita and its Xvfb are killed together
-        proc = subprocess.Popen(
-            cmd,
-            env=e,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-        try:
-            log, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            log, _ = proc.communicate()
-            log += f"\n[kritarun] killed after {timeout:g} s"
+        returncode, log = _krita(cmd, e, timeout)
+        if not (out_dir / "harness.txt").exists() and "could not connect to display" in log:
+            # Xvfb lost a start-up race (a display another run was just leaving): once more
+            time.sleep(2)
+            returncode, log = _krita(cmd, e, timeout)
     harness_file = out_dir / "harness.txt"
     result_file = out_dir / "result.json"
     run = KritaRun(
-        returncode=proc.returncode,
+        returncode=returncode,
         harness=harness_file.read_text(encoding="utf-8") if harness_file.exists() else "",
         result=json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else {},
         log=log or "",
@@ -148,6 +137,27 @@ def run_script(
     )
     (out_dir / "krita.log").write_text(run.log, encoding="utf-8")
     return run
+
+
+def _krita(cmd: list[str], env: dict, timeout: float) -> tuple[int, str]:
+    """Run ``cmd`` (xvfb-run krita) in its own session, so that a hung Krita and its Xvfb are
+    killed together; returns its exit status and output."""
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        log, _ = proc.communicate()
+        log += f"\n[kritarun] killed after {timeout:g} s"
+    return proc.returncode, log or ""
 
 
 @contextlib.contextmanager
