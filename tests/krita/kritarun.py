@@ -117,7 +117,7 @@ def run_script(
     }
     e.update(env or {})
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "krita", "--nosplash"]
-    if root is not None:
+    if root:  # an empty INKHUE_KRITA_ROOT means the system Krita, as in conftest
         cmd = ["chroot", str(root), "env", "-i", *(f"{k}={v}" for k, v in e.items()), *cmd]
     t0 = time.monotonic()
     with chroot_mounts(root, [home, out_dir, Path(script).resolve().parent]):
@@ -165,7 +165,7 @@ def chroot_mounts(root: Path | None, paths: list[Path]):
     """Bind-mount what Krita in ``root`` needs to see at the same paths as here: devices, /proc,
     /sys, /tmp, this checkout, this Python (the plug-in's local mode runs the engine with it) and
     ``paths``."""
-    if root is None:
+    if not root:
         yield
         return
     wanted = ["/dev", "/proc", "/sys", "/tmp", str(REPO), sys.prefix, sys.base_prefix]
