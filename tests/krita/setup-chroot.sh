@@ -8,7 +8,7 @@
 #   5.2 (default): Krita 5.2 on Qt 5 / PyQt5 from Debian trixie, in /var/cache/inkhue-krita52-root
 #                  (~4 min, ~1.1 GB)
 #   6:             Krita 6 on Qt 6 / PyQt6 from Debian experimental over sid, in
-#                  /var/cache/inkhue-krita6-root (~3 min, ~1.4 GB); Krita 6.0.4 links Python 3.14
+#                  /var/cache/inkhue-krita6-root (2-3 min, ~1.4 GB); Krita 6.0.4 links Python 3.14
 #                  and only recommends python3-pyqt6, so that is named explicitly; qt6-svg-plugins
 #                  draws its SVG icons
 #
@@ -46,7 +46,7 @@ if [ "$SERIES" = 6 ]; then
     # Valid-Until: accept them (the signatures are still checked).
     mmdebstrap --quiet --variant=apt --include=xvfb,xauth \
         --aptopt='APT::Install-Recommends "false"' --aptopt='Acquire::Check-Valid-Until "false"' \
-        --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq krita/experimental krita-data/experimental python3-pyqt6 qt6-svg-plugins' \
+        --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq krita/experimental krita-data/experimental python3-pyqt6 qt6-svg-plugins >/dev/null' \
         sid "$ROOT.partial" "deb $MIRROR sid main" "deb $MIRROR experimental main"
 else
     # trixie's PyQt5 carries its own sip module: no python3-sip package there
