@@ -16,8 +16,10 @@ if Krita is not None:
 
     from .docker import DOCKER_ID, ColorizeDocker
     from .extension import InkhueExtension
+    from .qt import enum
 
     Krita.instance().addExtension(InkhueExtension(Krita.instance()))
     Krita.instance().addDockWidgetFactory(
-        DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockRight, ColorizeDocker)
+        # Krita 6's bindings scope the enum (DockWidgetFactoryBase.DockPosition.DockRight)
+        DockWidgetFactory(DOCKER_ID, enum(DockWidgetFactoryBase, "DockPosition", "DockRight"), ColorizeDocker)
     )

@@ -117,30 +117,19 @@ def run_script(
     }
     e.update(env or {})
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "krita", "--nosplash"]
-    if root is not None:
+    if root:  # an empty INKHUE_KRITA_ROOT means the system Krita, as in conftest
         cmd = ["chroot", str(root), "env", "-i", *(f"{k}={v}" for k, v in e.items()), *cmd]
     t0 = time.monotonic()
     with chroot_mounts(root, [home, out_dir, Path(script).resolve().parent]):
-        # own session: a hung Krita and its Xvfb are killed together
-        proc = subprocess.Popen(
-            cmd,
-            env=e,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-        try:
-            log, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            log, _ = proc.communicate()
-            log += f"\n[kritarun] killed after {timeout:g} s"
+        returncode, log = _krita(cmd, e, timeout)
+        if not (out_dir / "harness.txt").exists() and "could not connect to display" in log:
+            # Xvfb lost a start-up race (a display another run was just leaving): once more
+            time.sleep(2)
+            returncode, log = _krita(cmd, e, timeout)
     harness_file = out_dir / "harness.txt"
     result_file = out_dir / "result.json"
     run = KritaRun(
-        returncode=proc.returncode,
+        returncode=returncode,
         harness=harness_file.read_text(encoding="utf-8") if harness_file.exists() else "",
         result=json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else {},
         log=log or "",
@@ -150,12 +139,33 @@ def run_script(
     return run
 
 
+def _krita(cmd: list[str], env: dict, timeout: float) -> tuple[int, str]:
+    """Run ``cmd`` (xvfb-run krita) in its own session, so that a hung Krita and its Xvfb are
+    killed together; returns its exit status and output."""
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        log, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        log, _ = proc.communicate()
+        log += f"\n[kritarun] killed after {timeout:g} s"
+    return proc.returncode, log or ""
+
+
 @contextlib.contextmanager
 def chroot_mounts(root: Path | None, paths: list[Path]):
     """Bind-mount what Krita in ``root`` needs to see at the same paths as here: devices, /proc,
     /sys, /tmp, this checkout, this Python (the plug-in's local mode runs the engine with it) and
     ``paths``."""
-    if root is None:
+    if not root:
         yield
         return
     wanted = ["/dev", "/proc", "/sys", "/tmp", str(REPO), sys.prefix, sys.base_prefix]

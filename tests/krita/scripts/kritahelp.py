@@ -9,9 +9,12 @@ import json
 import os
 import time
 
+from inkhue_krita.qt import QTimer, QtWidgets, enum  # the installed plug-in's PyQt5/PyQt6 layer
 from krita import Krita
-from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QApplication, QDialogButtonBox, QGroupBox, QLabel, QMessageBox
+
+QApplication, QDialogButtonBox = QtWidgets.QApplication, QtWidgets.QDialogButtonBox
+QGroupBox, QLabel, QMessageBox = QtWidgets.QGroupBox, QtWidgets.QLabel, QtWidgets.QMessageBox
+OK_BUTTON = enum(QDialogButtonBox, "StandardButton", "Ok")
 
 OUT = os.environ.get("INKHUE_KRITA_OUT", ".")
 INPUT = os.environ.get("INKHUE_KRITA_INPUT", ".")
@@ -116,7 +119,7 @@ def _choice_state(dlg):
         "hints": dlg.hints_combo.currentText(),
         "note": dlg.hints_note.text() if dlg.hints_note.isVisibleTo(dlg) else "",
         "problem": dlg.problem.text() if dlg.problem.isVisibleTo(dlg) else "",
-        "ok_enabled": dlg.buttons.button(QDialogButtonBox.Ok).isEnabled(),
+        "ok_enabled": dlg.buttons.button(OK_BUTTON).isEnabled(),
     }
 
 
@@ -157,7 +160,7 @@ class ModalDriver:
             "problem": dlg.problem.text() if dlg.problem.isVisibleTo(dlg) else "",
             "note": dlg.hints_note.text() if dlg.hints_note.isVisibleTo(dlg) else "",
             "hint_choices": [dlg.hints_combo.itemText(i) for i in range(dlg.hints_combo.count())],
-            "ok_enabled": dlg.buttons.button(QDialogButtonBox.Ok).isEnabled(),
+            "ok_enabled": dlg.buttons.button(OK_BUTTON).isEnabled(),
             "notes": [w.text() for w in dlg.findChildren(QLabel, "inkhue_note")],
             "mode": "remote" if dlg.remote_radio.isChecked() else "local",
             "url": dlg.url_edit.text(),

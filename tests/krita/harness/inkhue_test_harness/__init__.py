@@ -12,8 +12,14 @@ import sys
 import traceback
 
 from krita import Extension, Krita
-from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QApplication
+
+# Krita 6 runs on PyQt6 (and refuses a PyQt5 import); Krita 5 on PyQt5. Krita has loaded its own.
+if "PyQt6.QtCore" in sys.modules:
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+else:
+    from PyQt5.QtCore import QTimer
+    from PyQt5.QtWidgets import QApplication
 
 SCRIPT = os.environ.get("INKHUE_KRITA_SCRIPT")
 OUT = os.environ.get("INKHUE_KRITA_OUT", ".")
