@@ -8,24 +8,22 @@ from pathlib import Path
 
 from engine.errors import ModelError
 from engine.modelspec import MANIFEST, ModelManifest, load_manifest
+from engine.wire import folders
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "inkhue-default"
 BUNDLED_DIR = Path(__file__).parent / "models"
-ENV_PATH = "INKHUE_MODEL_PATH"
+ENV_PATH = folders.MODEL_PATH_ENV
 
 
 def user_models_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("inkhue", appauthor=False)) / "models"
+    return Path(folders.models_dir())
 
 
 def search_dirs() -> list[Path]:
     """Model folders, first match wins: $INKHUE_MODEL_PATH, the user's data folder, the package."""
-    dirs = [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
-    return [*dirs, user_models_dir(), BUNDLED_DIR]
+    return [*map(Path, folders.model_path()), user_models_dir(), BUNDLED_DIR]
 
 
 def available() -> dict[str, Path]:

@@ -2,9 +2,9 @@
 
 Krita's and GIMP's Python cannot import the engine's environment, so each plug-in carries its own
 copy of ``engine/wire/``: the schema and protocol constants, the HTTP transport and client, the
-managed local server, the layer rules and the style pairs. The installer and the tests call this;
-the repository keeps one source of truth. ``VENDORED`` is the whole folder (a test checks), and
-both plug-ins' ``vendorcheck`` lists name the same files.
+managed local server, the layer rules, the style pairs and the user's folders. The installer and
+the tests call this; the repository keeps one source of truth. ``VENDORED`` is the whole folder (a
+test checks), and both plug-ins' ``vendorcheck`` lists name the same files.
 """
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine" / "wire"
-VENDORED = ("client.py", "transport.py", "schema.py", "local_server.py", "layer_rules.py", "style_pairs.py")
+VENDORED = (
+    "client.py",
+    "transport.py",
+    "schema.py",
+    "local_server.py",
+    "layer_rules.py",
+    "style_pairs.py",
+    "folders.py",
+)
 
 
 def vendor_into(plugin_pkg: Path) -> Path:

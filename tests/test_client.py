@@ -120,7 +120,6 @@ def test_plugin_config(tmp_path, monkeypatch):
     monkeypatch.delenv("INKHUE_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
-    assert client.default_config_path() == str(tmp_path / "cfg" / "inkhue" / "plugin.json")
     assert client.load_plugin_config() == client.PluginConfig()  # no file, no inkhue on PATH
     (tmp_path / "bin").mkdir()
     exe = inkhue_exe(tmp_path / "bin")

@@ -48,6 +48,7 @@ def plug(plugin_dir: Path):
     finally:
         sys.path.remove(str(plugin_dir))
         vendored = ["vendor", "vendor.client", "vendor.schema", "vendor.local_server", "vendor.layer_rules"]
+        vendored += ["vendor.transport", "vendor.style_pairs", "vendor.folders"]
         for name in [*MODULES, *vendored]:
             sys.modules.pop(name, None)
 

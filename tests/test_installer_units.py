@@ -185,31 +185,6 @@ def test_apt_command_targets_this_python(monkeypatch: pytest.MonkeyPatch, tmp_pa
 # paths and transactions
 
 
-@pytest.mark.parametrize(
-    "env",
-    [{}, {"XDG_CONFIG_HOME": "/cfg"}, {"INKHUE_CONFIG": "/x/settings.json", "XDG_CONFIG_HOME": "/cfg"}],
-)
-def test_config_path_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict) -> None:
-    from engine.wire.client import default_config_path
-
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for k in ("XDG_CONFIG_HOME", "INKHUE_CONFIG"):
-        monkeypatch.delenv(k, raising=False)
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    assert str(locations.plugin_config_path()) == default_config_path()
-
-
-def test_server_state_dir_is_the_clients(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from engine.wire.local_server import default_state_dir
-
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
-    assert str(locations.server_state_dir()) == default_state_dir()
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "st"))
-    assert str(locations.server_state_dir()) == default_state_dir()
-
-
 def test_default_locations_follow_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

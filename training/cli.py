@@ -183,7 +183,7 @@ def _cmd_finetune(args: argparse.Namespace) -> int:
     from training.finetune import FinetuneConfig, finetune
 
     if args.documents == "":
-        from engine.wire.style_pairs import style_dir
+        from engine.wire.folders import style_dir
 
         args.documents = style_dir()
     if not args.images and not args.documents:

@@ -4,6 +4,7 @@
 so Krita's and GIMP's own Python run them without the engine's environment: the request schema
 and the protocol's constants (``schema``), one HTTP exchange (``transport``), the inference
 request, plug-in settings and endpoint choice (``client``), the managed loopback ``inkhue serve``
-(``local_server``), the layer rules (``layer_rules``) and the style pairs a plug-in saves
-(``style_pairs``). They import each other relatively and nothing outside this folder.
+(``local_server``), the layer rules (``layer_rules``), the style pairs a plug-in saves
+(``style_pairs``) and the user's folders per OS (``folders``). They import each other relatively
+and nothing outside this folder.
 """

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 
+from . import folders
 from .schema import LOCAL_HOST
 from .transport import TOKEN_ENV, EngineError, _request, model_ready
 
@@ -67,16 +68,6 @@ def _is_ours(state: dict, timeout: float = 5.0) -> bool:
 
 def _usable(state: dict | None) -> bool:
     return bool(state) and _is_ours(state) and model_ready(state["url"], state["token"])
-
-
-def default_state_dir() -> str:
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
-    elif sys.platform == "darwin":
-        base = os.path.join(os.path.expanduser("~"), "Library", "Application Support")
-    else:
-        base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "inkhue")
 
 
 def _read_state(path: str) -> dict | None:
@@ -229,7 +220,7 @@ def ensure_local_server(
             "set the path of the 'inkhue' program in the plug-in settings",
             "not_installed",
         )
-    state_dir = state_dir or default_state_dir()
+    state_dir = state_dir or folders.state_dir()
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     state_path = os.path.join(state_dir, STATE_FILE)
     state = _read_state(state_path)

@@ -13,32 +13,20 @@ from __future__ import annotations
 import os
 import re
 import struct
-import sys
 import time
 import zlib
 
 try:  # vendored into a plug-in: a sibling module; in the engine: the engine's own
     from . import layer_rules as rules
+    from .folders import STYLE_ENV as STYLE_ENV  # re-exported: the style folder's rule is folders'
+    from .folders import style_dir as style_dir
 except ImportError:  # pragma: no cover - loaded as a top-level module
     import layer_rules as rules
+    from folders import STYLE_ENV as STYLE_ENV
+    from folders import style_dir as style_dir
 
-STYLE_ENV = "INKHUE_STYLE_DIR"  # overrides the style folder (tests, shared folders)
 LINES_SUFFIX, COLOUR_SUFFIX = ".lines.png", ".colour.png"
 MAX_SIDE = 1024  # pairs are trained at 512 px at most: larger canvases are scaled down by the host
-
-
-def style_dir() -> str:
-    """The user's style folder: $INKHUE_STYLE_DIR, else ``<user data>/inkhue/style`` (the folder
-    platformdirs gives the engine for its models, so both sit side by side)."""
-    if os.environ.get(STYLE_ENV):
-        return os.environ[STYLE_ENV]
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
-    elif sys.platform == "darwin":
-        base = os.path.expanduser("~/Library/Application Support")
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    return os.path.join(base, "inkhue", "style")
 
 
 def choose(layers: list[rules.LayerInfo], visible: dict | None = None, active: object | None = None):

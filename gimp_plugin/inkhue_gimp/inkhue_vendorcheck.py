@@ -1,9 +1,9 @@
 """What to say when the plug-in was copied without its vendored engine files (standard library).
 
 The plug-in carries copies of ``engine/wire/client.py``, ``transport.py``, ``schema.py``,
-``local_server.py``, ``layer_rules.py`` and ``style_pairs.py`` in its ``vendor`` folder, written
-by the installer (``installer/vendor.py``), not kept in git: a plug-in copied from a source archive
-has none. This module must not import them.
+``local_server.py``, ``layer_rules.py``, ``style_pairs.py`` and ``folders.py`` in its ``vendor``
+folder, written by the installer (``installer/vendor.py``), not kept in git: a plug-in copied from
+a source archive has none. This module must not import them.
 The GIMP plug-in has the same function in ``inkhue_vendorcheck.py`` (a test keeps them equal).
 """
 
@@ -19,6 +19,7 @@ VENDORED = (
     "local_server.py",
     "layer_rules.py",
     "style_pairs.py",
+    "folders.py",
 )
 
 
