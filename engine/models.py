@@ -23,7 +23,7 @@ def user_models_dir() -> Path:
 
 def search_dirs() -> list[Path]:
     """Model folders, first match wins: $INKHUE_MODEL_PATH, the user's data folder, the package."""
-    return [*map(Path, folders.model_path()), user_models_dir(), BUNDLED_DIR]
+    return [*map(Path, folders.model_path_dirs()), user_models_dir(), BUNDLED_DIR]
 
 
 def available() -> dict[str, Path]:

@@ -107,7 +107,7 @@ def targets(
     venv: Path | None = None,
 ) -> Targets:
     """Resolve the defaults; ``krita``/``gimp`` may also name the ``pykrita``/``plug-ins`` folder."""
-    prefix = Path(prefix).expanduser().absolute() if prefix else Path(folders.engine_dir())
+    prefix = Path(prefix).expanduser().absolute() if prefix else Path(folders.data_dir())
     kdir = Path(krita).expanduser().absolute() if krita else Path(folders.krita_dir())
     if kdir.name == "pykrita":  # the folder people are told to look for; its parent is meant
         kdir = kdir.parent

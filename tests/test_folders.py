@@ -13,7 +13,7 @@ from engine.wire.folders import LINUX, MACOS, WINDOWS, System
 from installer import locations
 
 NAMES = (
-    "engine_dir",
+    "data_dir",
     "models_dir",
     "style_dir",
     "state_dir",
@@ -29,7 +29,7 @@ def answers(s: System) -> dict[str, str]:
 
 
 LINUX_DEFAULTS = {
-    "engine_dir": "/home/ann/.local/share/inkhue",
+    "data_dir": "/home/ann/.local/share/inkhue",
     "models_dir": "/home/ann/.local/share/inkhue/models",
     "style_dir": "/home/ann/.local/share/inkhue/style",
     "state_dir": "/home/ann/.local/state/inkhue",
@@ -44,7 +44,7 @@ def test_linux_defaults_and_xdg():
     assert answers(System(LINUX, {}, "/home/ann")) == LINUX_DEFAULTS
     xdg = {"XDG_DATA_HOME": "/d", "XDG_CONFIG_HOME": "/c", "XDG_STATE_HOME": "/s"}
     assert answers(System(LINUX, xdg, "/home/ann")) == {
-        "engine_dir": "/d/inkhue",
+        "data_dir": "/d/inkhue",
         "models_dir": "/d/inkhue/models",
         "style_dir": "/d/inkhue/style",
         "state_dir": "/s/inkhue",
@@ -65,7 +65,7 @@ def test_macos():
     s = System(MACOS, {"XDG_DATA_HOME": "/d", "XDG_STATE_HOME": "/s"}, "/Users/ann")
     sup = "/Users/ann/Library/Application Support"
     assert answers(s) == {
-        "engine_dir": f"{sup}/inkhue",
+        "data_dir": f"{sup}/inkhue",
         "models_dir": f"{sup}/inkhue/models",
         "style_dir": f"{sup}/inkhue/style",
         "state_dir": f"{sup}/inkhue",
@@ -80,7 +80,7 @@ def test_macos():
 
 
 WINDOWS_ANSWERS = {
-    "engine_dir": r"C:\Users\ann\AppData\Local\inkhue",
+    "data_dir": r"C:\Users\ann\AppData\Local\inkhue",
     "models_dir": r"C:\Users\ann\AppData\Local\inkhue\models",
     "style_dir": r"C:\Users\ann\AppData\Local\inkhue\style",
     "state_dir": r"C:\Users\ann\AppData\Local\inkhue",
@@ -126,10 +126,10 @@ def test_inkhue_and_gimp_overrides(system, home):
 
 
 def test_model_path_splits_on_the_os_separator():
-    assert folders.model_path(System(LINUX, {}, "/h")) == []
-    assert folders.model_path(System(LINUX, {folders.MODEL_PATH_ENV: "/a::/b: "}, "/h")) == ["/a", "/b"]
+    assert folders.model_path_dirs(System(LINUX, {}, "/h")) == []
+    assert folders.model_path_dirs(System(LINUX, {folders.MODEL_PATH_ENV: "/a::/b: "}, "/h")) == ["/a", "/b"]
     win = System(WINDOWS, {folders.MODEL_PATH_ENV: r"C:\models;D:\more"}, r"C:\h")
-    assert folders.model_path(win) == [r"C:\models", r"D:\more"]
+    assert folders.model_path_dirs(win) == [r"C:\models", r"D:\more"]
 
 
 def test_os_name():

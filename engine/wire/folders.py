@@ -123,8 +123,8 @@ def state_home(s: System | None = None) -> str:
 # Inkhue's folders
 
 
-def engine_dir(s: System | None = None) -> str:
-    """The engine's own folder: its virtual environment and the install record."""
+def data_dir(s: System | None = None) -> str:
+    """``<data>/inkhue``: the engine's virtual environment and install record, ``models/``, ``style/``."""
     s = s or current()
     return s.join(data_home(s), APP)
 
@@ -132,10 +132,10 @@ def engine_dir(s: System | None = None) -> str:
 def models_dir(s: System | None = None) -> str:
     """The user's installed models (fine-tuned ones are exported here)."""
     s = s or current()
-    return s.join(engine_dir(s), "models")
+    return s.join(data_dir(s), "models")
 
 
-def model_path(s: System | None = None) -> list[str]:
+def model_path_dirs(s: System | None = None) -> list[str]:
     """The folders in $INKHUE_MODEL_PATH (the OS's path separator), searched before ``models_dir``."""
     s = s or current()
     sep = ";" if s.os == WINDOWS else ":"
@@ -146,7 +146,7 @@ def style_dir(s: System | None = None) -> str:
     """The style folder the plug-ins save pairs to and fine-tuning reads: $INKHUE_STYLE_DIR or
     ``<data>/inkhue/style``, beside the models."""
     s = s or current()
-    return s.override(STYLE_ENV) or s.join(engine_dir(s), "style")
+    return s.override(STYLE_ENV) or s.join(data_dir(s), "style")
 
 
 def state_dir(s: System | None = None) -> str:
