@@ -89,10 +89,10 @@ def _one(colorizer, url: str, side: int, repeat: int) -> dict:
 
 
 def measure(sizes: list[int], repeat: int = 9, model: str | None = None) -> list[dict]:
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from engine.server import ServerConfig, create_app, serve_in_thread
 
-    colorizer = Colorizer(model)
+    colorizer = LocalColorizer(model)
     with serve_in_thread(create_app(colorizer, ServerConfig())) as url:
         return [_one(colorizer, url, side, repeat) for side in sizes]
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from engine import Colorizer, channels
+from engine import LocalColorizer, channels
 from engine.arrays import check_lineart
 from engine.resample import cell_starts
 from engine.tiling import plan_axis
@@ -73,7 +73,7 @@ def test_draft_hints_keep_exact_colours_at_any_scale(h, w, working, seed):
 
 @pytest.fixture(scope="module")
 def shipped():
-    return Colorizer(backend="onnx", device="cpu")
+    return LocalColorizer(backend="onnx", device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -116,7 +116,7 @@ def test_no_model_installed(images, monkeypatch, tmp_path, caplog):
 
 
 def test_output_pixels_match_api(images, random_model_dir):
-    from engine import Colorizer
+    from engine import LocalColorizer
 
     out = images / "o.png"
     run(
@@ -130,7 +130,7 @@ def test_output_pixels_match_api(images, random_model_dir):
         random_model_dir,
     )
     line, hints = lineart_and_hints(120, 90)
-    expected = Colorizer(random_model_dir).colorize(line, hints)
+    expected = LocalColorizer(random_model_dir).colorize(line, hints)
     np.testing.assert_array_equal(np.asarray(Image.open(out)), expected)
 
 
@@ -157,12 +157,12 @@ def test_run_command_maps_errors_to_exit_codes_in_order(caplog):
 
 
 def test_output_problems_are_refused_before_colorizing(images, random_model_dir, caplog, monkeypatch):
-    import engine.pipeline
+    import engine.colorizer
 
     def no_model(*_a, **_k):
         raise AssertionError("the model was loaded before the output path was checked")
 
-    monkeypatch.setattr(engine.pipeline, "make_colorizer", no_model)
+    monkeypatch.setattr(engine.colorizer, "make_colorizer", no_model)
     (images / "folder.png").mkdir()
     cases = [
         (images / "out.bmp", "unknown extension"),

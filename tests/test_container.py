@@ -128,9 +128,9 @@ def test_image_steps_in_a_fresh_debian_root_then_serve(base_root, tmp_path):
                 client.colorize(url, lineart.tobytes(), hints.tobytes(), 160, 120)
             rgb = client.colorize(url, lineart.tobytes(), hints.tobytes(), 160, 120, token=TOKEN)
             from engine.models import BUNDLED_DIR
-            from engine.pipeline import Colorizer
+            from engine.pipeline import LocalColorizer
 
-            ref = Colorizer(BUNDLED_DIR / "inkhue-default").colorize(lineart, hints)
+            ref = LocalColorizer(BUNDLED_DIR / "inkhue-default").colorize(lineart, hints)
             assert rgb == ref.tobytes()  # the bundled model, the same bytes as here
         finally:
             proc.terminate()

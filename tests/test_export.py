@@ -36,7 +36,7 @@ def _runs(tmp_path, data_cfg=DATA):
 
 def test_export_runs_to_a_verified_model_where_onnx_matches_torch(tmp_path):
     from engine.generator import UNetGenerator
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from training.cli import main
     from training.export import parity
 
@@ -67,8 +67,8 @@ def test_export_runs_to_a_verified_model_where_onnx_matches_torch(tmp_path):
     rng = np.random.default_rng(0)
     rgb = standin_images(1, 5, 100, 140).image(0)
     lineart, hints = standin_lines(rgb, rng), standin_hints(rgb, rng)
-    a = Colorizer(out, backend="onnx").colorize(lineart, hints, working_size=64)
-    b = Colorizer(out, backend="torch").colorize(lineart, hints, working_size=64)
+    a = LocalColorizer(out, backend="onnx").colorize(lineart, hints, working_size=64)
+    b = LocalColorizer(out, backend="torch").colorize(lineart, hints, working_size=64)
     assert a.shape == (100, 140, 3)
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
 
@@ -83,7 +83,7 @@ def test_export_refuses_swapped_stages(tmp_path):
 
 def test_export_records_the_spread_the_draft_was_trained_with(tmp_path):
     from engine.channels import SpreadParams
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from training.export import export_runs
 
     draft, refine = _runs(tmp_path, replace(DATA, spread_fade=0.7, spread_ink_cost=50.0))
@@ -94,11 +94,11 @@ def test_export_records_the_spread_the_draft_was_trained_with(tmp_path):
     rng = np.random.default_rng(1)
     rgb = standin_images(1, 5, 96, 96).image(0)
     lineart, hints = standin_lines(rgb, rng), standin_hints(rgb, rng)
-    a = Colorizer(out).colorize(lineart, hints, working_size=64, compose_lines=False)
+    a = LocalColorizer(out).colorize(lineart, hints, working_size=64, compose_lines=False)
     raw = json.loads((out / "manifest.json").read_text())
     raw["spread"] = {"fade": 0.05, "ink_cost": 50.0}
     (out / "manifest.json").write_text(json.dumps(raw))
-    b = Colorizer(out).colorize(lineart, hints, working_size=64, compose_lines=False)
+    b = LocalColorizer(out).colorize(lineart, hints, working_size=64, compose_lines=False)
     assert np.abs(a.astype(int) - b.astype(int)).mean() > 1.0
 
     raw["spread"] = {"fade": 0.0}

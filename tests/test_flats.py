@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import Colorizer, InputError, colorize
+from engine import InputError, LocalColorizer, colorize
 from engine.arrays import line_from_rgba
 from engine.cli import main
 from engine.flats import flats, flats_layers
@@ -135,7 +135,7 @@ def test_no_hints_paint_nothing_and_options_are_checked():
 
 @pytest.fixture(scope="module")
 def ai(random_model_dir):
-    return Colorizer(random_model_dir, backend="onnx", device="cpu")
+    return LocalColorizer(random_model_dir, backend="onnx", device="cpu")
 
 
 def test_ai_result_is_transparent_on_unhinted_background_and_keeps_its_lines(ai):

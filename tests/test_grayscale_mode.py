@@ -137,12 +137,12 @@ def test_cli_grayscale_mode_keeps_l_and_follows_hints(tmp_path, monkeypatch):
 
 
 def test_auto_mode_picks_grayscale_for_shading_only(tmp_path, monkeypatch):
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
 
     models = tmp_path / "models"
     hint_copy_model(models / GRAYSCALE_MODEL)
     monkeypatch.setenv("INKHUE_MODEL_PATH", str(models))
-    col = Colorizer(fill_model(tmp_path / "fill"))
+    col = LocalColorizer(fill_model(tmp_path / "fill"))
     hints = np.zeros((96, 96, 4), np.uint8)
     hints[40:56, 40:56] = (30, 60, 220, 255)
     shaded = col.colorize(shaded_disk(), hints)
@@ -155,12 +155,12 @@ def test_auto_mode_picks_grayscale_for_shading_only(tmp_path, monkeypatch):
 
 def test_explicit_grayscale_mode_without_the_model_says_so(tmp_path, monkeypatch):
     from engine import models
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
 
     monkeypatch.setenv("INKHUE_MODEL_PATH", str(tmp_path / "none"))
     monkeypatch.setattr(models, "BUNDLED_DIR", tmp_path / "none")
     monkeypatch.setattr(models, "user_models_dir", lambda: tmp_path / "none")
-    col = Colorizer(fill_model(tmp_path / "fill"))
+    col = LocalColorizer(fill_model(tmp_path / "fill"))
     with pytest.raises(ModelError, match="grayscale mode needs the inkhue-grayscale model"):
         col.colorize(shaded_disk(), None, mode="grayscale")
     assert col.colorize(shaded_disk(), None).shape == (96, 96, 3)  # auto: falls back to line art

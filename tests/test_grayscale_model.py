@@ -30,7 +30,7 @@ def test_tone_gray_is_the_images_lightness_without_screening():
 
 def test_train_export_and_colorize_through_the_engine(tmp_path):
     from engine.modelspec import load_manifest
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from training.grayscale import model
     from training.grayscale.evaluate import evaluate, format_table
 
@@ -46,7 +46,7 @@ def test_train_export_and_colorize_through_the_engine(tmp_path):
     assert manifest.kind == "grayscale" and manifest.stages["chroma"].inputs == model.INPUTS
     rgb = shapes_image(np.random.default_rng(2), 70, 90)
     image = np.repeat(rgb.mean(-1, keepdims=True).astype(np.uint8), 3, -1)  # a gray drawing
-    out = Colorizer(tmp_path / "model").colorize(image, None)
+    out = LocalColorizer(tmp_path / "model").colorize(image, None)
     assert np.abs(rgb2lab(out)[..., 0] - rgb2lab(image)[..., 0]).max() < 0.6
     rows = evaluate(tmp_path / "model", str(corpus))
     table = format_table(rows)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from engine import Colorizer, ModelError, models
+from engine import LocalColorizer, ModelError, models
 from engine.modelspec import load_manifest
 
 
@@ -21,7 +21,7 @@ def test_tampered_onnx_is_refused(model_copy_factory):
         f.seek(100)
         f.write(bytes([b[0] ^ 0xFF]))
     with pytest.raises(ModelError, match="checksum"):
-        Colorizer(d)
+        LocalColorizer(d)
 
 
 def test_missing_file_is_refused(model_copy_factory):

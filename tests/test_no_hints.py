@@ -30,9 +30,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def bundled():
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
 
-    return Colorizer(BUNDLED, backend="onnx", device="cpu")
+    return LocalColorizer(BUNDLED, backend="onnx", device="cpu")
 
 
 @pytest.fixture(scope="module")

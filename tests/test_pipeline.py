@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine import ColorizeOptions, Colorizer, InputError, colorize
+from engine import ColorizeOptions, InputError, LocalColorizer, colorize
 from engine.errors import BackendError
 from engine.tiling import working_shape
 from tests.conftest import lineart_and_hints
@@ -9,12 +9,12 @@ from tests.conftest import lineart_and_hints
 
 @pytest.fixture(scope="module")
 def onnx_col(random_model_dir):
-    return Colorizer(random_model_dir, backend="onnx", device="cpu")
+    return LocalColorizer(random_model_dir, backend="onnx", device="cpu")
 
 
 @pytest.fixture(scope="module")
 def torch_col(random_model_dir):
-    return Colorizer(random_model_dir, backend="torch", device="cpu")
+    return LocalColorizer(random_model_dir, backend="torch", device="cpu")
 
 
 @pytest.mark.parametrize("h, w", [(64, 64), (65, 97), (301, 207), (16, 2000)])
@@ -75,18 +75,18 @@ def test_options_validation(onnx_col):
 def test_stateless_function(random_model_dir):
     line, hints = lineart_and_hints(80, 80)
     a = colorize(line, hints, model=str(random_model_dir))
-    b = Colorizer(random_model_dir).colorize(line, hints)
+    b = LocalColorizer(random_model_dir).colorize(line, hints)
     np.testing.assert_array_equal(a, b)
 
 
 def test_explicit_cuda_without_cuda_is_an_error(random_model_dir):
     with pytest.raises(BackendError, match="cuda"):
-        Colorizer(random_model_dir, device="cuda")
+        LocalColorizer(random_model_dir, device="cuda")
 
 
 def test_unknown_backend_lists_valid(random_model_dir):
     with pytest.raises(BackendError, match="valid: .*onnx.*torch"):
-        Colorizer(random_model_dir, backend="tensorflow")
+        LocalColorizer(random_model_dir, backend="tensorflow")
 
 
 def test_working_shape():

@@ -6,16 +6,19 @@ import numpy as np
 import pytest
 
 import engine
-from engine.backends.remote import RemoteColorizer
+from engine.colorizer import Colorizer, make_colorizer
 from engine.errors import BackendError, InputError
-from engine.pipeline import Colorizer, make_colorizer
+from engine.pipeline import LocalColorizer
+from engine.remote import RemoteColorizer
 
 from .service_helpers import TOKEN, colorizer_fixture, drawing, model_dir_fixture, server_url_fixture  # noqa: F401
 
 
 def test_remote_equals_local_bytes(server_url, colorizer):
     remote = make_colorizer(backend="remote", url=server_url, token=TOKEN)
-    assert isinstance(remote, RemoteColorizer)
+    assert isinstance(remote, RemoteColorizer) and isinstance(remote, Colorizer)
+    assert (remote.backend_name, remote.device) == ("remote", server_url.rstrip("/"))
+    assert (colorizer.backend_name, colorizer.device) == ("onnx", "cpu")
     lineart, hints = drawing(150, 210, seed=11)
     cases = [
         ((lineart, hints), {}),
@@ -66,7 +69,8 @@ def test_remote_errors(server_url, model_dir):
         make_colorizer(str(model_dir), backend="onnx", url=server_url)
     with pytest.raises(BackendError, match="http"):
         RemoteColorizer("gpu-box:8000")
-    assert isinstance(make_colorizer(str(model_dir)), Colorizer)
+    local = make_colorizer(str(model_dir))
+    assert isinstance(local, LocalColorizer) and isinstance(local, Colorizer)
     remote = RemoteColorizer(server_url, TOKEN)
     with pytest.raises(InputError, match="16 pixels"):  # checked before sending
         remote.colorize(np.zeros((8, 8), np.uint8))

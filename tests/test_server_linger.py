@@ -20,6 +20,8 @@ INFER = "/v2/models/inkhue/infer"
 
 
 class EchoColorizer:
+    backend_name, device = "echo", "cpu"
+
     def colorize(self, lineart, hints, options):
         return lineart[..., :3]
 

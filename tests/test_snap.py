@@ -34,7 +34,7 @@ def test_nearest_crop_keeps_each_cells_exact_value():
 
 @pytest.mark.parametrize("shape", [(96, 128), (301, 173)])
 def test_a_flats_model_drifting_a_few_levels_gives_the_exact_hint_colours(tmp_path, shape):
-    from engine.pipeline import make_colorizer
+    from engine.colorizer import make_colorizer
 
     h, w = shape
     lineart = np.full((h, w, 4), 255, np.uint8)

@@ -189,7 +189,7 @@ def test_draft_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
     """The draft example's input is exactly what the engine feeds its draft stage, every
     working-size channel included (spread, nearest hint, flats and regions)."""
     from engine.generator import UNetGenerator
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from engine.tiling import working_shape
     from training.export import export_model
 
@@ -208,7 +208,7 @@ def test_draft_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
         standin_images(1).image(0), np.random.default_rng(3), cfg, _recording(STANDIN, rec)
     )
     assert int(rec["hints"][..., 3].astype(bool).sum()) > 0, "a hint-free example would test little"
-    col = Colorizer(model, backend="onnx", device="cpu")
+    col = LocalColorizer(model, backend="onnx", device="cpu")
     seen = _stage_inputs_seen(col, monkeypatch, rec["lines"], rec["hints"], working_size=64)
     h, w = working_shape((96, 128), 64)
     assert seen["draft"].shape == (item["x"].shape[0], h, w)
@@ -219,7 +219,7 @@ def test_draft_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
 def test_refine_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
     """The refinement example's input is exactly what the engine feeds its refinement stage."""
     from engine.generator import UNetGenerator
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from training.batch import torch_draft_fn
     from training.export import export_model
 
@@ -247,7 +247,7 @@ def test_refine_inputs_match_the_engine_at_inference(tmp_path, monkeypatch):
         torch_draft_fn(nets["draft"]),
         inputs["draft"],
     )
-    col = Colorizer(model, backend="torch")
+    col = LocalColorizer(model, backend="torch")
     seen = _stage_inputs_seen(col, monkeypatch, rec["lines"], rec["hints"], working_size=64)
     np.testing.assert_allclose(item["x"][:, :96, :128], seen["refine"], atol=1e-5)
 

@@ -74,7 +74,7 @@ def _has_kserve() -> bool:
 def test_engine_client_against_kserve_model_server(triton_dir, colorizer, tmp_path):
     """An independent implementation of the protocol (KServe's Python model server, serving the
     exported graph with ONNX Runtime) answers the engine's stdlib client and remote backend."""
-    from engine.backends.remote import RemoteColorizer
+    from engine.remote import RemoteColorizer
     from engine.wire import client
 
     with socket.socket() as s:

@@ -40,9 +40,9 @@ def triton_fixture(repo):
 
 @pytest.fixture(scope="module", name="engine_colorizer")
 def engine_colorizer_fixture():
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
 
-    return Colorizer(SHIPPED)
+    return LocalColorizer(SHIPPED)
 
 
 def test_repository_layout(repo):

@@ -55,15 +55,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from engine.errors import BackendError
 
         raise BackendError(f"'inkhue serve' needs: pip install 'inkhue[service]' ({e})") from e
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from engine.server.run import check_binding
 
     token = read_token(args.token, args.token_file)
     config = config_from_args(args, token)
     check_binding(args.host, token)  # before the model loads: fail fast on an unsafe binding
-    colorizer = Colorizer(args.model, backend=args.backend, device=args.device)
+    colorizer = LocalColorizer(args.model, backend=args.backend, device=args.device)
     log.info("model %s v%s on %s/%s", colorizer.manifest.name, colorizer.manifest.version,
-             colorizer.backend.name, colorizer.device)  # fmt: skip
+             colorizer.backend_name, colorizer.device)  # fmt: skip
     serve_app(create_app(colorizer, config), args.host, args.port, config, args.port_file, args.state_file)
     return 0
 

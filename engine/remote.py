@@ -1,12 +1,11 @@
-"""The remote backend: the whole request runs on an ``inkhue serve`` (or any KServe v2 server).
+"""The remote colorizer: the whole request runs on an ``inkhue serve`` (or any KServe v2 server).
 
-Unlike the stage backends it replaces the ``Colorizer`` as a whole, with the same ``colorize``
-method, so the CLI and ``engine.colorize`` use a GPU server by changing one argument.
+Unlike the stage backends (``engine.backends``) it is a whole ``engine.colorizer.Colorizer``, like
+the local one, so the CLI and ``engine.colorize`` use a GPU server by changing one argument
+(``backend="remote"``).
 """
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -20,15 +19,20 @@ _INPUT_KINDS = ("bad_request", "too_large")
 
 
 class RemoteColorizer:
-    """``colorize(lineart, hints, options | **overrides) -> H×W×3 (×4 transparent) uint8`` remotely."""
+    """The ``Colorizer`` whose ``colorize`` is answered by the server at ``url``."""
 
     def __init__(self, url: str, token: str | None = None, timeout: float = 300.0) -> None:
         if not url or not url.startswith(("http://", "https://")):
             raise BackendError(f"the remote backend needs an http:// or https:// URL, got {url!r}")
         self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
-        # what Colorizer.backend tells the CLI's log line: backend name and where it runs
-        self.backend = SimpleNamespace(name="remote", device=self.url)
-        self.device = self.url
+
+    @property
+    def backend_name(self) -> str:
+        return "remote"
+
+    @property
+    def device(self) -> str:
+        return self.url
 
     def colorize(
         self,
@@ -51,4 +55,6 @@ class RemoteColorizer:
             if e.kind in _INPUT_KINDS:
                 raise InputError(str(e)) from e
             raise BackendError(str(e)) from e
-        return np.frombuffer(rgb, np.uint8).reshape(h, w, opts.channels).copy()  # writable, like Colorizer's
+        return (
+            np.frombuffer(rgb, np.uint8).reshape(h, w, opts.channels).copy()
+        )  # writable, like the local one's
