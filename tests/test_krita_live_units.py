@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "krita_plugin"))
+from tests.plugin_copies import krita_plugin_root  # noqa: E402
+
+sys.path.insert(0, str(krita_plugin_root()))
 
 from inkhue_krita.live import DRAFT, FULL, Live  # noqa: E402
 
@@ -81,7 +83,7 @@ print(qt.BINDING, int(qt.enum(qt.Qt, "FocusReason", "OtherFocusReason")))
 def test_qt_compat_picks_the_loaded_binding(python, mode, binding):
     if not Path(python).exists():
         pytest.skip(f"{python} missing")
-    plugin = Path(__file__).resolve().parent.parent / "krita_plugin"
+    plugin = krita_plugin_root()
     out = subprocess.run(
         [python, "-c", QT_PROBE, str(plugin), mode], capture_output=True, text=True, timeout=60
     )

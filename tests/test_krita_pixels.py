@@ -21,7 +21,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "krita_plugin"
 PKG = PLUGIN / "inkhue_krita"
-sys.path.insert(0, str(PLUGIN))
+
+from tests.plugin_copies import krita_plugin_root  # noqa: E402
+
+INSTALLED = krita_plugin_root()  # the plug-in with its vendor/, as Krita imports it
+sys.path.insert(0, str(INSTALLED))
 
 from inkhue_krita import colorspaces, job, pixels, planning, request, samples  # noqa: E402
 from inkhue_krita.pixels import PixelFormat  # noqa: E402
@@ -544,7 +548,7 @@ assert rgba == bytes([255, 0, 0, 255]), rgba
 print('ok')
 """
     out = subprocess.run(
-        [sys.executable, "-c", code, str(PLUGIN)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code, str(INSTALLED)], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 

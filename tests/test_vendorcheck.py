@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,42 @@ def test_krita_plugin_without_vendor_explains_itself(tmp_path):
 def test_the_installer_vendors_the_whole_wire_folder():
     wire = sorted(p.name for p in (ROOT / "engine/wire").glob("*.py") if p.name != "__init__.py")
     assert sorted(VENDORED) == wire
+
+
+KRITA_STUB = """
+import sys, types
+krita = types.ModuleType("krita")
+class Krita:
+    @staticmethod
+    def instance():
+        raise AssertionError("registered without its vendored files")
+krita.Krita = Krita
+krita.DockWidget = krita.DockWidgetFactory = krita.DockWidgetFactoryBase = object
+sys.modules["krita"] = krita
+sys.path.insert(0, sys.argv[1])
+try:
+    import inkhue_krita
+except ImportError as e:
+    print(e)
+"""
+
+
+def test_krita_plugin_without_vendor_fails_to_load_saying_why(tmp_path):
+    """Inside Krita (a stub here), the plug-in's modules read the engine's schema from vendor/: a
+    copy without it does not load, and the error Krita's Python Plugin Manager shows is the fix."""
+    pkg = tmp_path / "inkhue_krita"
+    shutil.copytree(
+        ROOT / "krita_plugin/inkhue_krita", pkg, ignore=shutil.ignore_patterns("vendor", "__pycache__")
+    )
+
+    def load() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", KRITA_STUB, str(tmp_path)], capture_output=True, text=True, timeout=60
+        )
+        return run.stdout + run.stderr
+
+    said = load()
+    assert "The Inkhue plug-in is incomplete" in said and "lacks __init__.py, client.py" in said, said
+    assert f"python installer/vendor.py {pkg}" in said
+    vendor_into(pkg)  # complete: it gets past the vendored files (to Qt, which this Python may lack)
+    assert "incomplete" not in load()
