@@ -20,9 +20,18 @@ fi
 
 step "system packages for the real Krita tests"
 bash tests/krita/setup.sh
-if ! command -v xdotool >/dev/null || ! command -v mmdebstrap >/dev/null; then
+
+# the tools the tests call: xdotool (GIMP's dialog), mmdebstrap (the GIMP and deploy roots), git
+# (the installer tests copy the checkout's files), curl (Debian's keyring on hosts without it)
+need=()
+for tool in xdotool mmdebstrap git curl; do
+  command -v "$tool" >/dev/null || need+=("$tool")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  step "installing ${need[*]}"
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-    --no-install-recommends xdotool mmdebstrap
+    --no-install-recommends "${need[@]}"
 fi
 
 step "GIMP 3 chroot for the real GIMP tests"
