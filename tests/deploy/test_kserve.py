@@ -2,7 +2,7 @@
 
 The ``kserve`` package ships no CRD schema; its generated model classes carry the schema's fields
 and types (tests/deploy/validate_kserve.py checks each mapping strictly). KServe pins many
-packages, so it may live in a Python of its own (tests/kserve_python.py, as tests/test_triton.py).
+packages, so it may live in a Python of its own (tests/kserve_python.py, as tests/engine/test_triton.py).
 """
 
 from __future__ import annotations
