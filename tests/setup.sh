@@ -21,11 +21,12 @@ fi
 step "system packages for the real Krita tests"
 bash tests/krita/setup.sh
 
-# the tools the tests call: xdotool (GIMP's dialog), mmdebstrap (the GIMP and deploy roots), git
-# (the installer tests copy the checkout's files), curl (Debian's keyring on hosts without it)
+# what else the tests use: xdotool (GIMP's dialog), mmdebstrap (the GIMP and deploy roots), git
+# (the installer tests copy the checkout's files), curl (Debian's keyring on hosts without it),
+# libcairo2 (cairosvg, the training extra's SVG renderer, loads it)
 need=()
-for tool in xdotool mmdebstrap git curl; do
-  command -v "$tool" >/dev/null || need+=("$tool")
+for pkg in xdotool mmdebstrap git curl libcairo2; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   step "installing ${need[*]}"
