@@ -130,10 +130,10 @@ def _means(acc: dict[str, list[float]]) -> dict[str, float]:
 def measure(
     sizes: list[int], repeat: int = 9, model: str | None = None, drafts: tuple[int, ...] = (0,)
 ) -> list[dict]:
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from engine.server import ServerConfig, create_app, serve_in_thread
 
-    colorizer = Colorizer(model)
+    colorizer = LocalColorizer(model)
     with serve_in_thread(create_app(colorizer, ServerConfig())) as url:
         return [_one(colorizer, url, side, repeat, d) for d in drafts for side in sizes]
 
@@ -191,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     report: dict = {"latency": rows}
     if args.corpus:
-        from engine.pipeline import Colorizer
+        from engine.pipeline import LocalColorizer
 
         report["quality"] = preview_quality(
-            Colorizer(args.model), args.corpus, args.split, args.limit, list(args.drafts)
+            LocalColorizer(args.model), args.corpus, args.split, args.limit, list(args.drafts)
         )
         print()
         print(format_quality(report["quality"]))

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Variant:
-    kind: str  # "engine" (a Colorizer) or "baseline"
+    kind: str  # "engine" (a LocalColorizer) or "baseline"
     backend: str = ""  # engine: onnx | torch; baseline: its name
     device: str = "cpu"
     provider: str = ""  # ORT execution provider for GPU variants
@@ -76,16 +76,16 @@ def _method(model: str, v: Variant, tmp: Path):
     """A ``fn(lineart, hints) -> rgb`` for the variant, and the device it really runs on."""
     if v.kind == "baseline":
         return classical_methods()[v.backend], "cpu"
-    from engine import Colorizer
+    from engine import LocalColorizer
 
     if v.device == "cpu":
-        col = Colorizer(model, backend=v.backend, device="cpu")
+        col = LocalColorizer(model, backend=v.backend, device="cpu")
     elif v.backend == "torch":
-        col = Colorizer(model, backend="torch", device="cuda")
+        col = LocalColorizer(model, backend="torch", device="cuda")
         if v.fp16:
             col.backend = hardware.HalfTorch(col.backend)
     else:
-        col = Colorizer(model, backend="onnx", device="cpu")
+        col = LocalColorizer(model, backend="onnx", device="cpu")
         col.backend = hardware.OrtGpu(col.manifest, v.provider, v.fp16, tmp)
     return col.colorize, col.device
 

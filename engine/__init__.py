@@ -13,8 +13,10 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from engine.colorizer import Colorizer, colorize, make_colorizer
     from engine.errors import BackendError, ImageReadError, InkhueError, InputError, ModelError
-    from engine.pipeline import Colorizer, colorize
+    from engine.pipeline import LocalColorizer
+    from engine.remote import RemoteColorizer
     from engine.wire.schema import ColorizeOptions
 
 __version__ = "0.1.0"
@@ -25,11 +27,21 @@ __all__ = [
     "ImageReadError",
     "InkhueError",
     "InputError",
+    "LocalColorizer",
     "ModelError",
+    "RemoteColorizer",
     "colorize",
+    "make_colorizer",
 ]
 _HOME = {name: "engine.errors" for name in __all__ if name.endswith("Error")}
-_HOME.update(Colorizer="engine.pipeline", colorize="engine.pipeline", ColorizeOptions="engine.wire.schema")
+_HOME.update(
+    Colorizer="engine.colorizer",
+    colorize="engine.colorizer",
+    make_colorizer="engine.colorizer",
+    LocalColorizer="engine.pipeline",
+    RemoteColorizer="engine.remote",
+    ColorizeOptions="engine.wire.schema",
+)
 
 
 def __getattr__(name: str) -> object:

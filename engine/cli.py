@@ -18,8 +18,8 @@ EXIT_CODES = {"input": 2, "image_read": 2, "model": 3, "backend": 4, "serve": 5}
 
 
 def _cmd_colorize(args: argparse.Namespace) -> int:
+    from engine.colorizer import make_colorizer
     from engine.imageio import check_output, read_image, write_image
-    from engine.pipeline import make_colorizer
     from engine.wire.schema import ColorizeOptions
 
     opts = ColorizeOptions(
@@ -57,7 +57,7 @@ def _cmd_colorize(args: argparse.Namespace) -> int:
         rgb.shape[1],
         rgb.shape[0],
         time.perf_counter() - t0,
-        col.backend.name,
+        col.backend_name,
         col.device,
     )
     print(out)

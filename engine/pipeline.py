@@ -1,4 +1,4 @@
-"""The two-stage colorizer: draft at a working resolution, refinement tiled at full resolution."""
+"""The local colorizer: draft at a working resolution, refinement tiled at full resolution."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import numpy as np
 from engine import channels
 from engine.arrays import check_hints, check_lineart, to_rgb_u8, with_alpha
 from engine.backends import StageBackend, make_backend
-from engine.errors import BackendError
 from engine.flats import ai_alpha, colorize_flats
 from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
@@ -25,20 +24,20 @@ from engine.underlines import under_lines
 from engine.wire.schema import ColorizeOptions
 
 if TYPE_CHECKING:
-    from engine.backends.remote import RemoteColorizer
     from engine.preview import PreviewCache
 
 log = logging.getLogger(__name__)
 
 
-def _flats(lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions) -> np.ndarray:
-    """The ``flats`` method on checked inputs: no model involved."""
+def flats_only(lineart: np.ndarray, hints: np.ndarray | None, opts: ColorizeOptions) -> np.ndarray:
+    """The ``flats`` method, the inputs checked: no model involved."""
     lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
     return colorize_flats(lineart_rgba_u8, check_hints(hints, lineart_rgba_u8.shape[:2]), opts)
 
 
-class Colorizer:
-    """Keeps a model loaded for repeated ``colorize`` calls; safe to share between threads."""
+class LocalColorizer:
+    """The ``engine.colorizer.Colorizer`` that runs a model on this machine: keeps it loaded for
+    repeated ``colorize`` calls; safe to share between threads."""
 
     def __init__(
         self,
@@ -65,6 +64,10 @@ class Colorizer:
         if opts.method == "flats":
             return preview.preview_flats(lineart_rgba_u8, hints_rgba_u8, opts, self._preview_cache)
         return preview.preview_ai(self, lineart_rgba_u8, hints_rgba_u8, opts, self._preview_cache)
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
 
     @property
     def device(self) -> str:
@@ -99,7 +102,7 @@ class Colorizer:
         if opts.preview:
             return self._preview(lineart, hints, opts)
         if opts.method == "flats":
-            return _flats(lineart, hints, opts)
+            return flats_only(lineart, hints, opts)
         lineart_rgba_u8 = check_lineart(lineart, opts.max_pixels)
         shape = lineart_rgba_u8.shape[:2]
         hints_rgba_u8 = check_hints(hints, shape)
@@ -141,54 +144,3 @@ class Colorizer:
         if under is not None:
             alpha = under.fill(alpha)
         return with_alpha(rgb_u8, alpha, prep.line_hw_f32, opts)
-
-
-def make_colorizer(
-    model: str | os.PathLike | None = None,
-    backend: str = "onnx",
-    device: str = "auto",
-    url: str | None = None,
-    token: str | None = None,
-) -> Colorizer | RemoteColorizer:
-    """A ``Colorizer``, or for ``backend="remote"`` a ``RemoteColorizer`` for the server at ``url``."""
-    if backend == "remote":
-        from engine.backends.remote import RemoteColorizer
-
-        if model is not None:
-            raise BackendError("the remote backend runs the server's own model (see 'inkhue serve --model')")
-        if not url:
-            raise BackendError("the remote backend needs the server's address: --url http://HOST:PORT")
-        return RemoteColorizer(url, token)
-    if url:
-        raise BackendError(f"--url is for the remote backend; use --backend remote, not {backend!r}")
-    return Colorizer(model, backend, device)
-
-
-_default: dict[tuple, Colorizer | RemoteColorizer] = {}
-_default_lock = threading.Lock()
-
-
-def colorize(
-    lineart: np.ndarray,
-    hints: np.ndarray | None = None,
-    *,
-    model: str | None = None,
-    backend: str = "onnx",
-    device: str = "auto",
-    url: str | None = None,
-    token: str | None = None,
-    **options: object,
-) -> np.ndarray:
-    """Stateless entry point: ``colorize(lineart, hints) -> H×W×3 uint8 RGB``.
-
-    The model is loaded on first use and cached per (model, backend, device); ``backend="remote"``
-    with ``url`` (and ``token``) sends the request to an ``inkhue serve`` instead.
-    """
-    if options.get("method") == "flats" and backend != "remote":
-        return _flats(lineart, hints, merge_options(None, options))  # no model is loaded for flats
-    key = (model, backend, device, url, token)
-    with _default_lock:
-        if key not in _default:
-            _default[key] = make_colorizer(model, backend, device, url, token)
-        col = _default[key]
-    return col.colorize(lineart, hints, None, **options)

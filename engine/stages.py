@@ -4,7 +4,7 @@ The draft sees the whole image at a working size (``draft_planes``); the refinem
 full-resolution tiles with the draft upsampled over them (``refine_planes``); either runs on its
 stacked planes edge-padded to the network's divisor (``run_padded``). The pipeline
 (``engine.pipeline``) and training (``training.batch``) both call these, so a training example
-holds exactly the planes inference feeds the model (``tests/test_training.py`` compares them).
+holds exactly the planes inference feeds the model (``tests/training/test_training.py`` compares them).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Triton's Python backend model class: the engine's own pipeline behind Triton.
 
 ``inkhue export --triton DIR --python-backend`` writes a model repository whose ``1/model.py``
-imports this class. Each model instance loads a ``engine.pipeline.Colorizer`` (ONNX Runtime for
+imports this class. Each model instance loads a ``engine.pipeline.LocalColorizer`` (ONNX Runtime for
 the stage graphs, the engine's Python code for every channel, the region analysis included), so
 any model the engine runs is served, with the tensors and options of ``inkhue serve``:
 
@@ -74,7 +74,7 @@ class TritonPythonModel:
     def initialize(self, args: dict) -> None:
         import triton_python_backend_utils as pb_utils  # pyright: ignore[reportMissingImports] (in Triton only)
 
-        from engine.pipeline import Colorizer
+        from engine.pipeline import LocalColorizer
         from engine.wire.schema import INPUT_HINTS, INPUT_LINEART, OUTPUT_COLOR
 
         self.pb = pb_utils
@@ -84,7 +84,7 @@ class TritonPythonModel:
         model_dir = _config_parameter(config, "inkhue_model_dir", str(version_dir / MODEL_SUBDIR))
         self.max_pixels = int(_config_parameter(config, "max_pixels", str(DEFAULT_MAX_PIXELS)))
         backend = _config_parameter(config, "backend", "onnx")
-        self.colorizer = Colorizer(model_dir, backend=backend, device=_device(args, config))
+        self.colorizer = LocalColorizer(model_dir, backend=backend, device=_device(args, config))
         m = self.colorizer.manifest
         log.info("instance %s: model %s v%s on %s/%s", args.get("model_instance_name"), m.name,
                  m.version, self.colorizer.backend.name, self.colorizer.device)  # fmt: skip

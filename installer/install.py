@@ -25,7 +25,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make this folder importable as ``installer``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.wire.schema import TOKEN_ENV  # noqa: E402  (standard library only, like the installer)
+from engine.wire import folders  # noqa: E402  (standard library only, like the installer)
+from engine.wire.schema import TOKEN_ENV  # noqa: E402
 from installer import engine_env, kritarc, locations, plugins, smoke  # noqa: E402
 from installer.checks import run_checks  # noqa: E402
 from installer.locations import KRITA_PLUGIN, Targets  # noqa: E402
@@ -64,7 +65,7 @@ def editors_to_install(args: argparse.Namespace, t: Targets) -> tuple[list[str],
         ("gimp", "GIMP 3", args.no_gimp, args.gimp_dir, locations.find_gimp, t.gimp_dir, "--gimp-dir"),
     )
     for key, label, off, override, find, folder, flag in specs:
-        explicit = override or (key == "gimp" and "GIMP3_DIRECTORY" in os.environ)
+        explicit = override or (key == "gimp" and folders.current().var(folders.GIMP_ENV) is not None)
         if off:
             skipped.append(f"{label}: skipped (--no-{key})")
         elif key in lacking:
@@ -252,7 +253,7 @@ def install(args: argparse.Namespace, t: Targets) -> int:
         txn.write_file(t.record, record.to_json())
         txn.commit()
         if engine and not args.dev:  # a server from the replaced venv would keep the old engine
-            engine_env.stop_managed_server(Path(engine["inkhue"]), locations.server_state_dir())
+            engine_env.stop_managed_server(Path(engine["inkhue"]), Path(folders.state_dir()))
     except BaseException:
         problems = txn.rollback()
         say("installation failed; everything this run changed was rolled back")

@@ -1,18 +1,18 @@
-"""Where everything goes, per platform: the engine's folder, the editors' user folders, the config.
+"""Where one installation goes: the paths it touches, the venv's programs, the editors' programs.
 
-Standard library only (the installer runs with whatever Python the system has). Every default
-follows the same rules the programs themselves use: XDG variables on Linux, ``~/Library`` on
-macOS, ``%LOCALAPPDATA%``/``%APPDATA%`` on Windows; ``GIMP3_DIRECTORY`` and ``INKHUE_CONFIG``
-when set.
+Standard library only (the installer runs with whatever Python the system has). The user's folders
+(the engine's, Krita's and GIMP's, the plug-in settings) follow ``engine.wire.folders``, the rule
+the engine and the plug-ins use too.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from engine.wire import folders
 
 KRITA_PLUGIN = "inkhue_krita"
 GIMP_PLUGIN = "inkhue_gimp"
@@ -20,64 +20,7 @@ RECORD_NAME = "install-record.json"
 
 
 def _platform() -> str:
-    if sys.platform == "win32":
-        return "windows"
-    if sys.platform == "darwin":
-        return "macos"
-    return "linux"
-
-
-def _home() -> Path:
-    return Path(os.path.expanduser("~"))
-
-
-def _env_dir(name: str, fallback: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value) if value else fallback
-
-
-def data_home() -> Path:
-    """The user's data folder (what Krita's resources and the engine's venv live under on Linux)."""
-    plat = _platform()
-    if plat == "windows":
-        return _env_dir("LOCALAPPDATA", _home() / "AppData" / "Local")
-    if plat == "macos":
-        return _home() / "Library" / "Application Support"
-    return _env_dir("XDG_DATA_HOME", _home() / ".local" / "share")
-
-
-def config_home() -> Path:
-    plat = _platform()
-    if plat == "windows":
-        return _env_dir("APPDATA", _home() / "AppData" / "Roaming")
-    if plat == "macos":
-        return _home() / "Library" / "Preferences"
-    return _env_dir("XDG_CONFIG_HOME", _home() / ".config")
-
-
-def default_prefix() -> Path:
-    """The engine's own folder: ``~/.local/share/inkhue`` (``%LOCALAPPDATA%\\inkhue`` on Windows)."""
-    return data_home() / "inkhue"
-
-
-def plugin_config_path() -> Path:
-    """Same rule as ``engine.wire.client.default_config_path`` (a test keeps the two in step)."""
-    env = os.environ.get("INKHUE_CONFIG")
-    if env:
-        return Path(env)
-    if _platform() == "windows":
-        return _env_dir("APPDATA", _home()) / "inkhue" / "plugin.json"
-    return _env_dir("XDG_CONFIG_HOME", _home() / ".config") / "inkhue" / "plugin.json"
-
-
-def server_state_dir() -> Path:
-    """Where the plug-ins' managed ``inkhue serve`` keeps its state (``local_server.default_state_dir``)."""
-    plat = _platform()
-    if plat == "windows":
-        return _env_dir("LOCALAPPDATA", _home()) / "inkhue"
-    if plat == "macos":
-        return _home() / "Library" / "Application Support" / "inkhue"
-    return _env_dir("XDG_STATE_HOME", _home() / ".local" / "state") / "inkhue"
+    return folders.os_name()
 
 
 def venv_bin(venv: Path) -> Path:
@@ -94,32 +37,6 @@ def venv_inkhue(venv: Path) -> Path:
 
 # ----------------------------------------------------------------------------------------------
 # editors
-
-
-def krita_resource_dir() -> Path:
-    """Krita's resource folder (holds ``pykrita/`` and ``actions/``)."""
-    if _platform() == "windows":
-        return _env_dir("APPDATA", _home() / "AppData" / "Roaming") / "krita"
-    return data_home() / "krita"
-
-
-def kritarc_path() -> Path:
-    if _platform() == "windows":
-        return _env_dir("LOCALAPPDATA", _home() / "AppData" / "Local") / "kritarc"
-    return config_home() / "kritarc"
-
-
-def gimp_dir() -> Path:
-    """GIMP 3's user folder (holds ``plug-ins/``)."""
-    env = os.environ.get("GIMP3_DIRECTORY")
-    if env:
-        return Path(env)
-    plat = _platform()
-    if plat == "windows":
-        return _env_dir("APPDATA", _home() / "AppData" / "Roaming") / "GIMP" / "3.0"
-    if plat == "macos":
-        return _home() / "Library" / "Application Support" / "GIMP" / "3.0"
-    return config_home() / "GIMP" / "3.0"
 
 
 def _found_program(names: tuple[str, ...], paths: tuple[Path, ...]) -> str | None:
@@ -190,19 +107,19 @@ def targets(
     venv: Path | None = None,
 ) -> Targets:
     """Resolve the defaults; ``krita``/``gimp`` may also name the ``pykrita``/``plug-ins`` folder."""
-    prefix = Path(prefix).expanduser().absolute() if prefix else default_prefix()
-    kdir = Path(krita).expanduser().absolute() if krita else krita_resource_dir()
+    prefix = Path(prefix).expanduser().absolute() if prefix else Path(folders.data_dir())
+    kdir = Path(krita).expanduser().absolute() if krita else Path(folders.krita_dir())
     if kdir.name == "pykrita":  # the folder people are told to look for; its parent is meant
         kdir = kdir.parent
-    gdir = Path(gimp).expanduser().absolute() if gimp else gimp_dir()
+    gdir = Path(gimp).expanduser().absolute() if gimp else Path(folders.gimp_dir())
     if gdir.name == "plug-ins":
         gdir = gdir.parent
     return Targets(
         prefix=prefix,
         venv=Path(venv).absolute() if venv else prefix / "venv",
         record=prefix / RECORD_NAME,
-        config=plugin_config_path(),
+        config=Path(folders.config_file()),
         krita_dir=kdir,
-        kritarc=Path(kritarc).expanduser().absolute() if kritarc else kritarc_path(),
+        kritarc=Path(kritarc).expanduser().absolute() if kritarc else Path(folders.kritarc()),
         gimp_dir=gdir,
     )

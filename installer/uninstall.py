@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.wire import folders
 from installer import engine_env, kritarc, locations
 from installer.locations import KRITA_PLUGIN, Targets
 from installer.txn import Record, remove_path
@@ -44,8 +45,8 @@ def uninstall(t: Targets, say: Callable[[str], None]) -> int:
 
     venv = record.info.get("venv")
     if venv and not record.info.get("dev"):
-        engine_env.stop_managed_server(locations.venv_inkhue(Path(venv)), locations.server_state_dir())
-    state = locations.server_state_dir()
+        engine_env.stop_managed_server(locations.venv_inkhue(Path(venv)), Path(folders.state_dir()))
+    state = Path(folders.state_dir())
     if state.is_dir():  # the managed server's runtime state (url, token, log), made by using the engine
         attempt(f"removing {state}", lambda: remove_path(state))
     if record.kritarc:

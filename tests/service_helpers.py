@@ -27,9 +27,9 @@ def model_dir_fixture(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session", name="colorizer")
 def colorizer_fixture(model_dir):
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
 
-    return Colorizer(model_dir)
+    return LocalColorizer(model_dir)
 
 
 @pytest.fixture(scope="session", name="server_url")
@@ -101,6 +101,7 @@ class GatedColorizer:
 
     def __init__(self, inner) -> None:
         self.inner, self.gate, self.entered = inner, threading.Event(), threading.Semaphore(0)
+        self.backend_name, self.device = inner.backend_name, inner.device
 
     def colorize(self, lineart, hints=None, options=None):
         self.entered.release()

@@ -20,9 +20,19 @@ fi
 
 step "system packages for the real Krita tests"
 bash tests/krita/setup.sh
-if ! command -v xdotool >/dev/null || ! command -v mmdebstrap >/dev/null; then
+
+# what else the tests use: xdotool (GIMP's dialog), mmdebstrap (the GIMP and deploy roots), git
+# (the installer tests copy the checkout's files), curl (Debian's keyring on hosts without it),
+# libcairo2 (cairosvg, the training extra's SVG renderer, loads it)
+need=()
+for pkg in xdotool mmdebstrap git curl libcairo2; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  step "installing ${need[*]}"
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-    --no-install-recommends xdotool mmdebstrap
+    --no-install-recommends "${need[@]}"
 fi
 
 step "GIMP 3 chroot for the real GIMP tests"

@@ -159,7 +159,7 @@ def test_the_wire_imports_without_numpy_or_the_pipeline():
         "import sys\n"
         "sys.modules['numpy'] = None\n"  # any import of numpy now fails
         "import engine.wire.client, engine.wire.local_server\n"
-        "import engine.wire.layer_rules, engine.wire.style_pairs\n"
+        "import engine.wire.layer_rules, engine.wire.style_pairs, engine.wire.folders\n"
         "assert 'engine.pipeline' not in sys.modules\n"
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -141,9 +141,9 @@ def inkhue_method(model_dir: str | Path | None = None, backend: str = "onnx", de
 
     Always the line-art mode: the model under test is scored, never the grayscale model that
     ``mode="auto"`` would pick for a layer that looks shaded."""
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
 
-    col = Colorizer(model_dir, backend=backend, device=device)
+    col = LocalColorizer(model_dir, backend=backend, device=device)
     return lambda lineart, hints: col.colorize(lineart, hints, mode="lineart")
 
 

@@ -118,6 +118,101 @@ def _widen_inputs(net: torch.nn.Module, state: dict) -> None:
     log.info("input layer widened from %d to %d planes (new ones start at zero)", old.shape[1], own.shape[1])
 
 
+def _start(
+    cfg: TrainConfig, run_dir: Path, resume: bool, d: ddp.Dist, hint_weight: float
+) -> tuple[Gan, float]:
+    """The run folder's config checked (resume) and saved, the GAN made, resumed or initialised;
+    returns it with the wall time the run had already spent."""
+    cfg_path = run_dir / "config.toml"
+    if resume and cfg_path.is_file():
+        _check_resume(config_mod.load(cfg_path), cfg, run_dir)
+    ddp.barrier(d)
+    if d.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config_mod.save(cfg, cfg_path)
+
+    gan = Gan(cfg, wrap=ddp.wrapper(d), device=d.device)
+    gan.rank = d.rank
+    gan.hint_weight = hint_weight
+    wall_before = 0.0
+    ckpt = checkpoint.latest(run_dir) if resume else None
+    if ckpt is not None:
+        checkpoint.load(gan, ckpt)
+        wall_before = float(checkpoint.read(ckpt)[1].get("wall_s", 0.0))
+        log.info("resumed %s at step %d", run_dir, gan.step_count)
+    elif cfg.init_weights:
+        _init_weights(gan, cfg.init_weights, cfg.init_head_scale)
+    return gan, wall_before
+
+
+class _Outputs:
+    """The main rank's records of a run: the fixed validation batch, TensorBoard, ``samples/``,
+    ``log.jsonl``."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, val_batch: dict[str, torch.Tensor]) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.cfg, self.run_dir, self.val_batch = cfg, run_dir, val_batch
+        self.writer = SummaryWriter(str(run_dir / "tb"))
+        (run_dir / "samples").mkdir(exist_ok=True)
+        self.log_file = open(run_dir / "log.jsonl", "a")  # noqa: SIM115 - closed by close()
+
+    def validate_and_sample(self, gan: Gan) -> dict[str, float]:
+        from PIL import Image
+
+        val = gan.validate(self.val_batch)
+        grid = sample_grid(self.val_batch, gan.predict(self.val_batch["x"]), self.cfg)
+        self.writer.add_image("samples", grid, gan.step_count, dataformats="HWC")
+        Image.fromarray(grid).save(self.run_dir / "samples" / f"{gan.step_count:07d}.png")
+        return val
+
+    def write(self, step: int, wall_s: float, scalars: dict[str, float]) -> None:
+        for k, v in scalars.items():
+            self.writer.add_scalar(f"{self.cfg.stage}/{k}", v, step)
+        self.log_file.write(json.dumps({"step": step, "wall_s": round(wall_s, 1), **scalars}) + "\n")
+        self.log_file.flush()
+
+    def close(self) -> None:
+        self.writer.close()
+        self.log_file.close()
+
+
+class _Progress:
+    """The progress bar: steps, or with a wall-time budget the percentage towards whichever limit
+    is nearer (finetune sets ``steps`` out of reach: never "12/1000000" steps)."""
+
+    def __init__(self, cfg: TrainConfig, start_step: int) -> None:
+        from tqdm import tqdm
+
+        self.cfg = cfg
+        if cfg.max_minutes:
+            self.bar = tqdm(total=100, desc=cfg.stage, dynamic_ncols=True, bar_format=TIME_BAR)
+        else:
+            self.bar = tqdm(total=cfg.steps, initial=start_step, desc=cfg.stage, dynamic_ncols=True)
+
+    def show(self, step: int, losses: dict[str, float], elapsed_s: float) -> None:
+        shown = {"l1": f"{losses['l1']:.4f}", "d": f"{losses['d_loss']:.3f}"}
+        if self.cfg.max_minutes:
+            done = max(step / self.cfg.steps, elapsed_s / (self.cfg.max_minutes * 60))
+            self.bar.update(min(100.0, 100.0 * done) - self.bar.n)
+            self.bar.set_postfix({"step": step, **shown})
+        else:
+            self.bar.update(1)
+            self.bar.set_postfix(shown)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _save(gan: Gan, cfg: TrainConfig, run_dir: Path, wall_s: float, main: bool) -> int:
+    """A checkpoint (the main rank writes it, keeping the last three and every fifth); the step."""
+    if main:
+        path = checkpoint.checkpoint_path(run_dir, gan.step_count)
+        checkpoint.save(gan, path, extra={"wall_s": f"{wall_s:.1f}"})
+        checkpoint.prune(run_dir, keep_last=3, keep_every=cfg.checkpoint_every * 5)
+    return gan.step_count
+
+
 def train(
     cfg: TrainConfig,
     run_dir: Path | str,
@@ -140,51 +235,18 @@ def train(
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
-
-    cfg_path = run_dir / "config.toml"
-    if resume and cfg_path.is_file():
-        _check_resume(config_mod.load(cfg_path), cfg, run_dir)
-    ddp.barrier(d)
-    if d.main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        config_mod.save(cfg, cfg_path)
-
-    gan = Gan(cfg, wrap=ddp.wrapper(d), device=d.device)
-    gan.rank = d.rank
-    gan.hint_weight = hint_weight
-    wall_before = 0.0
-    ckpt = checkpoint.latest(run_dir) if resume else None
-    if ckpt is not None:
-        checkpoint.load(gan, ckpt)
-        wall_before = float(checkpoint.read(ckpt)[1].get("wall_s", 0.0))
-        log.info("resumed %s at step %d", run_dir, gan.step_count)
-    elif cfg.init_weights:
-        _init_weights(gan, cfg.init_weights, cfg.init_head_scale)
+    gan, wall_before = _start(cfg, run_dir, resume, d, hint_weight)
 
     draft_loader = _draft_loader(cfg)
     train_src = source or training_source(cfg.data, "train")
     examples = Examples(cfg, train_src, synth, draft_loader)
-    val_batch = None
-    writer = None
+    out = None
     if d.main:
         val_cfg = replace(cfg, data=replace(cfg.data, crops_per_image=1))
         val_src = val_source or training_source(cfg.data, "val")
         val_batch = fixed_batch(Examples(val_cfg, val_src, synth, draft_loader, salt=1), cfg.val_images)
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(str(run_dir / "tb"))
-        (run_dir / "samples").mkdir(exist_ok=True)
-
-    bar = None
-    if d.main and progress:
-        from tqdm import tqdm
-
-        if cfg.max_minutes:
-            # a wall-time budget may end the run first (finetune sets ``steps`` out of reach): a
-            # percentage towards whichever limit is nearer, never "12/1000000" steps
-            bar = tqdm(total=100, desc=cfg.stage, dynamic_ncols=True, bar_format=TIME_BAR)
-        else:
-            bar = tqdm(total=cfg.steps, initial=gan.step_count, desc=cfg.stage, dynamic_ncols=True)
+        out = _Outputs(cfg, run_dir, val_batch)
+    bar = _Progress(cfg, gan.step_count) if d.main and progress else None
     start_step = gan.step_count
     t0 = time.monotonic()
     last: dict[str, float] = {}
@@ -193,25 +255,6 @@ def train(
     def wall() -> float:
         return wall_before + time.monotonic() - t0
 
-    def save() -> None:
-        nonlocal saved_step
-        if d.main:
-            path = checkpoint.checkpoint_path(run_dir, gan.step_count)
-            checkpoint.save(gan, path, extra={"wall_s": f"{wall():.1f}"})
-            checkpoint.prune(run_dir, keep_last=3, keep_every=cfg.checkpoint_every * 5)
-        saved_step = gan.step_count
-
-    def validate_and_sample() -> dict[str, float]:
-        assert val_batch is not None and writer is not None  # the main rank's, set above
-        val = gan.validate(val_batch)
-        grid = sample_grid(val_batch, gan.predict(val_batch["x"]), cfg)
-        writer.add_image("samples", grid, gan.step_count, dataformats="HWC")
-        from PIL import Image
-
-        Image.fromarray(grid).save(run_dir / "samples" / f"{gan.step_count:07d}.png")
-        return val
-
-    log_file = open(run_dir / "log.jsonl", "a") if d.main else None  # noqa: SIM115 - closed below
     try:
         window: dict[str, list[float]] = {}
         for batch in loader(examples, start_step, cfg.steps, d.rank, d.world):
@@ -223,46 +266,33 @@ def train(
                 # the mean since the last log line: single batches are noisy
                 last = ddp.mean_scalars(d, {k: sum(v) / len(v) for k, v in window.items()})
                 window = {}
-                if d.main:
-                    assert writer is not None and log_file is not None  # the main rank's
+                if out is not None:
                     if step % cfg.sample_every == 0 or step == cfg.steps:
-                        last.update(validate_and_sample())
-                    for k, v in last.items():
-                        writer.add_scalar(f"{cfg.stage}/{k}", v, step)
-                    log_file.write(json.dumps({"step": step, "wall_s": round(wall(), 1), **last}) + "\n")
-                    log_file.flush()
+                        last.update(out.validate_and_sample(gan))
+                    out.write(step, wall(), last)
             if bar is not None:
-                shown = {"l1": f"{losses['l1']:.4f}", "d": f"{losses['d_loss']:.3f}"}
-                if cfg.max_minutes:
-                    done = max(step / cfg.steps, (time.monotonic() - t0) / (cfg.max_minutes * 60))
-                    bar.update(min(100.0, 100.0 * done) - bar.n)
-                    bar.set_postfix({"step": step, **shown})
-                else:
-                    bar.update(1)
-                    bar.set_postfix(shown)
+                bar.show(step, losses, time.monotonic() - t0)
             if on_step is not None:
                 on_step(step, time.monotonic() - t0)
             if step % cfg.checkpoint_every == 0:
-                save()
+                saved_step = _save(gan, cfg, run_dir, wall(), d.main)
             over = bool(cfg.max_minutes) and time.monotonic() - t0 > cfg.max_minutes * 60
             if ddp.broadcast_flag(d, over):
                 log.info("wall-time limit reached at step %d", step)
                 break
         if gan.step_count != saved_step:
-            save()
+            _save(gan, cfg, run_dir, wall(), d.main)
         summary = {"stage": cfg.stage, "step": gan.step_count, "wall_s": round(wall(), 1), **last}
         # equal on every rank when data parallelism keeps the replicas in step
         summary["g_param_sum"] = float(sum(p.detach().double().sum() for p in gan.G.parameters()))
-        if d.main:
-            if "val_l1" not in last and val_batch is not None:
-                summary.update(gan.validate(val_batch))
+        if out is not None:
+            if "val_l1" not in last:
+                summary.update(gan.validate(out.val_batch))
             (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary
     finally:
         if bar is not None:
             bar.close()
-        if writer is not None:
-            writer.close()
-        if log_file is not None:
-            log_file.close()
+        if out is not None:
+            out.close()
         ddp.barrier(d)

@@ -1,7 +1,7 @@
 """Backends run one stage's network on a C×H×W float batch; the pipeline does the rest.
 
-``BACKENDS`` is the explicit registry. A remote backend runs the whole request elsewhere and so
-plugs in at the ``Colorizer`` level instead (see ``engine.pipeline``).
+``BACKENDS`` is the explicit registry. The remote backend runs the whole request elsewhere and so
+is a whole ``engine.colorizer.Colorizer`` instead (``engine.remote``).
 """
 
 from __future__ import annotations

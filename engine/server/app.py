@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from engine.colorizer import Colorizer
 from engine.errors import InkhueError, InputError
 from engine.server import codec
 from engine.server.body import BodyBudget, read_body
@@ -39,12 +40,14 @@ def _error(status: int, message: str, headers: dict | None = None) -> Response:
 class InferenceService:
     """The endpoints' state: the colorizer, the limits, the thread pool."""
 
-    def __init__(self, colorizer, config: ServerConfig, version: str | None = None, load=None) -> None:
+    def __init__(
+        self, colorizer: Colorizer, config: ServerConfig, version: str | None = None, load=None
+    ) -> None:
         self.colorizer, self.config = colorizer, config
-        manifest = getattr(colorizer, "manifest", None)
+        manifest = getattr(colorizer, "manifest", None)  # a local colorizer's model
         self.version = version or str(getattr(manifest, "version", "1"))
         self.models = Catalog(colorizer, self.version, load)
-        self.platform = f"inkhue_{getattr(getattr(colorizer, 'backend', None), 'name', 'python')}"
+        self.platform = f"inkhue_{colorizer.backend_name}"
         self.admission = Admission(config.workers + config.queue)
         self.budget = BodyBudget(config.body_budget)
         self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="inkhue-infer")
@@ -235,9 +238,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    colorizer, config: ServerConfig | None = None, version: str | None = None, load=None
+    colorizer: Colorizer, config: ServerConfig | None = None, version: str | None = None, load=None
 ) -> Starlette:
-    """The ASGI app serving ``colorizer`` (anything with ``colorize(lineart, hints, options)``) as
+    """The ASGI app serving ``colorizer`` (a local one, or even a remote one: a relay) as
     ``schema.MODEL_NAME``; with ``load`` (a model folder -> its colorizer), installed models by name
     too (``catalog.Catalog``)."""
     config = config or ServerConfig()

@@ -180,38 +180,11 @@ def _from_json(data: object, shape: tuple[int, ...], dtype: np.dtype, name: str)
 
 def decode_request(body: Bytes, header_length: str | None, max_pixels: int) -> InferRequest:
     """Parse an infer request body (JSON, or JSON header + binary tensors)."""
-    if header_length is None:
-        n = len(body)
-        if n > MAX_JSON_BYTES:
-            raise ProtocolError(
-                f"a JSON request of {n:,} bytes is over the limit of {MAX_JSON_BYTES:,}: send the "
-                "tensors with the binary tensor data extension (Inference-Header-Content-Length)",
-                413,
-            )
-    else:
-        n = _header_bytes(header_length, len(body))
-    try:
-        head = _object(json.loads(bytes(body[:n])), "the request")
-    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
-        raise ProtocolError(f"the request is not valid JSON ({e})") from None
-
+    head, n = _head(body, header_length)
     params = dict(_object(head.get("parameters") or {}, "'parameters'"))
     binary_outputs = params.pop("binary_data_output", False) is True
     params.pop("binary_data_size", None)
-    outputs = None
-    if head.get("outputs") is not None:
-        if not isinstance(head["outputs"], list):
-            raise ProtocolError("'outputs' must be a list")
-        outputs = []
-        for out in head["outputs"]:
-            out = _object(out, "an entry of 'outputs'")
-            if out.get("name") != schema.OUTPUT_COLOR:
-                raise ProtocolError(
-                    f"unknown output {out.get('name')!r}; this model has {schema.OUTPUT_COLOR!r}"
-                )
-            if _object(out.get("parameters") or {}, "output 'parameters'").get("binary_data") is True:
-                binary_outputs = True
-            outputs.append(out["name"])
+    outputs, binary_asked = _outputs(head.get("outputs"))
     request_id = head.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise ProtocolError("'id' must be a string")
@@ -223,49 +196,99 @@ def decode_request(body: Bytes, header_length: str | None, max_pixels: int) -> I
     offset = n
     for item in raw:
         item = _object(item, "an entry of 'inputs'")
-        name = item.get("name")
-        if name not in (schema.INPUT_LINEART, schema.INPUT_HINTS):
-            raise ProtocolError(
-                f"unknown input {name!r}; this model takes {schema.INPUT_LINEART!r} "
-                f"and {schema.INPUT_HINTS!r}"
-            )
-        if name in inputs:
-            raise ProtocolError(f"input {name!r} is given twice")
-        if item.get("datatype") != "UINT8":
-            raise ProtocolError(f"input {name!r} must have datatype UINT8, got {item.get('datatype')!r}")
-        shape = _shape(item.get("shape"), name)
-        if len(shape) != 3 or shape[2] != 4:
-            raise ProtocolError(
-                f"input {name!r} must have shape [height, width, 4] (RGBA), got {list(shape)}"
-            )
-        if shape[0] * shape[1] > max_pixels:
-            raise ProtocolError(
-                f"input {name!r} is {shape[1]}x{shape[0]} = {shape[0] * shape[1]:,} pixels; this server "
-                f"accepts at most {max_pixels:,}: crop or downscale the image",
-                413,
-            )
-        size = int(np.prod(shape))
-        iparams = _object(item.get("parameters") or {}, f"input {name!r} 'parameters'")
-        if "binary_data_size" in iparams:
-            bsize = iparams["binary_data_size"]
-            if type(bsize) is not int or bsize != size:
-                raise ProtocolError(
-                    f"input {name!r}: binary_data_size is {bsize!r} but shape {list(shape)} "
-                    f"of UINT8 needs {size}"
-                )
-            if header_length is None:
-                raise ProtocolError("binary tensor data needs the Inference-Header-Content-Length header")
-            if offset + size > len(body):
-                raise ProtocolError(f"input {name!r}: the body ends before its {size:,} bytes of binary data")
-            arr = np.frombuffer(body, np.uint8, size, offset).reshape(shape)
-            offset += size
-        elif "data" in item:
-            arr = _from_json(item["data"], shape, np.dtype(np.uint8), name)
-        else:
-            raise ProtocolError(f"input {name!r} has neither 'data' nor parameters.binary_data_size")
+        name, arr, offset = _input(item, inputs, body, offset, header_length is not None, max_pixels)
         inputs[name] = arr
     if offset != len(body):
         raise ProtocolError(f"the body has {len(body) - offset:,} bytes after the last binary tensor")
+    _check_pair(inputs)
+    return InferRequest(inputs, params, binary_outputs or binary_asked, outputs, request_id)
+
+
+def _head(body: Bytes, header_length: str | None) -> tuple[dict, int]:
+    """The request's JSON object and its length in bytes (the whole body when all-JSON)."""
+    if header_length is None:
+        n = len(body)
+        if n > MAX_JSON_BYTES:
+            raise ProtocolError(
+                f"a JSON request of {n:,} bytes is over the limit of {MAX_JSON_BYTES:,}: send the "
+                "tensors with the binary tensor data extension (Inference-Header-Content-Length)",
+                413,
+            )
+    else:
+        n = _header_bytes(header_length, len(body))
+    try:
+        return _object(json.loads(bytes(body[:n])), "the request"), n
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        raise ProtocolError(f"the request is not valid JSON ({e})") from None
+
+
+def _outputs(value: object) -> tuple[list[str] | None, bool]:
+    """The outputs asked for (None: all) and whether one of them asks for binary data."""
+    if value is None:
+        return None, False
+    if not isinstance(value, list):
+        raise ProtocolError("'outputs' must be a list")
+    outputs, binary = [], False
+    for out in value:
+        out = _object(out, "an entry of 'outputs'")
+        if out.get("name") != schema.OUTPUT_COLOR:
+            raise ProtocolError(f"unknown output {out.get('name')!r}; this model has {schema.OUTPUT_COLOR!r}")
+        if _object(out.get("parameters") or {}, "output 'parameters'").get("binary_data") is True:
+            binary = True
+        outputs.append(out["name"])
+    return outputs, binary
+
+
+def _input_shape(item: dict, seen: dict, max_pixels: int) -> tuple[str, tuple[int, ...]]:
+    """An input's name and shape: a known name given once, UINT8 [H, W, 4] within ``max_pixels``."""
+    name = item.get("name")
+    if name not in (schema.INPUT_LINEART, schema.INPUT_HINTS):
+        raise ProtocolError(
+            f"unknown input {name!r}; this model takes {schema.INPUT_LINEART!r} and {schema.INPUT_HINTS!r}"
+        )
+    if name in seen:
+        raise ProtocolError(f"input {name!r} is given twice")
+    if item.get("datatype") != "UINT8":
+        raise ProtocolError(f"input {name!r} must have datatype UINT8, got {item.get('datatype')!r}")
+    shape = _shape(item.get("shape"), name)
+    if len(shape) != 3 or shape[2] != 4:
+        raise ProtocolError(f"input {name!r} must have shape [height, width, 4] (RGBA), got {list(shape)}")
+    if shape[0] * shape[1] > max_pixels:
+        raise ProtocolError(
+            f"input {name!r} is {shape[1]}x{shape[0]} = {shape[0] * shape[1]:,} pixels; this server "
+            f"accepts at most {max_pixels:,}: crop or downscale the image",
+            413,
+        )
+    return name, shape
+
+
+def _input(
+    item: dict, seen: dict, body: Bytes, offset: int, binary: bool, max_pixels: int
+) -> tuple[str, np.ndarray, int]:
+    """One input tensor: (name, array, offset of the next binary tensor). Binary data is read at
+    ``offset`` of ``body`` (a view, not a copy) when the body has any (``binary``: a JSON header's
+    length was given)."""
+    name, shape = _input_shape(item, seen, max_pixels)
+    size = int(np.prod(shape))
+    iparams = _object(item.get("parameters") or {}, f"input {name!r} 'parameters'")
+    if "binary_data_size" in iparams:
+        bsize = iparams["binary_data_size"]
+        if type(bsize) is not int or bsize != size:
+            raise ProtocolError(
+                f"input {name!r}: binary_data_size is {bsize!r} but shape {list(shape)} of UINT8 needs {size}"
+            )
+        if not binary:
+            raise ProtocolError("binary tensor data needs the Inference-Header-Content-Length header")
+        if offset + size > len(body):
+            raise ProtocolError(f"input {name!r}: the body ends before its {size:,} bytes of binary data")
+        return name, np.frombuffer(body, np.uint8, size, offset).reshape(shape), offset + size
+    if "data" in item:
+        return name, _from_json(item["data"], shape, np.dtype(np.uint8), name), offset
+    raise ProtocolError(f"input {name!r} has neither 'data' nor parameters.binary_data_size")
+
+
+def _check_pair(inputs: dict[str, np.ndarray]) -> None:
+    """The line art is there, and the hints (when given) have its shape."""
     if schema.INPUT_LINEART not in inputs:
         raise ProtocolError(f"input {schema.INPUT_LINEART!r} (the line art, UINT8 [H, W, 4]) is missing")
     hints = inputs.get(schema.INPUT_HINTS)
@@ -274,7 +297,6 @@ def decode_request(body: Bytes, header_length: str | None, max_pixels: int) -> I
             f"input {schema.INPUT_HINTS!r} has shape {list(hints.shape)} but "
             f"{schema.INPUT_LINEART!r} has {list(inputs[schema.INPUT_LINEART].shape)}"
         )
-    return InferRequest(inputs, params, binary_outputs, outputs, request_id)
 
 
 def options_from(params: dict) -> schema.ColorizeOptions:

@@ -55,18 +55,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         from engine.errors import BackendError
 
         raise BackendError(f"'inkhue serve' needs: pip install 'inkhue[service]' ({e})") from e
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
     from engine.server.run import check_binding
 
     token = read_token(args.token, args.token_file)
     config = config_from_args(args, token)
     check_binding(args.host, token)  # before the model loads: fail fast on an unsafe binding
-    colorizer = Colorizer(args.model, backend=args.backend, device=args.device)
+    colorizer = LocalColorizer(args.model, backend=args.backend, device=args.device)
     log.info("model %s v%s on %s/%s", colorizer.manifest.name, colorizer.manifest.version,
-             colorizer.backend.name, colorizer.device)  # fmt: skip
+             colorizer.backend_name, colorizer.device)  # fmt: skip
 
-    def load(folder: str) -> Colorizer:  # another installed model, asked for by name (catalog.py)
-        return Colorizer(folder, backend=args.backend, device=args.device)
+    def load(folder: str) -> LocalColorizer:  # another installed model, asked for by name (catalog.py)
+        return LocalColorizer(folder, backend=args.backend, device=args.device)
 
     serve_app(
         create_app(colorizer, config, load=load),

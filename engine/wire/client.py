@@ -16,11 +16,10 @@ import json
 import logging
 import os
 import shutil
-import sys
 import zlib
 from dataclasses import dataclass
 
-from . import schema
+from . import folders, schema
 from .local_server import ensure_local_server
 from .transport import KINDS as KINDS  # re-exported: the plug-ins and tests use client.X
 from .transport import TOKEN_ENV as TOKEN_ENV
@@ -196,20 +195,9 @@ class PluginConfig:
     finetune: dict | None = None  # "Fine-tune on My Style" settings (finetune_job.FinetuneSettings)
 
 
-def default_config_path() -> str:
-    env = os.environ.get("INKHUE_CONFIG")
-    if env:
-        return env
-    if sys.platform == "win32":
-        base = os.environ.get("APPDATA") or os.path.expanduser("~")
-        return os.path.join(base, "inkhue", "plugin.json")
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(base, "inkhue", "plugin.json")
-
-
 def load_plugin_config(path: str | None = None) -> PluginConfig:
     """The plug-ins' settings; a missing file gives defaults (local mode, ``inkhue`` from PATH)."""
-    path = path or default_config_path()
+    path = path or folders.config_file()
     values: dict = {}
     if os.path.isfile(path):
         try:

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from .folders import state_dir as default_state_dir  # re-exported: the installer names it
+from . import folders
 from .schema import LOCAL_HOST
 from .transport import TOKEN_ENV, EngineError, _request, model_ready
 
@@ -220,7 +220,7 @@ def ensure_local_server(
             "set the path of the 'inkhue' program in the plug-in settings",
             "not_installed",
         )
-    state_dir = state_dir or default_state_dir()
+    state_dir = state_dir or folders.state_dir()
     os.makedirs(state_dir, mode=0o700, exist_ok=True)
     state_path = os.path.join(state_dir, STATE_FILE)
     state = _read_state(state_path)

@@ -18,7 +18,7 @@ import zlib
 
 try:  # vendored into a plug-in: a sibling module; in the engine: the engine's own
     from . import layer_rules as rules
-    from .folders import STYLE_ENV as STYLE_ENV  # re-exported: the style folder's rule lives there
+    from .folders import STYLE_ENV as STYLE_ENV  # re-exported: the style folder's rule is folders'
     from .folders import style_dir as style_dir
 except ImportError:  # pragma: no cover - loaded as a top-level module
     import layer_rules as rules

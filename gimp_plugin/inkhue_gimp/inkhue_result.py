@@ -1,7 +1,7 @@
 """Adding the result layer as one undo step (pure Python: GIMP's objects are passed in).
 
 Kept apart from the GIMP calls that make and fill the layer so the order of the steps, all of
-them inside one undo group, can be tested without GIMP (tests/test_gimp_units.py).
+them inside one undo group, can be tested without GIMP (tests/gimp/test_gimp_units.py).
 """
 
 from __future__ import annotations

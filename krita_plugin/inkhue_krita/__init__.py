@@ -14,9 +14,18 @@ except ImportError:  # imported outside Krita (unit tests)
 if Krita is not None:
     from krita import DockWidgetFactory, DockWidgetFactoryBase
 
-    from .docker import DOCKER_ID, ColorizeDocker
-    from .extension import InkhueExtension
-    from .qt import enum
+    try:
+        from .docker import DOCKER_ID, ColorizeDocker
+        from .extension import InkhueExtension
+        from .qt import enum
+    except ImportError as e:  # copied without its vendored files: say which, and the fix
+        if not (e.name or "").startswith(f"{__name__}.vendor"):
+            raise
+        import os
+
+        from .vendorcheck import vendor_problem
+
+        raise ImportError(vendor_problem(os.path.dirname(os.path.abspath(__file__)), e)) from e
 
     Krita.instance().addExtension(InkhueExtension(Krita.instance()))
     Krita.instance().addDockWidgetFactory(

@@ -1,7 +1,8 @@
 """Decisions before any pixel moves: which area, how large, the remembered settings.
 
 No Krita import: the extension passes plain values in, so all of this is unit tested. Which layers
-and where the result goes are the shared rules in ``vendor/layer_rules.py``.
+and where the result goes are the shared rules in ``vendor/layer_rules.py``; the engine's limits
+and choices (smallest side, methods, modes, largest gap) come from ``vendor/schema.py``.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 
-MIN_SIDE = 16  # the engine refuses smaller images (schema.MIN_SIDE; no vendor import here)
+# the engine's: smallest side it accepts, its methods (the model, or flat hint colours by region),
+# what the line-art layer holds, its largest gap to close
+from .vendor.schema import MAX_GAP as MAX_GAP
+from .vendor.schema import METHODS as METHODS
+from .vendor.schema import MIN_SIDE as MIN_SIDE
+from .vendor.schema import MODES as INPUT_MODES
+
 DEFAULT_MAX_MEGAPIXELS = 50  # about 8660 x 5770; keeps Krita's memory for the request sane
 RESULT_LAYER_NAME = "AI Colorize"
 WORKING_SIZES = (0, 512, 768, 1024)  # 0: automatic (the model's own); offered in the dialog
-METHODS = ("ai", "flats")  # the engine's methods: the model, or flat hint colours by region
-INPUT_MODES = ("auto", "lineart", "grayscale")  # what the line-art layer holds (the engine's schema.MODES)
-MAX_GAP = 256  # the engine's largest gap to close (schema.MAX_GAP)
 
 
 class PlanError(Exception):

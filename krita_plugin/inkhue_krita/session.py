@@ -33,8 +33,9 @@ LAST_OUTCOME: dict = {}
 
 
 def _vendored():
-    """The vendored engine client and layer rules, imported late so a broken install still loads
-    the plug-in and says what is missing (``vendorcheck``)."""
+    """The vendored engine client and layer rules, imported late so vendored files from another
+    version are reported with the fix (``vendorcheck``); a missing ``vendor/`` already stops the
+    plug-in loading with that message (``__init__.py``)."""
     try:
         from .vendor import client, layer_rules
     except ImportError as e:

@@ -89,9 +89,9 @@ def test_a4_result_equals_the_engine_and_has_no_seams(run):
     got = got[..., :3].astype(int)
 
     # the same pixels through the engine directly (the server's model, on this machine)
-    from engine import Colorizer
+    from engine import LocalColorizer
 
-    engine = Colorizer(run["server"]["model"], backend="onnx", device="cpu")
+    engine = LocalColorizer(run["server"]["model"], backend="onnx", device="cpu")
     direct = engine.colorize(run["line"], run["dabs"])
     diff = np.abs(got - direct.astype(int))
     assert diff.max() <= 2 and diff.mean() < 0.05, (diff.max(), diff.mean())

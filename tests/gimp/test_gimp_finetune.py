@@ -42,7 +42,7 @@ def _stop(host: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
-    from tests.test_documents import scene
+    from tests.training.test_documents import scene
 
     root = harness.chroot_root()
     harness.ensure_chroot(root)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory):
-    from tests.test_documents import scene
+    from tests.training.test_documents import scene
 
     root = harness.chroot_root()
     harness.ensure_chroot(root)
@@ -58,7 +58,7 @@ def test_learn_saves_a_pair_per_run_and_leaves_the_image_alone(learned):
 
 
 def test_the_saved_pair_is_the_line_art_and_the_colour_under_it(learned):
-    from tests.test_documents import expected_pair
+    from tests.training.test_documents import expected_pair
     from training.documents import png_pair
 
     _, style, layers, _ = learned

@@ -48,7 +48,7 @@ def _stop_job(home: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tuned(krita_available, model_dir, tmp_path_factory):
-    from tests.test_documents import scene
+    from tests.training.test_documents import scene
 
     base = tmp_path_factory.mktemp("krita-finetune")
     inputs, out, home = base / "in", base / "out", base / "home"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.needs_krita
 
 @pytest.fixture(scope="module")
 def learned(krita_available, tmp_path_factory):
-    from tests.test_documents import scene
+    from tests.training.test_documents import scene
 
     base = tmp_path_factory.mktemp("krita-learn")
     inputs, out, home, style = base / "in", base / "out", base / "home", base / "style"
@@ -46,7 +46,7 @@ def test_learn_saves_a_pair_per_trigger_and_leaves_the_document_alone(learned):
 
 
 def test_the_saved_pair_is_the_line_art_and_the_colour_under_it(learned):
-    from tests.test_documents import expected_pair
+    from tests.training.test_documents import expected_pair
     from training.documents import png_pair
 
     _, style, layers = learned

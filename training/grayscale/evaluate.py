@@ -2,7 +2,7 @@
 
 Each val image becomes a gray image with the colour image's own CIELAB L (``plain``), and the same
 with its mid tones screened (``screentone``, ``training.grayscale.screentone``). The model runs
-through the engine as the product does (``Colorizer``, ``mode="grayscale"``), without hints and with
+through the engine as the product does (``LocalColorizer``, ``mode="grayscale"``), without hints and with
 user dabs of the true colours (``hintsampling.user_squares``). ΔE00 and PSNR against the colour image;
 "gray as is" returns the gray input. Also reported: how often ``looks_shaded`` (``mode="auto"``)
 calls each input shaded, and calls synthetic line art of the same images shaded.
@@ -80,9 +80,9 @@ def auto_mode_rates(corpus: str, limit: int = 0, seed: int = 0) -> list[dict]:
 
 
 def evaluate(model_dir: str | Path, corpus: str, limit: int = 0, seed: int = 0) -> list[dict]:
-    from engine.pipeline import Colorizer
+    from engine.pipeline import LocalColorizer
 
-    col = Colorizer(model_dir)
+    col = LocalColorizer(model_dir)
     scores: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     for rgb, inputs, _, dabs in _examples(corpus, limit, seed):
         for variant, image in inputs.items():

@@ -1,0 +1,52 @@
+"""Exact hint colours: the engine snaps a flats-correcting model's colours onto the flats where they
+agree, keeps them where the network decided otherwise, and leaves other models alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.snap import SNAP_FAR, SNAP_NEAR, nearest_crop, snap_to_flats
+
+pytest.importorskip("onnx")
+
+from tests.fixtures_models import flats_model  # noqa: E402
+
+
+def test_snap_keeps_exact_flats_blends_then_keeps_the_network():
+    flat = np.full((1, 5, 3), 0.5, np.float32)
+    offsets = np.array([0.0, SNAP_NEAR - 1, (SNAP_NEAR + SNAP_FAR) / 2, SNAP_FAR + 1, 60.0], np.float32)
+    pred = flat + (offsets / 255.0)[None, :, None] / np.sqrt(3.0)  # Euclidean RGB distance = offset
+    out = snap_to_flats(pred, flat, np.ones((1, 5), np.float32))
+    np.testing.assert_array_equal(out[0, :2], flat[0, :2])  # within SNAP_NEAR: the flat exactly
+    assert flat[0, 2, 0] < out[0, 2, 0] < pred[0, 2, 0]  # between: blended
+    np.testing.assert_allclose(out[0, 3:], pred[0, 3:], atol=1e-7)  # beyond SNAP_FAR: kept
+    unpainted = snap_to_flats(pred, flat, np.zeros((1, 5), np.float32))
+    np.testing.assert_allclose(unpainted, pred, atol=1e-7)
+
+
+def test_nearest_crop_keeps_each_cells_exact_value():
+    small = np.arange(12, dtype=np.float32).reshape(3, 4)
+    full = nearest_crop(small, (9, 8), (0, 9, 0, 8))
+    np.testing.assert_array_equal(full, np.repeat(np.repeat(small, 3, 0), 2, 1))
+    np.testing.assert_array_equal(nearest_crop(small, (9, 8), (3, 6, 2, 8)), full[3:6, 2:8])
+
+
+@pytest.mark.parametrize("shape", [(96, 128), (301, 173)])
+def test_a_flats_model_drifting_a_few_levels_gives_the_exact_hint_colours(tmp_path, shape):
+    from engine.colorizer import make_colorizer
+
+    h, w = shape
+    lineart = np.full((h, w, 4), 255, np.uint8)
+    lineart[:, w // 2 - 1 : w // 2 + 1, :3] = 0  # two rooms
+    hints = np.zeros((h, w, 4), np.uint8)
+    hints[h // 2 - 2 : h // 2 + 2, w // 4 - 2 : w // 4 + 2] = (200, 40, 90, 255)
+    hints[h // 2 - 2 : h // 2 + 2, 3 * w // 4 - 2 : 3 * w // 4 + 2] = (30, 150, 220, 255)
+    for shift, exact in ((4 / 255, True), (40 / 255, False)):
+        col = make_colorizer(flats_model(tmp_path / f"m{shift:.3f}", shift))
+        out = col.colorize(lineart, hints, compose_lines=False, working_size=64)
+        left, right = out[h // 4, w // 8], out[h // 4, 7 * w // 8]
+        if exact:  # a drift the eye cannot see is removed: the hint colours exactly
+            assert tuple(left) == (200, 40, 90) and tuple(right) == (30, 150, 220)
+        else:  # a change the network meant is kept
+            assert tuple(left) == (240, 80, 130) and tuple(right) == (70, 190, 255)
