@@ -110,8 +110,9 @@ def run(
 def aggregate(records: Iterable[dict], images: set[str] | None = None) -> list[dict]:
     """Mean scores per method × density (``format_table``'s rows), over ``images`` if given.
 
-    PSNR is capped as in ``training.evaluate`` (an exact reproduction would be infinite); NaN scores
-    (no hints, no line between two colours) are left out of their mean.
+    PSNR is capped as in ``training.evaluate`` (an exact reproduction would be infinite; JSON stores
+    it as null, which here is the cap, not a missing score); NaN scores (no hints, no line between
+    two colours) are left out of their mean.
     """
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in records:
@@ -121,9 +122,10 @@ def aggregate(records: Iterable[dict], images: set[str] | None = None) -> list[d
     for (method, density), rs in groups.items():
         row: dict = {"method": method, "density": density, "n": len({r["image"] for r in rs})}
         for k in (*METRICS, "seconds", "hints"):
-            v = np.array([_num(r[k]) for r in rs], np.float64)
-            if k == "psnr":
-                v = np.minimum(v, PSNR_CAP)
+            if k == "psnr":  # never NaN: null is an infinite PSNR, written to JSON (write_results)
+                v = np.minimum([PSNR_CAP if r[k] is None else float(r[k]) for r in rs], PSNR_CAP)
+            else:
+                v = np.array([_num(r[k]) for r in rs], np.float64)
             row[k] = float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
         rows.append(row)
     return rows

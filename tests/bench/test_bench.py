@@ -171,6 +171,22 @@ def test_quality_scores_every_method_density_and_image(quality_run):
     assert {"0_truth.png", "0_in-lineart.png", "0_in-hints.png", "0_inkhue.png", "0_levin.png"} <= names
 
 
+def test_an_exact_reproduction_counts_at_the_psnr_cap_after_a_json_round_trip(tmp_path):
+    from bench import quality
+    from training.evaluate import PSNR_CAP
+
+    def record(image: str, psnr: float) -> dict:
+        return {"image": image, "method": "flats", "density": "full", "hints": 3, "seconds": 0.1,
+                "psnr": psnr, "de00": 0.0, "ssim": 1.0, "hint_de00": 0.0, "bleed": float("nan")}  # fmt: skip
+
+    quality.write_results(tmp_path / "q.json", [record("a", math.inf), record("b", 20.0)], {})
+    _, again = quality.load_results(tmp_path / "q.json")
+    assert again[0]["psnr"] is None  # JSON has no infinity
+    (row,) = quality.aggregate(again)
+    assert row["psnr"] == (PSNR_CAP + 20.0) / 2  # not 20.0: the exact one is the best, not missing
+    assert math.isnan(row["bleed"])  # a NaN score stays left out
+
+
 def test_spread_subset_links_a_spread_of_the_split(tiny_corpus, tmp_path):
     from training.corpus import load_image, load_manifest
 
