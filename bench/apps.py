@@ -5,7 +5,8 @@
   ``updateMask``). That API arrived with Krita 5.2; Debian 12 ships 5.1, so Krita runs in the
   Debian trixie chroot of ``tests/krita/setup-chroot.sh`` under Xvfb, through ``tests/krita``'s
   ``kritarun`` and harness plug-in, which execute ``bench/app_scripts/krita_colorize.py`` in the
-  live window.
+  live window. The script uses the Qt binding Krita loaded, so ``INKHUE_KRITA_ROOT`` may also
+  name the Krita 6 chroot (PyQt6).
 - ``gimp``: GIMP 3's bucket fill (``gimp-drawable-edit-bucket-fill``), one fill per hint mark,
   in the trixie chroot of ``tests/gimp`` via its batch harness. GIMP 3.0's PDB has no line-art
   ("fill by line art detection") mode, so this is the line-bounded "fill similar colors" fill.

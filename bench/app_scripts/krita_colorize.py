@@ -1,16 +1,21 @@
-# Runs INSIDE Krita 5.2 (the test harness plug-in of tests/krita runs it; see bench/apps.py).
+# Runs INSIDE Krita 5.2 or 6 (the test harness plug-in of tests/krita runs it; see bench/apps.py).
 #
 # For every case of $INKHUE_KRITA_OUT/cases.json: a document with the line art as a layer (black
 # ink on transparent), a Colorize Mask on it with one key stroke per hint colour, the mask's
 # update forced, and the layer's projection (lines over the computed colours) written out as raw
 # 8-bit RGBA. Seconds per case run from updateMask() to the coloured projection being readable.
+import importlib
 import json
 import os
+import sys
 import time
 
 from krita import Krita, ManagedColor
-from PyQt5.QtCore import QByteArray
-from PyQt5.QtGui import QColor
+
+# Krita 6 runs on PyQt6 (and refuses a PyQt5 import), Krita 5 on PyQt5: use the one Krita loaded
+QT = "PyQt6" if "PyQt6.QtCore" in sys.modules else "PyQt5"
+QByteArray = importlib.import_module(f"{QT}.QtCore").QByteArray
+QColor = importlib.import_module(f"{QT}.QtGui").QColor
 
 OUT = os.environ["INKHUE_KRITA_OUT"]
 POLL_MS = 10

@@ -17,7 +17,8 @@ half a file)::
      "elapsed_s": 62.0, "budget_s": 900.0, "name": "inkhue-finetuned", ...}
 
 ``phase`` is one of ``PHASES``; a final one (``FINAL``) adds ``kept``, ``verdict``, ``table`` (the
-before/after measurement), ``out_dir``, or ``error``.
+before/after measurement), ``out_dir``, or ``error``; a job stopped by :func:`cancel` reads
+``cancelled`` with ``stopped_in`` (the phase it was in), and no model is written.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -163,17 +165,25 @@ def _alive(status: dict) -> bool:
     return _pid_is_ours(pid)
 
 
-def read(state_dir: str | None = None) -> dict | None:
-    """The last job's status (None when none ever ran); ``running`` tells whether it still runs.
-
-    A job that ended without saying so (killed, crashed) reads as ``failed`` with its log's tail.
-    """
+def _load(state_dir: str | None) -> dict | None:
+    """The status file as written (None when missing, unreadable or not a status)."""
     try:
         with open(status_path(state_dir), encoding="utf-8") as f:
             status = json.load(f)
     except (OSError, ValueError):
         return None
     if not isinstance(status, dict) or status.get("phase") not in PHASES:
+        return None
+    return status
+
+
+def read(state_dir: str | None = None) -> dict | None:
+    """The last job's status (None when none ever ran); ``running`` tells whether it still runs.
+
+    A job that ended without saying so (killed, crashed) reads as ``failed`` with its log's tail.
+    """
+    status = _load(state_dir)
+    if status is None:
         return None
     running = status["phase"] not in FINAL and _alive(status)
     if status["phase"] not in FINAL and not running:
@@ -205,7 +215,7 @@ def describe(status: dict | None) -> str:
     if phase == "done":
         return f"Fine-tune done, model not kept: {status.get('verdict', '')}"
     if phase == "cancelled":
-        return "Fine-tune stopped."
+        return "Fine-tune stopped; no new model was written."
     return f"Fine-tune failed: {status.get('error') or 'see the log'}"
 
 
@@ -261,24 +271,57 @@ def start(
 
 
 def cancel(state_dir: str | None = None, wait_s: float = 10.0) -> dict | None:
-    """Stop the running job (its model is not written); returns the status, None if none ever ran."""
-    import signal
+    """Stop the running job (its model is not written); returns the status, None if none ever ran.
 
+    The job's process group gets SIGTERM (Windows: the process is terminated), then SIGKILL if it
+    still lives after ``wait_s``; the file then reads ``cancelled`` (with ``stopped_in``, the phase
+    it was stopped in), unless the job wrote an end of its own meanwhile (it finished just then):
+    that end stands. A job that already ended is left as it is (``running`` False)."""
     status = read(state_dir)
     if status is None or not status["running"]:
         return status
     pid = status["pid"]
     try:
-        os.kill(pid, signal.SIGTERM)
+        _signal(pid, kill=False)
     except OSError as e:
         raise JobError(f"cannot stop the fine-tune (process {pid}): {e}") from e
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline and _alive(status):
-        time.sleep(0.1)
-    stopped = {**status, "phase": "cancelled", "updated": time.time()}
+    if not _gone(status, wait_s) and sys.platform != "win32":
+        _signal(pid, kill=True)  # it ignored SIGTERM: never leave it training behind a "stopped"
+        if not _gone(status, 5.0):
+            raise JobError(f"cannot stop the fine-tune: process {pid} still runs after SIGKILL")
+    now = _load(state_dir) or status
+    if now.get("phase") in FINAL:  # the job's own last word (done just as it was stopped)
+        return {**now, "running": False}
+    stopped = {**now, "phase": "cancelled", "stopped_in": now["phase"], "updated": time.time()}
     stopped.pop("running", None)
     write_status(status_path(state_dir), stopped)
     return {**stopped, "running": False}
+
+
+def _signal(pid: int, kill: bool) -> None:
+    """SIGTERM (``kill``: SIGKILL) to the job: to its process group where it leads one (``start``
+    gives it a session of its own, so helpers it started stop with it)."""
+    if sys.platform == "win32":
+        os.kill(pid, signal.SIGTERM)  # TerminateProcess
+        return
+    sig = signal.SIGKILL if kill else signal.SIGTERM
+    try:
+        leads = os.getpgid(pid) == pid
+    except OSError:
+        leads = False
+    if leads:
+        os.killpg(pid, sig)
+    else:
+        os.kill(pid, sig)
+
+
+def _gone(status: dict, wait_s: float) -> bool:
+    deadline = time.monotonic() + wait_s
+    while _alive(status):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _bundled_dirs(inkhue_exe: str | None) -> list[str]:

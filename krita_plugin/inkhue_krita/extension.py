@@ -1,6 +1,7 @@
 """The Krita extension: registers Filter > AI Colorize… (one session at a time), Filter > AI
-Colorize: Learn from This Document (``learn.py``) and Filter > AI Colorize: Fine-tune on My Style
-(``finetune.py``: a background job; its end is announced on the canvas)."""
+Colorize: Learn from This Document (``learn.py``), Filter > AI Colorize: Fine-tune on My Style
+(``finetune.py``: a background job; its end is announced on the canvas) and Filter > AI Colorize:
+Stop Fine-tune (it says what it did on the canvas, also when no job runs)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .session import TITLE, Session
 ACTION_ID = "inkhue_ai_colorize"  # text, shortcut and activation flags: inkhue_krita.action
 LEARN_ID = "inkhue_learn_document"
 FINETUNE_ID = "inkhue_finetune_style"
+STOP_ID = "inkhue_finetune_stop"
 MENU = "filter"  # object name of the Filter menu in Krita's menu bar
 
 
@@ -32,6 +34,8 @@ class InkhueExtension(Extension):
         learn.triggered.connect(self.learn)
         tune = window.createAction(FINETUNE_ID, "AI Colorize: Fine-tune on My Style", MENU)
         tune.triggered.connect(self.finetune)
+        stop = window.createAction(STOP_ID, "AI Colorize: Stop Fine-tune", MENU)
+        stop.triggered.connect(self.stop_finetune)
 
     def finetune(self) -> None:
         """Start the fine-tune in the background (never waits for it); say so, and later how it ended."""
@@ -58,6 +62,25 @@ class InkhueExtension(Extension):
                 self._say(Krita.instance().activeWindow(), text)
 
         self.watch = finetune.Watch(changed, stop_when_done=True)
+
+    def stop_finetune(self) -> None:
+        """Stop the running fine-tune; say so on the canvas (or that none runs)."""
+        import os
+
+        from . import finetune
+
+        window = Krita.instance().activeWindow()
+        try:
+            from .vendor import finetune_job
+        except ImportError as e:
+            from .vendorcheck import vendor_problem
+
+            self._say(window, vendor_problem(os.path.dirname(__file__), e))
+            return
+        try:
+            self._say(window, finetune.stop())
+        except (finetune_job.JobError, OSError) as e:
+            self._say(window, str(e))
 
     def learn(self) -> None:
         """Save the active document's line art and colour as a training pair; say where."""

@@ -1,10 +1,13 @@
-"""Filter > AI Colorize: Fine-tune on My Style, and the model picker of the dialog and the docker.
+"""Filter > AI Colorize: Fine-tune on My Style and Stop Fine-tune, and the model picker of the
+dialog and the docker.
 
 The job itself is the vendored ``finetune_job`` (shared with the GIMP plug-in): it trains in a
 process of its own, detached from Krita, on the pairs "Learn from This Document" saved. Nothing
 here waits for it: starting returns at once, and a ``Watch`` (a QTimer reading the job's small
 status file once a second) reports its progress and its end: in the docker's fine-tune line, and
 as a floating message on the canvas when it ends. A model the job kept appears in the pickers.
+Stopping (the menu action, or the docker's Stop button beside the fine-tune line, enabled while a
+job runs) ends the job's process; nothing is written, and the line says it was stopped.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from .qt import QTimer, QtWidgets
 log = logging.getLogger(__name__)
 
 POLL_MS = 1000
+STOP_WAIT_S = 5.0  # how long a stop waits for the job to end before killing it
 DEFAULT_ENTRY = ("", "Default model")  # the server's own model, when the vendored files are missing
 
 
@@ -63,13 +67,27 @@ def start() -> str:
     )
 
 
+def stop() -> str:
+    """Stop the running fine-tune; returns what to tell the artist (also when none runs). Raises
+    ``finetune_job.JobError`` when its process cannot be stopped."""
+    _, job = _vendored()
+    status = job.read()
+    if status is None or not status["running"]:
+        last = f" The last one: {job.describe(status)}" if status is not None else ""
+        return f"No fine-tune is running.{last}"
+    ended = job.cancel(wait_s=STOP_WAIT_S)
+    if ended is None or ended.get("phase") != "cancelled":  # it ended by itself just then
+        return f"The fine-tune ended before it could be stopped. {job.describe(ended)}"
+    return job.describe(ended)
+
+
 class Watch:
     """Reads the job's status every ``POLL_MS``; calls ``on_change(status, text)`` when what it
     says changes (status None: no job ever ran). ``stop_when_done``: stop at the job's end."""
 
     def __init__(self, on_change: Callable[[dict | None, str], None], stop_when_done: bool = False) -> None:
         self.on_change, self.stop_when_done = on_change, stop_when_done
-        self.text = ""
+        self.text, self.status = "", None  # what it said last, and the status it read last
         self.timer = QTimer()
         self.timer.timeout.connect(self.tick)
         self.timer.start(POLL_MS)
@@ -82,6 +100,7 @@ class Watch:
         except Exception as e:  # never an exception into Krita's event loop
             log.warning("cannot read the fine-tune's status: %s", e)
             return
+        self.status = status
         if text != self.text:
             self.text = text
             self.on_change(status, text)
@@ -90,7 +109,8 @@ class Watch:
 
 
 class ModelPanel:
-    """The docker's rows: the model picker, and the fine-tune's line (shown once a job ran)."""
+    """The docker's rows: the model picker, and the fine-tune's line with its Stop button (shown
+    once a job ran; Stop enabled while it runs)."""
 
     def __init__(self, form, parent, read: Callable[[str], str], write: Callable[[str, str], None]) -> None:
         self.read, self.write = read, write
@@ -99,11 +119,20 @@ class ModelPanel:
         self.line = QtWidgets.QLabel("", parent)
         self.line.setObjectName("inkhue_finetune_status")
         self.line.setWordWrap(True)
-        self.line.setVisible(False)
+        self.stop_button = QtWidgets.QPushButton("Stop", parent)
+        self.stop_button.setObjectName("inkhue_finetune_stop_button")
+        self.stop_button.setToolTip("Stop the fine-tune (no model is written)")
+        self.stop_button.setEnabled(False)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.line, 1)
+        row.addWidget(self.stop_button)
+        for w in (self.line, self.stop_button):
+            w.setVisible(False)
         form.addRow("Model", self.combo)
-        form.addRow(self.line)
+        form.addRow(row)
         self.refresh()
         self.combo.activated.connect(lambda *_: self.write("model", self.model()))
+        self.stop_button.clicked.connect(self._stop_clicked)
         self.watch = Watch(self._changed)
 
     def model(self) -> str:
@@ -112,8 +141,23 @@ class ModelPanel:
     def refresh(self) -> None:
         fill_models(self.combo, model_entries(), self.read("model"))
 
+    def _stop_clicked(self) -> None:
+        """The Stop button: stop the job; the line says how that went (never a message box)."""
+        self.stop_button.setEnabled(False)  # one click, one stop
+        try:
+            text = stop()
+        except Exception as e:  # never an exception into Krita's event loop
+            log.warning("cannot stop the fine-tune: %s", e)
+            text = f"Cannot stop the fine-tune: {e}"
+        self.watch.tick()  # the status file's word first, then what the stop said
+        self.line.setText(text)
+        status = self.watch.status
+        self.stop_button.setEnabled(status is not None and bool(status.get("running")))
+
     def _changed(self, status: dict | None, text: str) -> None:
         self.line.setText(text if status is not None else "")
-        self.line.setVisible(status is not None)
+        for w in (self.line, self.stop_button):
+            w.setVisible(status is not None)
+        self.stop_button.setEnabled(status is not None and bool(status.get("running")))
         if status is not None and status.get("phase") == "done" and status.get("kept"):
             self.refresh()  # the new model is selectable now

@@ -10,70 +10,31 @@ the shipped model (or the fill model), through ``inkhue`` and ``inkhue-train`` w
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import sys
 from pathlib import Path
 
+import krita_finetune
 import krita_servers
 import kritarun
 import pytest
 
 pytestmark = pytest.mark.needs_krita
-REPO = Path(__file__).resolve().parent.parent.parent
 FINETUNE = {"minutes": 3, "steps": 2, "keep_anyway": True, "threads": 1}  # plugin.json "finetune"
-
-
-def _wrappers(base: Path, model: Path) -> Path:
-    """``inkhue`` and ``inkhue-train`` side by side, as in an installed engine's bin/."""
-    base.mkdir(parents=True, exist_ok=True)
-    for name, module in (("inkhue", "engine.cli"), ("inkhue-train", "training.cli")):
-        exe = base / name
-        run = f"PYTHONPATH='{REPO}' exec '{sys.executable}' -m {module}"
-        exe.write_text(f"#!/bin/sh\n{run} \"$@\" --model '{model}'\n", encoding="utf-8")
-        exe.chmod(0o755)
-    return base / "inkhue"
-
-
-def _stop_job(home: Path) -> None:
-    """Never leave a fine-tune behind (it would train for minutes)."""
-    try:
-        status = json.loads((home / ".local/state/inkhue/finetune.json").read_text())
-        if status.get("phase") not in ("done", "failed", "cancelled"):
-            os.kill(int(status["pid"]), signal.SIGTERM)
-    except (OSError, ValueError, KeyError):
-        pass
 
 
 @pytest.fixture(scope="module")
 def tuned(krita_available, model_dir, tmp_path_factory):
-    from tests.training.test_documents import scene
-
     base = tmp_path_factory.mktemp("krita-finetune")
-    inputs, out, home = base / "in", base / "out", base / "home"
-    inputs.mkdir()
-    for prefix, seed in (("a", 7), ("b", 9)):
-        layers = scene(seed)
-        for name, rgba in layers.items():
-            (inputs / f"{prefix}_{name}.rgba").write_bytes(rgba.tobytes())
-    h, w = layers["Lines"].shape[:2]
-    (inputs / "scenario.json").write_text(json.dumps({"width": w, "height": h}), encoding="utf-8")
-    kritarun.make_home(home)
-    inkhue = _wrappers(base / "bin", model_dir[0])
-    cfg = home / ".config/inkhue"
-    cfg.mkdir(parents=True, exist_ok=True)
-    settings = {"inkhue": str(inkhue), "mode": "local", "finetune": FINETUNE}
-    (cfg / "plugin.json").write_text(json.dumps(settings), encoding="utf-8")
+    inputs, home = krita_finetune.prepare(base, model_dir[0], FINETUNE)
     root = os.environ.get("INKHUE_KRITA_ROOT")
     env = {"INKHUE_KRITA_INPUT": str(inputs)}
     try:
         run = kritarun.run_script(
-            kritarun.SCRIPTS / "finetune.py", out, home, env, timeout=300, root=root and Path(root)
+            kritarun.SCRIPTS / "finetune.py", base / "out", home, env, timeout=300, root=root and Path(root)
         )
     finally:
         krita_servers.stop_local_engine(home)
-        _stop_job(home)
+        krita_finetune.stop_job(home)
     assert run.ok, run.explain()
     return run.result, home
 
@@ -93,7 +54,7 @@ def test_progress_in_the_docker_and_the_end_on_the_canvas(tuned):
     assert lines and lines[0].startswith("Fine-tune: "), lines  # seen while it ran
     assert res["end_message"].startswith('Fine-tune done: "inkhue-finetuned" is in the Model list'), res
     assert res["docker_line_after"] == res["end_message"]
-    status = json.loads((home / ".local/state/inkhue/finetune.json").read_text())
+    status = krita_finetune.status(home)
     assert status["phase"] == "done" and status["kept"] and status["steps"] == {"draft": 2, "refine": 2}
     assert "| sparse | before |" in status["table"]
     model = home / ".local/share/inkhue/models/inkhue-finetuned"

@@ -564,7 +564,7 @@ def test_desktop_action_and_extension_agree():
     names = {a.get("name"): a for a in actions}
     tree = ast.parse((PKG / "extension.py").read_text(encoding="utf-8"))
     consts = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets}
-    assert set(names) == {consts["ACTION_ID"], consts["LEARN_ID"], consts["FINETUNE_ID"]}
+    assert set(names) == {consts["ACTION_ID"], consts["LEARN_ID"], consts["FINETUNE_ID"], consts["STOP_ID"]}
     assert consts["MENU"] == "filter"
     action = names[consts["ACTION_ID"]]
     assert action.findtext("text") == "AI Colorize…"
@@ -575,3 +575,6 @@ def test_desktop_action_and_extension_agree():
     tune = names[consts["FINETUNE_ID"]]
     assert tune.findtext("text") == "AI Colorize: Fine-tune on My Style"
     assert tune.findtext("activationFlags") == "0"  # needs no open image: it trains on saved pairs
+    stop = names[consts["STOP_ID"]]
+    assert stop.findtext("text") == "AI Colorize: Stop Fine-tune"
+    assert stop.findtext("activationFlags") == "0"  # a job outlives the documents it learnt from

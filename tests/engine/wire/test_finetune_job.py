@@ -23,9 +23,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 # A stand-in for ``inkhue-train``: records its command line, then acts as $FAKE_TRAIN says:
 # "run" (reports a draft step, then trains until stopped), "done" (finishes at once, model kept),
-# "die" (complains on stderr and exits without a word in the status file)
+# "die" (complains on stderr and exits without a word in the status file), "stubborn" (as "run",
+# but ignores SIGTERM), "finish-on-term" (as "run", but on SIGTERM writes "done" and exits: a job
+# that finished just as it was stopped)
 FAKE_TRAIN = f"""#!{sys.executable}
-import json, os, sys, time
+import json, os, signal, sys, time
 sys.path.insert(0, {str(REPO)!r})
 from engine.wire.finetune_job import write_status
 args = sys.argv[1:]
@@ -41,6 +43,13 @@ base["name"] = args[args.index("--name") + 1]
 if mode == "done":
     write_status(path, {{**base, "phase": "done", "kept": True, "verdict": "better: kept"}})
     sys.exit(0)
+if mode == "stubborn":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if mode == "finish-on-term":
+    def finish(*_):
+        write_status(path, {{**base, "phase": "done", "kept": True, "verdict": "better: kept"}})
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, finish)
 write_status(path, {{**base, "phase": "draft", "step": 7, "elapsed_s": 90.0, "budget_s": 600.0}})
 time.sleep(60)
 """
@@ -139,10 +148,12 @@ def test_one_job_at_a_time_detached_with_progress_then_cancel(engine_bin, style,
 
         stopped = job.cancel(str(state))
         assert stopped is not None and stopped["phase"] == "cancelled" and not stopped["running"]
-        assert job.read(str(state))["phase"] == "cancelled"
+        assert stopped["stopped_in"] == "draft" and stopped["step"] == 7
+        assert job.read(str(state)) == stopped  # what the plug-ins show from now on
         with pytest.raises(ProcessLookupError):
             os.kill(status["pid"], 0)  # gone, and reaped
-        assert job.describe(job.read(str(state))) == "Fine-tune stopped."
+        assert job.describe(job.read(str(state))) == "Fine-tune stopped; no new model was written."
+        assert job.cancel(str(state)) == stopped  # stopping again: nothing runs, nothing changes
 
         monkeypatch.setenv("FAKE_TRAIN", "done")  # the next start is allowed, and finishes
         again = job.start(str(engine_bin / "inkhue"), state_dir=str(state), wait_s=20)
@@ -152,6 +163,45 @@ def test_one_job_at_a_time_detached_with_progress_then_cancel(engine_bin, style,
         assert job.describe(done).startswith('Fine-tune done: "inkhue-finetuned" is in the Model list')
     finally:
         _stop(state)
+
+
+def _running(engine_bin: Path, state: Path) -> dict:
+    job.start(str(engine_bin / "inkhue"), state_dir=str(state))
+    return _wait(lambda: (s := job.read(str(state))) and s["phase"] == "draft" and s)
+
+
+def test_a_job_that_ignores_sigterm_is_killed_before_it_reads_as_stopped(
+    engine_bin, style, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("FAKE_TRAIN", "stubborn")
+    state = tmp_path / "state"
+    try:
+        status = _running(engine_bin, state)
+        t0 = time.monotonic()
+        stopped = job.cancel(str(state), wait_s=1.0)
+        assert time.monotonic() - t0 < 4.0
+        assert stopped is not None and stopped["phase"] == "cancelled" and not stopped["running"]
+        with pytest.raises(ProcessLookupError):
+            os.kill(status["pid"], 0)  # killed: a second job may start without two training at once
+    finally:
+        _stop(state)
+
+
+def test_a_job_that_finishes_as_it_is_stopped_keeps_its_own_end(engine_bin, style, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_TRAIN", "finish-on-term")
+    state = tmp_path / "state"
+    try:
+        _running(engine_bin, state)
+        ended = job.cancel(str(state))
+        assert ended is not None and ended["phase"] == "done" and ended["kept"] and not ended["running"]
+        assert job.read(str(state))["phase"] == "done"  # its model was written: not "stopped"
+    finally:
+        _stop(state)
+
+
+def test_stopping_when_no_job_ever_ran_says_none(tmp_path):
+    assert job.cancel(str(tmp_path / "state")) is None
+    assert job.describe(None) == "No fine-tune has run yet."
 
 
 def test_a_job_that_dies_silently_reads_as_failed_with_its_log(engine_bin, style, tmp_path, monkeypatch):

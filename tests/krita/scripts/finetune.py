@@ -13,42 +13,18 @@ import time
 from krita import Krita
 from kritahelp import (
     ModalDriver,
-    add_layer,
     colorize,
     layer_names,
     layer_state,
-    load_input,
     outcome,
-    rgba_to_bgra,
     save_result,
     scenario,
+    style_picture,
 )
+from kritahelp import filter_menu_action as menu_action
 
 app = Krita.instance()
 res = {}
-
-
-def menu_action(action_id):
-    menubar = app.activeWindow().qwindow().menuBar()
-    menus = [a.menu() for a in menubar.actions() if a.objectName().lower() == "filter" and a.menu()]
-    found = [a for a in menus[0].actions() if a.objectName() == action_id] if menus else []
-    if not found:
-        raise AssertionError(f"{action_id} is not in the Filter menu")
-    return found[0]
-
-
-def picture(prefix, w, h):
-    doc = app.createDocument(w, h, f"picture {prefix}", "RGBA", "U8", "", 72.0)
-    doc.setBatchmode(True)
-    app.activeWindow().addView(doc)
-    doc.nodeByName("Background").setPixelData(
-        rgba_to_bgra(load_input(f"{prefix}_Background.rgba")), 0, 0, w, h
-    )
-    for name in ("Flats", "Sketch", "Lines", "Hints"):
-        node = add_layer(doc, name, load_input(f"{prefix}_{name}.rgba"))
-        if name == "Sketch":
-            node.setVisible(False)
-    return doc
 
 
 def user_layers(doc):
@@ -64,7 +40,7 @@ def steps():
     w, h = sc["width"], sc["height"]
     ext = [e for e in app.extensions() if type(e).__name__ == "InkhueExtension"][0]
     for prefix in ("a", "b"):  # two pictures: two pairs (one to learn from, one to measure on)
-        doc = picture(prefix, w, h)
+        doc = style_picture(prefix, w, h)
         yield 300
         menu_action("inkhue_learn_document").trigger()
         yield 300

@@ -48,18 +48,17 @@ def rgba_to_bgra(rgba):
     return bytes(out)
 
 
-def filter_menu_action():
-    """The plug-in's QAction as it sits in the menu bar's Filter menu."""
+def filter_menu_action(action_id=ACTION_ID):
+    """One of the plug-in's QActions (AI Colorize… unless told) as it sits in the Filter menu."""
     menubar = Krita.instance().activeWindow().qwindow().menuBar()
     menus = [a.menu() for a in menubar.actions() if a.objectName().lower() == "filter" and a.menu()]
     if not menus:
         raise AssertionError("no Filter menu in the menu bar")
     for action in menus[0].actions():
-        if action.objectName() == ACTION_ID:
+        if action.objectName() == action_id:
             return action
-    raise AssertionError(
-        "AI Colorize is not in the Filter menu: %r" % [a.objectName() for a in menus[0].actions()]
-    )
+    names = [a.objectName() for a in menus[0].actions()]
+    raise AssertionError(f"{action_id} is not in the Filter menu: {names!r}")
 
 
 def add_layer(doc, name, rgba, x=0, y=0, width=None, height=None, above=None):
@@ -69,6 +68,23 @@ def add_layer(doc, name, rgba, x=0, y=0, width=None, height=None, above=None):
     doc.rootNode().addChildNode(node, above)
     doc.waitForDone()
     return node
+
+
+def style_picture(prefix, w, h):
+    """A document from the test's raw layers ``PREFIX_NAME.rgba``, as the fine-tune tests learn
+    from: Background, Flats, a hidden Sketch, Lines, Hints (krita_finetune.prepare writes them)."""
+    app = Krita.instance()
+    doc = app.createDocument(w, h, f"picture {prefix}", "RGBA", "U8", "", 72.0)
+    doc.setBatchmode(True)
+    app.activeWindow().addView(doc)
+    doc.nodeByName("Background").setPixelData(
+        rgba_to_bgra(load_input(f"{prefix}_Background.rgba")), 0, 0, w, h
+    )
+    for name in ("Flats", "Sketch", "Lines", "Hints"):
+        node = add_layer(doc, name, load_input(f"{prefix}_{name}.rgba"))
+        if name == "Sketch":
+            node.setVisible(False)
+    return doc
 
 
 def layer_state(node, margin=16):
