@@ -37,11 +37,10 @@ class InkhueExtension(Extension):
         stop = window.createAction(STOP_ID, "AI Colorize: Stop Fine-tune", MENU)
         stop.triggered.connect(self.stop_finetune)
 
-    def finetune(self) -> None:
-        """Start the fine-tune in the background (never waits for it); say so, and later how it ended."""
+    def _job(self, act) -> bool:
+        """Say on the canvas what ``act()`` (start or stop the fine-tune) answers, or why it could not
+        run (no vendored engine files, a job error); True when it ran."""
         import os
-
-        from . import finetune
 
         window = Krita.instance().activeWindow()
         try:
@@ -50,11 +49,19 @@ class InkhueExtension(Extension):
             from .vendorcheck import vendor_problem
 
             self._say(window, vendor_problem(os.path.dirname(__file__), e))
-            return
+            return False
         try:
-            self._say(window, finetune.start())
+            self._say(window, act())
         except (finetune_job.JobError, client.EngineError, OSError) as e:
             self._say(window, str(e))
+            return False
+        return True
+
+    def finetune(self) -> None:
+        """Start the fine-tune in the background (never waits for it); say so, and later how it ended."""
+        from . import finetune
+
+        if not self._job(finetune.start):
             return
 
         def changed(status, text: str) -> None:
@@ -65,22 +72,9 @@ class InkhueExtension(Extension):
 
     def stop_finetune(self) -> None:
         """Stop the running fine-tune; say so on the canvas (or that none runs)."""
-        import os
-
         from . import finetune
 
-        window = Krita.instance().activeWindow()
-        try:
-            from .vendor import finetune_job
-        except ImportError as e:
-            from .vendorcheck import vendor_problem
-
-            self._say(window, vendor_problem(os.path.dirname(__file__), e))
-            return
-        try:
-            self._say(window, finetune.stop())
-        except (finetune_job.JobError, OSError) as e:
-            self._say(window, str(e))
+        self._job(finetune.stop)
 
     def learn(self) -> None:
         """Save the active document's line art and colour as a training pair; say where."""
