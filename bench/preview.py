@@ -101,7 +101,7 @@ def preview_quality(colorizer, corpus: str, split: str, limit: int, drafts: list
     """Per draft size: mean PSNR / ΔE00 of the preview against the truth and ΔE00 against the full
     result, on ``split``'s first ``limit`` pictures with sparse evaluation hints."""
     from training import metrics
-    from training.evaluate import eval_inputs
+    from training.evaluate import PSNR_CAP, eval_inputs
 
     sums: dict[int, dict[str, list[float]]] = {
         d: {"psnr": [], "de00": [], "de00_vs_full": []} for d in drafts
@@ -111,12 +111,12 @@ def preview_quality(colorizer, corpus: str, split: str, limit: int, drafts: list
         h = hints["sparse"]
         full = colorizer.colorize(lineart, h)
         s = metrics.score(full, rgb, lineart, h)
-        full_sums["psnr"].append(min(s["psnr"], 60.0))
+        full_sums["psnr"].append(min(s["psnr"], PSNR_CAP))
         full_sums["de00"].append(s["de00"])
         for d in drafts:
             p = colorizer.colorize(lineart, h, preview=True, working_size=d)
             s = metrics.score(p, rgb, lineart, h)
-            sums[d]["psnr"].append(min(s["psnr"], 60.0))
+            sums[d]["psnr"].append(min(s["psnr"], PSNR_CAP))
             sums[d]["de00"].append(s["de00"])
             sums[d]["de00_vs_full"].append(metrics.score(p, full, lineart, h)["de00"])
     rows = [{"draft": "full request", "n": len(full_sums["de00"]), **_means(full_sums)}]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from engine.arrays import line_from_rgba
+from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
 from engine.regions import INK_THRESHOLD, Regions, find_regions
 from engine.resample import bilinear_crop
 from engine.underlines import UnderLines, under_lines
@@ -48,7 +48,7 @@ class Flats:
     def under_lines(self, under: UnderLines | None) -> Flats:
         """These flats carried under the lines: each pixel there takes its nearest paper pixel's
         colour (or stays empty with it), so fills meet at the middle of the line."""
-        return self if under is None else Flats(under.fill(self.index_hw_i32), self.palette_rgb_u8)
+        return self if under is None else Flats(under.fill(self.index_hw_i32.copy()), self.palette_rgb_u8)
 
     def layers(self) -> list[tuple[tuple[int, int, int], np.ndarray]]:
         """One (colour, mask_hw_bool) per palette colour that paints any pixel, largest first."""
@@ -286,6 +286,30 @@ def ai_alpha(planes_small: dict, shape: tuple[int, int], regions: Callable[[], R
     if keep.shape == tuple(shape):
         return keep
     return bilinear_crop(keep[..., None], shape, (0, shape[0], 0, shape[1]))[..., 0]
+
+
+def ai_output(
+    rgb_hwc_f32: np.ndarray,
+    line_hw_f32: np.ndarray,
+    under: UnderLines | None,
+    opts: ColorizeOptions,
+    alpha: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """An AI result (``rgb_hwc_f32``, 0..1, the canvas size; changed in place) as the request asks
+    for it: the colour carried under the lines, the lines multiplied on with ``compose_lines``, u8
+    RGB, or RGBA with ``alpha()`` (``ai_alpha``, carried under the lines too). The pipeline and the
+    preview both finish this way."""
+    if under is not None:
+        under.fill(rgb_hwc_f32)
+    if opts.compose_lines:
+        rgb_hwc_f32 *= line_hw_f32[..., None]
+    rgb_u8 = to_rgb_u8(rgb_hwc_f32)
+    if not opts.transparent:
+        return rgb_u8
+    alpha_hw_f32 = alpha()
+    if under is not None:
+        under.fill(alpha_hw_f32)
+    return with_alpha(rgb_u8, alpha_hw_f32, line_hw_f32, opts)
 
 
 def background_left_empty(planes_small: dict) -> np.ndarray:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine import channels
-from engine.arrays import check_hints, check_lineart, to_rgb_u8, with_alpha
+from engine.arrays import check_hints, check_lineart
 from engine.backends import StageBackend, make_backend
-from engine.flats import ai_alpha, colorize_flats
+from engine.flats import ai_alpha, ai_output, colorize_flats
 from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
 from engine.options import merge_options
@@ -130,17 +130,12 @@ class LocalColorizer:
                 pred = snap_to_flats(pred, flat, nearest_crop(planes_small["flat_mask"], shape, box))
             y0, y1, x0, x1 = box
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
-        under = under_lines(prep.line_hw_f32)
-        if under is not None:
-            out_hwc_f32 = under.fill(out_hwc_f32)
-        if opts.compose_lines:
-            out_hwc_f32 *= prep.line_hw_f32[..., None]
-        rgb_u8 = to_rgb_u8(out_hwc_f32)
-        if not opts.transparent:
-            return rgb_u8
-        alpha = ai_alpha(
-            planes_small, shape, lambda: find_regions(channels.barrier_line(planes_small), gap_small)
+        return ai_output(
+            out_hwc_f32,
+            prep.line_hw_f32,
+            under_lines(prep.line_hw_f32),
+            opts,
+            lambda: ai_alpha(
+                planes_small, shape, lambda: find_regions(channels.barrier_line(planes_small), gap_small)
+            ),
         )
-        if under is not None:
-            alpha = under.fill(alpha)
-        return with_alpha(rgb_u8, alpha, prep.line_hw_f32, opts)

@@ -26,8 +26,8 @@ import numpy as np
 from scipy import ndimage
 
 from engine import channels
-from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
-from engine.flats import ai_alpha
+from engine.arrays import line_from_rgba
+from engine.flats import ai_alpha, ai_output
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
 from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
@@ -247,16 +247,11 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
         box = (0, h, 0, w)
         flat = nearest_crop(planes["flat_rgb"], shape, box)
         out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box))
-    under = a.under()
-    if under is not None:
-        out = under.fill(out)
-    if opts.compose_lines:
-        out = out * a.line_hw_f32[..., None]
-    rgb_u8 = to_rgb_u8(out)
-    if not opts.transparent:
-        return rgb_u8
-    alpha = ai_alpha(planes, a.shape, lambda: a.regions("small"))
-    return with_alpha(rgb_u8, alpha if under is None else under.fill(alpha), a.line_hw_f32, opts)
+
+    def alpha() -> np.ndarray:
+        return ai_alpha(planes, a.shape, lambda: a.regions("small"))
+
+    return ai_output(out, a.line_hw_f32, a.under(), opts, alpha)
 
 
 def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):

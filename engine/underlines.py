@@ -27,12 +27,12 @@ class UnderLines:
     source_i64: np.ndarray
 
     def fill(self, image: np.ndarray) -> np.ndarray:
-        """``image`` (H×W or H×W×C, the line art's size) with the pixels under the lines set from
-        their nearest paper pixel; a new array."""
-        out = np.array(image, copy=True)
-        flat = out.reshape(out.shape[0] * out.shape[1], -1)
-        flat[self.under_i64] = flat[self.source_i64]
-        return out
+        """Set the pixels of ``image`` (H×W or H×W×C, the line art's size, any strides) under the
+        lines from their nearest paper pixel, in place (a canvas-sized copy per request is what
+        this saves); returns ``image``."""
+        w = image.shape[1]
+        image[np.divmod(self.under_i64, w)] = image[np.divmod(self.source_i64, w)]
+        return image
 
 
 def under_lines(line_hw_f32: np.ndarray) -> UnderLines | None:
