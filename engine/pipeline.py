@@ -17,7 +17,7 @@ from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
-from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
+from engine.snap import SNAP_CHANNELS, near_lines, nearest_crop, snap_to_flats
 from engine.stages import draft_planes, refine_planes, run_padded
 from engine.tiling import plan, working_shape
 from engine.underlines import under_lines
@@ -122,13 +122,15 @@ class LocalColorizer:
         out_hwc_f32 = np.zeros((*shape, 3), np.float32)
         refine_inputs = m.stages["refine"].inputs
         snap = all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS)
+        beside_lines = near_lines(prep.line_hw_f32) if snap else None
         for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
             planes = refine_planes(prep, box, refine_inputs, draft_hwc_f32)
             pred = self._run("refine", channels.stack(refine_inputs, planes))
-            if snap:
-                flat = nearest_crop(planes_small["flat_rgb"], shape, box)
-                pred = snap_to_flats(pred, flat, nearest_crop(planes_small["flat_mask"], shape, box))
             y0, y1, x0, x1 = box
+            if beside_lines is not None:
+                flat = nearest_crop(planes_small["flat_rgb"], shape, box)
+                mask = nearest_crop(planes_small["flat_mask"], shape, box)
+                pred = snap_to_flats(pred, flat, mask, beside_lines[y0:y1, x0:x1])
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
         return ai_output(
             out_hwc_f32,

@@ -29,7 +29,7 @@ from engine import channels
 from engine.arrays import line_from_rgba
 from engine.flats import ai_alpha, ai_output
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
-from engine.snap import SNAP_CHANNELS, nearest_crop, snap_to_flats
+from engine.snap import SNAP_CHANNELS, near_lines, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
 from engine.underlines import UnderLines, under_lines
 from engine.wire.schema import ColorizeOptions
@@ -64,7 +64,7 @@ class LineAnalysis:
     graph: object  # scipy CSR: the spread's path costs on the working grid
     gap: int  # the request's gap option (0: scaled to the canvas)
     _regions: dict = field(default_factory=dict)  # "small"/"full" -> engine.regions.Regions
-    _fixed: dict = field(default_factory=dict)  # "small" -> channels.region_planes, "under" -> UnderLines
+    _fixed: dict = field(default_factory=dict)  # "small": region planes, "under", "near_lines"
     memos: dict = field(default_factory=dict)  # "small"/"full" -> the flats' split memo
 
     def region_planes(self) -> dict:
@@ -78,6 +78,12 @@ class LineAnalysis:
         if "under" not in self._fixed:
             self._fixed["under"] = under_lines(self.line_hw_f32)
         return self._fixed["under"]
+
+    def near_lines(self) -> np.ndarray:
+        """Paper beside the lines, where the flats win from further (``snap.near_lines``); once."""
+        if "near_lines" not in self._fixed:
+            self._fixed["near_lines"] = near_lines(self.line_hw_f32)
+        return self._fixed["near_lines"]
 
     def memo(self, which: str) -> dict:
         return self.memos.setdefault(which, {})
@@ -246,7 +252,7 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     if all(c in inputs for c in SNAP_CHANNELS):  # as the full request does after its refinement
         box = (0, h, 0, w)
         flat = nearest_crop(planes["flat_rgb"], shape, box)
-        out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box))
+        out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box), a.near_lines())
 
     def alpha() -> np.ndarray:
         return ai_alpha(planes, a.shape, lambda: a.regions("small"))

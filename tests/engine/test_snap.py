@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.snap import SNAP_FAR, SNAP_NEAR, nearest_crop, snap_to_flats
+from engine.snap import (
+    LINE_NEAR_PX,
+    LINE_SNAP_FAR,
+    LINE_SNAP_NEAR,
+    SNAP_FAR,
+    SNAP_NEAR,
+    near_lines,
+    nearest_crop,
+    snap_to_flats,
+)
 
 pytest.importorskip("onnx")
 
@@ -23,6 +32,30 @@ def test_snap_keeps_exact_flats_blends_then_keeps_the_network():
     np.testing.assert_allclose(out[0, 3:], pred[0, 3:], atol=1e-7)  # beyond SNAP_FAR: kept
     unpainted = snap_to_flats(pred, flat, np.zeros((1, 5), np.float32))
     np.testing.assert_allclose(unpainted, pred, atol=1e-7)
+
+
+def test_beside_the_lines_the_flat_wins_from_further():
+    # the network's own fringe along a line is not a colour the artist asked for; far from the
+    # lines the same difference is the network's decision
+    assert SNAP_FAR < LINE_SNAP_NEAR < LINE_SNAP_FAR
+    flat = np.full((1, 3, 3), 0.5, np.float32)
+    offsets = np.array([(SNAP_FAR + LINE_SNAP_NEAR) / 2, (SNAP_FAR + LINE_SNAP_NEAR) / 2, LINE_SNAP_FAR + 1])
+    pred = flat + (offsets.astype(np.float32) / 255.0)[None, :, None] / np.sqrt(3.0)
+    beside = np.array([[True, False, True]])
+    out = snap_to_flats(pred.copy(), flat, np.ones((1, 3), np.float32), beside)
+    np.testing.assert_array_equal(out[0, 0], flat[0, 0])  # beside a line: the flat
+    np.testing.assert_allclose(out[0, 1:], pred[0, 1:], atol=1e-7)  # away from it, or far off: kept
+    np.testing.assert_allclose(snap_to_flats(pred.copy(), flat, np.ones((1, 3), np.float32)), pred, atol=1e-7)
+
+
+def test_near_lines_reaches_line_near_px_from_anything_not_paper():
+    line = np.ones((5, 40), np.float32)
+    line[:, 20] = 0.0  # a line
+    line[:, 30] = 0.97  # faint enough to be paper
+    near = near_lines(line)
+    cols = np.flatnonzero(near[2])
+    assert cols.tolist() == list(range(20 - LINE_NEAR_PX, 20 + LINE_NEAR_PX + 1))
+    assert not near_lines(np.ones((8, 8), np.float32)).any()
 
 
 def test_nearest_crop_keeps_each_cells_exact_value():
@@ -50,3 +83,17 @@ def test_a_flats_model_drifting_a_few_levels_gives_the_exact_hint_colours(tmp_pa
             assert tuple(left) == (200, 40, 90) and tuple(right) == (30, 150, 220)
         else:  # a change the network meant is kept
             assert tuple(left) == (240, 80, 130) and tuple(right) == (70, 190, 255)
+
+
+def test_a_drift_kept_in_the_open_is_snapped_beside_the_lines(tmp_path):
+    from engine.colorizer import make_colorizer
+
+    h, w = 96, 128
+    lineart = np.full((h, w, 4), 255, np.uint8)
+    lineart[:, w // 2 - 1 : w // 2 + 1, :3] = 0
+    hints = np.zeros((h, w, 4), np.uint8)
+    hints[h // 2 - 2 : h // 2 + 2, w // 4 - 2 : w // 4 + 2] = (200, 40, 90, 255)
+    col = make_colorizer(flats_model(tmp_path / "m", 30 / 255))  # 52 levels: over SNAP_FAR
+    out = col.colorize(lineart, hints, compose_lines=False, working_size=64)
+    assert tuple(out[h // 4, w // 8]) == (230, 70, 120)  # in the open: the network's change
+    assert tuple(out[h // 4, w // 2 - 3]) == (200, 40, 90)  # two pixels from the line: the flat
