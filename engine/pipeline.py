@@ -122,15 +122,17 @@ class LocalColorizer:
         out_hwc_f32 = np.zeros((*shape, 3), np.float32)
         refine_inputs = m.stages["refine"].inputs
         snap = all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS)
-        beside_lines = near_lines(prep.line_hw_f32) if snap else None
+        # beside the lines only where the working flats are the canvas's own pixels (see snap.py)
+        beside_lines = near_lines(prep.line_hw_f32) if snap and small_hw == shape else None
         for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
             planes = refine_planes(prep, box, refine_inputs, draft_hwc_f32)
             pred = self._run("refine", channels.stack(refine_inputs, planes))
             y0, y1, x0, x1 = box
-            if beside_lines is not None:
+            if snap:
                 flat = nearest_crop(planes_small["flat_rgb"], shape, box)
                 mask = nearest_crop(planes_small["flat_mask"], shape, box)
-                pred = snap_to_flats(pred, flat, mask, beside_lines[y0:y1, x0:x1])
+                beside = None if beside_lines is None else beside_lines[y0:y1, x0:x1]
+                pred = snap_to_flats(pred, flat, mask, beside)
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
         return ai_output(
             out_hwc_f32,

@@ -252,7 +252,8 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     if all(c in inputs for c in SNAP_CHANNELS):  # as the full request does after its refinement
         box = (0, h, 0, w)
         flat = nearest_crop(planes["flat_rgb"], shape, box)
-        out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box), a.near_lines())
+        beside = a.near_lines() if a.small_hw == shape else None  # as the pipeline decides
+        out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box), beside)
 
     def alpha() -> np.ndarray:
         return ai_alpha(planes, a.shape, lambda: a.regions("small"))

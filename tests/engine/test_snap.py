@@ -94,6 +94,9 @@ def test_a_drift_kept_in_the_open_is_snapped_beside_the_lines(tmp_path):
     hints = np.zeros((h, w, 4), np.uint8)
     hints[h // 2 - 2 : h // 2 + 2, w // 4 - 2 : w // 4 + 2] = (200, 40, 90, 255)
     col = make_colorizer(flats_model(tmp_path / "m", 30 / 255))  # 52 levels: over SNAP_FAR
-    out = col.colorize(lineart, hints, compose_lines=False, working_size=64)
+    out = col.colorize(lineart, hints, compose_lines=False, working_size=w)  # the grid is the canvas
     assert tuple(out[h // 4, w // 8]) == (230, 70, 120)  # in the open: the network's change
     assert tuple(out[h // 4, w // 2 - 3]) == (200, 40, 90)  # two pixels from the line: the flat
+    # a working grid coarser than the canvas: its flats beside a line are not the canvas's own
+    coarse = col.colorize(lineart, hints, compose_lines=False, working_size=64)
+    assert tuple(coarse[h // 4, w // 2 - 3]) == (230, 70, 120)
