@@ -17,7 +17,7 @@ from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
-from engine.snap import SNAP_CHANNELS, near_lines, nearest_crop, snap_to_flats
+from engine.snap import SNAP_CHANNELS, beside_lines, nearest_crop, snap_to_flats
 from engine.stages import draft_planes, refine_planes, run_padded
 from engine.tiling import plan, working_shape
 from engine.underlines import under_lines
@@ -122,17 +122,15 @@ class LocalColorizer:
         out_hwc_f32 = np.zeros((*shape, 3), np.float32)
         refine_inputs = m.stages["refine"].inputs
         snap = all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS)
-        # beside the lines only where the working flats are the canvas's own pixels (see snap.py)
-        beside_lines = near_lines(prep.line_hw_f32) if snap and small_hw == shape else None
+        beside = beside_lines(prep.line_hw_f32, small_hw) if snap else None
         for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
             planes = refine_planes(prep, box, refine_inputs, draft_hwc_f32)
             pred = self._run("refine", channels.stack(refine_inputs, planes))
             y0, y1, x0, x1 = box
-            if snap:
-                flat = nearest_crop(planes_small["flat_rgb"], shape, box)
-                mask = nearest_crop(planes_small["flat_mask"], shape, box)
-                beside = None if beside_lines is None else beside_lines[y0:y1, x0:x1]
-                pred = snap_to_flats(pred, flat, mask, beside)
+            if beside is not None:
+                flat_small, mask_small = planes_small["flat_rgb"], planes_small["flat_mask"]
+                flat, mask = nearest_crop(flat_small, shape, box), nearest_crop(mask_small, shape, box)
+                pred = snap_to_flats(pred, flat, mask, beside.crop(box, flat_small, mask_small))
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
         return ai_output(
             out_hwc_f32,

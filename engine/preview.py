@@ -29,7 +29,7 @@ from engine import channels
 from engine.arrays import line_from_rgba
 from engine.flats import ai_alpha, ai_output
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
-from engine.snap import SNAP_CHANNELS, near_lines, nearest_crop, snap_to_flats
+from engine.snap import SNAP_CHANNELS, BesideLines, beside_lines, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
 from engine.underlines import UnderLines, under_lines
 from engine.wire.schema import ColorizeOptions
@@ -64,7 +64,7 @@ class LineAnalysis:
     graph: object  # scipy CSR: the spread's path costs on the working grid
     gap: int  # the request's gap option (0: scaled to the canvas)
     _regions: dict = field(default_factory=dict)  # "small"/"full" -> engine.regions.Regions
-    _fixed: dict = field(default_factory=dict)  # "small": region planes, "under", "near_lines"
+    _fixed: dict = field(default_factory=dict)  # "small": region planes, "under", "beside"
     memos: dict = field(default_factory=dict)  # "small"/"full" -> the flats' split memo
 
     def region_planes(self) -> dict:
@@ -79,11 +79,11 @@ class LineAnalysis:
             self._fixed["under"] = under_lines(self.line_hw_f32)
         return self._fixed["under"]
 
-    def near_lines(self) -> np.ndarray:
-        """Paper beside the lines, where the flats win from further (``snap.near_lines``); once."""
-        if "near_lines" not in self._fixed:
-            self._fixed["near_lines"] = near_lines(self.line_hw_f32)
-        return self._fixed["near_lines"]
+    def beside(self) -> BesideLines:
+        """Paper beside the lines and each pixel's own working cell (``snap.beside_lines``); once."""
+        if "beside" not in self._fixed:
+            self._fixed["beside"] = beside_lines(self.line_hw_f32, self.small_hw)
+        return self._fixed["beside"]
 
     def memo(self, which: str) -> dict:
         return self.memos.setdefault(which, {})
@@ -252,7 +252,7 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     if all(c in inputs for c in SNAP_CHANNELS):  # as the full request does after its refinement
         box = (0, h, 0, w)
         flat = nearest_crop(planes["flat_rgb"], shape, box)
-        beside = a.near_lines() if a.small_hw == shape else None  # as the pipeline decides
+        beside = a.beside().crop(box, planes["flat_rgb"], planes["flat_mask"])
         out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box), beside)
 
     def alpha() -> np.ndarray:

@@ -12,7 +12,7 @@ from engine.snap import (
     LINE_SNAP_NEAR,
     SNAP_FAR,
     SNAP_NEAR,
-    near_lines,
+    beside_lines,
     nearest_crop,
     snap_to_flats,
 )
@@ -41,21 +41,33 @@ def test_beside_the_lines_the_flat_wins_from_further():
     flat = np.full((1, 3, 3), 0.5, np.float32)
     offsets = np.array([(SNAP_FAR + LINE_SNAP_NEAR) / 2, (SNAP_FAR + LINE_SNAP_NEAR) / 2, LINE_SNAP_FAR + 1])
     pred = flat + (offsets.astype(np.float32) / 255.0)[None, :, None] / np.sqrt(3.0)
-    beside = np.array([[True, False, True]])
+    beside = (np.array([0, 0]), np.array([0, 2]), flat[0, [0, 2]])  # pixels 0 and 2 beside a line
     out = snap_to_flats(pred.copy(), flat, np.ones((1, 3), np.float32), beside)
     np.testing.assert_array_equal(out[0, 0], flat[0, 0])  # beside a line: the flat
     np.testing.assert_allclose(out[0, 1:], pred[0, 1:], atol=1e-7)  # away from it, or far off: kept
     np.testing.assert_allclose(snap_to_flats(pred.copy(), flat, np.ones((1, 3), np.float32)), pred, atol=1e-7)
 
 
-def test_near_lines_reaches_line_near_px_from_anything_not_paper():
-    line = np.ones((5, 40), np.float32)
+def test_beside_lines_reads_each_pixels_flat_on_its_own_side():
+    line = np.ones((6, 40), np.float32)
     line[:, 20] = 0.0  # a line
     line[:, 30] = 0.97  # faint enough to be paper
-    near = near_lines(line)
-    cols = np.flatnonzero(near[2])
-    assert cols.tolist() == list(range(20 - LINE_NEAR_PX, 20 + LINE_NEAR_PX + 1))
-    assert not near_lines(np.ones((8, 8), np.float32)).any()
+    same = beside_lines(line, (6, 40))  # the working grid is the canvas: each pixel is its cell
+    on_row = same.y_i64 == 2
+    assert same.x_i64[on_row].tolist() == [
+        x for x in range(20 - LINE_NEAR_PX, 20 + LINE_NEAR_PX + 1) if x != 20
+    ]
+    np.testing.assert_array_equal(same.cell_x_i64, same.x_i64)
+    coarse = beside_lines(line, (3, 10))  # 4 canvas pixels a cell: cell 5 holds the line
+    assert coarse.x_i64.size > 0
+    for x, cx in zip(coarse.x_i64.tolist(), coarse.cell_x_i64.tolist()):
+        span = range(cx * 4, cx * 4 + 4)
+        assert 20 not in span and (max(span) < 20) == (x < 20)  # a cell on the pixel's side
+    flat_small = np.zeros((3, 10, 3), np.float32)
+    flat_small[:, 5:] = 1.0  # the cell holding the line belongs to the right
+    y, x, own = coarse.crop((0, 6, 0, 40), flat_small, np.ones((3, 10), np.float32))
+    np.testing.assert_array_equal(own[:, 0], (x > 20).astype(np.float32))
+    assert beside_lines(np.ones((8, 8), np.float32), (8, 8)).y_i64.size == 0
 
 
 def test_nearest_crop_keeps_each_cells_exact_value():
@@ -97,6 +109,7 @@ def test_a_drift_kept_in_the_open_is_snapped_beside_the_lines(tmp_path):
     out = col.colorize(lineart, hints, compose_lines=False, working_size=w)  # the grid is the canvas
     assert tuple(out[h // 4, w // 8]) == (230, 70, 120)  # in the open: the network's change
     assert tuple(out[h // 4, w // 2 - 3]) == (200, 40, 90)  # two pixels from the line: the flat
-    # a working grid coarser than the canvas: its flats beside a line are not the canvas's own
+    # a working grid coarser than the canvas: the flat is read on the pixel's side of the line
     coarse = col.colorize(lineart, hints, compose_lines=False, working_size=64)
-    assert tuple(coarse[h // 4, w // 2 - 3]) == (230, 70, 120)
+    assert tuple(coarse[h // 4, w // 8]) == (230, 70, 120)
+    assert tuple(coarse[h // 4, w // 2 - 3]) == (200, 40, 90)
