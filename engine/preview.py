@@ -263,9 +263,10 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
 
 def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):
     """The ``flats`` method with the gap-closed regions of an unchanged line art reused."""
-    from engine.flats import flats, flats_rgba_u8
+    from engine.flats import FLATS_REACH, flats, flats_rgba_u8
 
     a = cache.get(lineart_rgba_u8, (1, 1), opts.gap, 0.0)  # no working grid needed for flats
-    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8, a.memo("full")).under_lines(a.under())
+    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8, a.memo("full"), FLATS_REACH)
+    f = f.under_lines(a.under())
     rgba = flats_rgba_u8(f, a.line_hw_f32, opts.transparent, opts.compose_lines)
     return rgba if opts.transparent else np.ascontiguousarray(rgba[..., :3])

@@ -196,6 +196,28 @@ def test_dabs_on_open_paper_share_it_half_way_between_them():
     assert (rgb[:, :95] == (255, 0, 0)).all() and (rgb[:, 105:] == (0, 0, 255)).all()
 
 
+def test_the_flats_method_ends_colours_on_open_ground_at_their_reach():
+    """Two colours on open paper paint around their dabs, not the far corners; one colour alone
+    (a dab on the sky) still paints the whole background; the AI's planes keep the full split."""
+    from engine.flats import FLATS_REACH
+
+    size = 300
+    line = np.full((size, size, 4), 255, np.uint8)
+    hints = np.zeros((size, size, 4), np.uint8)
+    hints[148:152, 128:132] = (255, 0, 0, 255)
+    hints[148:152, 168:172] = (0, 0, 255, 255)  # 40 px apart
+    out = colorize(line, hints, method="flats", transparent=True, compose_lines=False)
+    assert tuple(out[150, 120]) == (255, 0, 0, 255) and tuple(out[150, 180]) == (0, 0, 255, 255)
+    reach = FLATS_REACH * 40
+    yy, xx = np.mgrid[:size, :size]
+    nearest = np.minimum(np.hypot(yy - 150, xx - 130), np.hypot(yy - 150, xx - 170))
+    assert (out[nearest > reach + 4, 3] == 0).all() and (out[nearest < reach - 4, 3] == 255).all()
+    line_f = line_from_rgba(line)
+    assert flats(find_regions(line_f), line_f, hints).painted_hw_bool.all()  # the AI's planes
+    hints[148:152, 168:172] = (255, 0, 0, 255)  # one colour: the sky
+    assert (colorize(line, hints, method="flats", transparent=True)[..., 3] == 255).all()
+
+
 def test_split_memo_reuses_unchanged_regions_and_never_changes_the_result():
     """A Live session: strokes added, recoloured, removed, new colours shifting the palette."""
     line, _ = ring(gap=0)
