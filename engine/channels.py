@@ -276,6 +276,8 @@ def add_regions(
     f = flats(regions, line, hints_rgba_u8, memo)
     planes["flat_rgb"] = f.rgb_u8().astype(np.float32) * (1.0 / 255.0)
     planes["flat_mask"] = f.painted_hw_bool.astype(np.float32)
+    if f.beyond_hw_bool is not None:  # not an input: where the AI result's alpha is 0 (flats.ai_alpha)
+        planes["flat_beyond"] = f.beyond_hw_bool.astype(np.float32)
     planes.update(fixed if fixed is not None else region_planes(regions))
     return planes
 

@@ -29,12 +29,12 @@ SPECK_PX = 9  # fewer pixels of a colour outside the rooms are a dab's rim, not 
 ROOM_OPEN_SHARE = 0.25  # a basin with less of its rim on open paper than this is a room (see _fence)
 DOOR_SHARE = 0.5  # ... if its openings are also under half as deep as its deepest point
 FENCE_COLOURS = 6  # more colours on one background than this: painted in detail, no rooms sought
-# the flats method's background reach (``_reach``), in distances to the nearest other colour's dab.
-# 60 real-val pictures, flats: full hints ΔE00 9.63 -> 7.62, PSNR 19.69 -> 20.29, bleed 0.240 ->
-# 0.243; sparse ΔE00 12.90 -> 11.08. 40 val (synthetic lines): full ΔE00 8.36 (same), PSNR -0.23,
-# bleed 0.272 -> 0.297; sparse ΔE00 17.40 -> 16.19. At 1 real-val gained more and val lost ΔE00.
-# The AI's planes and alpha keep the unbounded flats: the 1.0 draft was trained on them, and with
-# the reach its real-val full PSNR fell 0.3 dB and val ΔE00 rose by 0.5.
+# how far colours reach on open ground (``_reach``), in distances to the nearest other colour's
+# dab. 60 real-val pictures, flats: full hints ΔE00 9.63 -> 7.62, PSNR 19.69 -> 20.29, bleed 0.240
+# -> 0.243; sparse ΔE00 12.90 -> 11.08. 40 val (synthetic lines): full ΔE00 8.36 (same), PSNR
+# -0.23, bleed 0.272 -> 0.297; sparse ΔE00 17.40 -> 16.19. At 1 real-val gained more and val lost.
+# The AI result leaves the same pixels empty, its network still sees the unbounded flats it was
+# trained on (seeing bounded ones cost 0.3 dB on real-val, full hints).
 FLATS_REACH = 2.0
 
 
@@ -44,6 +44,16 @@ class Flats:
 
     index_hw_i32: np.ndarray
     palette_rgb_u8: np.ndarray  # (k + 1, 3); row 0 is unused (white)
+    beyond_hw_bool: np.ndarray | None = None  # painted here, but beyond the colours' reach
+
+    def within_reach(self) -> Flats:
+        """These flats with open ground beyond the colours' reach left empty (``_reach``): the
+        ``flats`` method's output."""
+        if self.beyond_hw_bool is None or not self.beyond_hw_bool.any():
+            return self
+        return Flats(
+            np.where(self.beyond_hw_bool, 0, self.index_hw_i32).astype(np.int32), self.palette_rgb_u8
+        )
 
     @property
     def painted_hw_bool(self) -> np.ndarray:
@@ -155,11 +165,10 @@ def _fence(
     border_hw_bool: np.ndarray,
     depth: float,
     basins: dict | None = None,
-    reach: float = 0.0,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Share a hinted background region between its dabs, keeping a dab painted inside an open
-    outline in its room rather than flooding the canvas; outside the rooms, with ``reach`` > 0,
-    colours end at ``_reach``.
+    outline in its room rather than flooding the canvas. Returns the split and where, outside the
+    rooms, it paints beyond the colours' reach (``_reach``).
 
     A background region holds every figure whose outline opens wider than the gap size. For each
     colour alone (with at least ``SPECK_PX`` pixels; up to ``FENCE_COLOURS`` colours), the canvas
@@ -175,12 +184,15 @@ def _fence(
     colours = np.flatnonzero(counts >= SPECK_PX)
     colours = colours[colours > 0]
 
+    far = np.zeros(markers_hw_i32.shape, bool)
+
     def open_ground(markers: np.ndarray, inside: np.ndarray) -> np.ndarray:
         split = _split(markers, inside, line_hw_f32, depth)
-        return _reach(split, markers, reach) if reach > 0 else split
+        far[:] = _beyond_reach(markers) & (split > 0)
+        return split
 
     if colours.size == 0 or colours.size > FENCE_COLOURS:  # a background painted in detail: as is
-        return open_ground(markers_hw_i32, inside_hw_bool)
+        return open_ground(markers_hw_i32, inside_hw_bool), far
     empty = len(counts)
     edge = np.where(border_hw_bool & inside_hw_bool & (markers_hw_i32 == 0), empty, 0)
     ink = line_hw_f32 < INK_THRESHOLD
@@ -201,27 +213,30 @@ def _fence(
     for key in set(basins) - used:  # kept for the dabs of this call only
         del basins[key]
     if not rooms.any():
-        return open_ground(markers_hw_i32, inside_hw_bool)
+        return open_ground(markers_hw_i32, inside_hw_bool), far
     out = _split(np.where(rooms, markers_hw_i32, 0), rooms, line_hw_f32, depth)
     outside = np.where(rooms, 0, markers_hw_i32)
     # a few stray pixels (a dab's anti-aliased rim in a colour of its own) are no background dab
     counts = np.bincount(outside.ravel(), minlength=empty)
     if (counts[1:] >= SPECK_PX).any():
         out = np.where(rooms, out, open_ground(outside, inside_hw_bool & ~rooms))
-    return out.astype(np.int32)
+        far &= ~rooms
+    return out.astype(np.int32), far
 
 
-def _reach(split_hw_i32: np.ndarray, markers_hw_i32: np.ndarray, reach: float) -> np.ndarray:
-    """``split_hw_i32`` (a background region shared between its dabs, ``markers_hw_i32``) left
-    empty beyond ``reach`` times each dab's distance to the nearest dab of another colour.
+def _beyond_reach(markers_hw_i32: np.ndarray) -> np.ndarray:
+    """Where open ground shared between the dabs of ``markers_hw_i32`` lies beyond their reach:
+    further from its nearest dab than ``FLATS_REACH`` times that dab's distance to the nearest dab
+    of another colour.
 
     Dabs of several colours on one open ground (a figure whose colour areas have no outline, a
     background painted in patches) say what is near them, not what fills the canvas to its far
     corners: those corners went to the nearest dab as large polygons of colour. One colour on its
     own (a dab on the sky) still paints the whole background."""
+    none = np.zeros(markers_hw_i32.shape, bool)
     dabs, n = ndimage.label(markers_hw_i32 > 0)
     if n < 2:
-        return split_hw_i32
+        return none
     ys, xs = np.nonzero(dabs)
     dab = dabs[ys, xs] - 1
     # each dab's colour is its most common one (its anti-aliased rim is no other colour's dab)
@@ -229,7 +244,7 @@ def _reach(split_hw_i32: np.ndarray, markers_hw_i32: np.ndarray, reach: float) -
     votes = np.bincount(dab * k + markers_hw_i32[ys, xs], minlength=n * k).reshape(n, k)
     colour = votes.argmax(1)[dab]
     if np.unique(colour).size < 2:
-        return split_hw_i32
+        return none
     from scipy.spatial import cKDTree
 
     extent = np.zeros(n, np.float64)
@@ -238,8 +253,7 @@ def _reach(split_hw_i32: np.ndarray, markers_hw_i32: np.ndarray, reach: float) -
         d, _ = cKDTree(np.stack([ys[~mine], xs[~mine]], 1)).query(np.stack([ys[mine], xs[mine]], 1))
         np.maximum.at(extent, dab[mine], d)
     dist, (iy, ix) = ndimage.distance_transform_edt(dabs == 0, return_indices=True)
-    far = dist > reach * extent[dabs[iy, ix] - 1]
-    return np.where(far, 0, split_hw_i32).astype(np.int32)
+    return dist > FLATS_REACH * extent[dabs[iy, ix] - 1]
 
 
 def _rgb_codes(palette_rgb_u8: np.ndarray) -> np.ndarray:
@@ -254,12 +268,11 @@ def flats(
     line_hw_f32: np.ndarray,
     hints_rgba_u8: np.ndarray | None,
     memo: dict | None = None,
-    reach: float = 0.0,
 ) -> Flats:
     """Lay the hints' exact colours into the regions they were painted in.
 
-    ``reach`` > 0: on a background region, colours left empty beyond ``reach`` times each dab's
-    distance to the nearest dab of another colour (``_reach``; the ``flats`` method's output).
+    On open ground the split paints every pixel; ``Flats.beyond_hw_bool`` says which lie beyond
+    the colours' reach (``Flats.within_reach``).
 
     ``memo``: a dict kept with ``regions`` (and that line art) across calls: the split of a region
     whose dabs did not change since the last call is reused, so a Live update after one new stroke
@@ -293,26 +306,32 @@ def flats(
             memo["boxes"] = ndimage.find_objects(labels)
         boxes = memo["boxes"]
         order = np.argsort(codes)
+        beyond = None
         for r in redo:
             box = boxes[r - 1]
             inside = labels[box] == r
             markers = np.where(inside, seeds[box], 0).astype(np.int32)
             # palette indices shift as colours come and go: the memo keeps colours, not indices
             key = hashlib.blake2b(codes[markers].tobytes(), digest_size=16).digest()
-            hit = memo.get(("split", int(r), reach))
+            hit = memo.get(("split", int(r)))
             if hit is not None and hit[0] == key:
-                split_codes = hit[1]
+                split_codes, far_inside = hit[1], hit[2]
             else:
                 depth = DEPTH_GAPS * regions.gap
                 line = line_hw_f32[box]
                 if regions.background[r]:
                     basins = memo.setdefault(("basins", int(r)), {})
-                    split = _fence(markers, inside, line, _border(labels.shape, box), depth, basins, reach)
+                    split, far = _fence(markers, inside, line, _border(labels.shape, box), depth, basins)
+                    far_inside = far[inside] if far.any() else None
                 else:
-                    split = _split(markers, inside, line, depth)
+                    split, far_inside = _split(markers, inside, line, depth), None
                 split_codes = codes[split[inside]]
-                memo[("split", int(r), reach)] = (key, split_codes)
+                memo[("split", int(r))] = (key, split_codes, far_inside)
             index[box][inside] = order[np.searchsorted(codes, split_codes, sorter=order)]
+            if far_inside is not None:
+                beyond = np.zeros(labels.shape, bool) if beyond is None else beyond
+                beyond[box][inside] = far_inside
+        return Flats(index, palette, beyond)
     return Flats(index, palette)
 
 
@@ -361,10 +380,29 @@ def ai_output(
     return with_alpha(rgb_u8, alpha_hw_f32, line_hw_f32, opts)
 
 
+def clear_beyond_reach(rgb_hwc_f32: np.ndarray, planes_small: dict) -> np.ndarray:
+    """Paper white (in place) on the open ground the flats method leaves beyond the colours'
+    reach: the network, which sees the unbounded flats, copies their far polygons of colour there.
+    60 real-val pictures, full hints: ΔE00 9.18 -> 7.59, PSNR 19.38 -> 19.84; sparse ΔE00 12.00 ->
+    10.72; val (synthetic lines): sparse ΔE00 17.67 -> 16.67, full ΔE00 the same, PSNR -0.30."""
+    beyond = planes_small.get("flat_beyond")
+    if beyond is None or not beyond.any():
+        return rgb_hwc_f32
+    shape = rgb_hwc_f32.shape[:2]
+    if beyond.shape != shape:
+        beyond = bilinear_crop(beyond[..., None], shape, (0, shape[0], 0, shape[1]))[..., 0]
+    rgb_hwc_f32[beyond > 0.5] = 1.0
+    return rgb_hwc_f32
+
+
 def background_left_empty(planes_small: dict) -> np.ndarray:
-    """Where the flats leave the background unpainted: no dab there, or only dabs kept in their
-    rooms (``flats._fence``). A model that reads the flats gets the same boundary."""
-    return (planes_small["background"] > 0.5) & (planes_small["flat_mask"] < 0.5)
+    """Where the flats method leaves the background unpainted: no dab there, only dabs kept in
+    their rooms (``flats._fence``), or beyond the colours' reach (``_beyond_reach``; the model's
+    ``flat_mask`` still paints there, as in training). The AI result keeps the same boundary."""
+    empty = (planes_small["background"] > 0.5) & (planes_small["flat_mask"] < 0.5)
+    if "flat_beyond" in planes_small:
+        empty |= planes_small["flat_beyond"] > 0.5
+    return empty
 
 
 def flats_rgba_u8(f: Flats, line_hw_f32: np.ndarray, transparent: bool, compose_lines: bool) -> np.ndarray:
@@ -387,7 +425,7 @@ def flats_layers(
 ) -> list[tuple[tuple[int, int, int], np.ndarray]]:
     """One (colour, mask_hw_bool) per hint colour, largest area first: G'MIC-style flats layers."""
     line = line_from_rgba(lineart_rgba_u8)
-    f = flats(find_regions(line, gap), line, hints_rgba_u8, reach=FLATS_REACH)
+    f = flats(find_regions(line, gap), line, hints_rgba_u8).within_reach()
     return f.under_lines(under_lines(line)).layers()
 
 
@@ -396,8 +434,6 @@ def colorize_flats(
 ) -> np.ndarray:
     """The ``flats`` method: H×W×3 RGB (paper white where unpainted) or H×W×4 RGBA (alpha 0)."""
     line = line_from_rgba(lineart_rgba_u8)
-    f = flats(find_regions(line, opts.gap), line, hints_rgba_u8, reach=FLATS_REACH).under_lines(
-        under_lines(line)
-    )
+    f = flats(find_regions(line, opts.gap), line, hints_rgba_u8).within_reach().under_lines(under_lines(line))
     rgba = flats_rgba_u8(f, line, opts.transparent, opts.compose_lines)
     return rgba if opts.transparent else np.ascontiguousarray(rgba[..., :3])

@@ -12,7 +12,7 @@ import numpy as np
 from engine import channels
 from engine.arrays import check_hints, check_lineart
 from engine.backends import StageBackend, make_backend
-from engine.flats import ai_alpha, ai_output, colorize_flats
+from engine.flats import ai_alpha, ai_output, clear_beyond_reach, colorize_flats
 from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
 from engine.options import merge_options
@@ -133,7 +133,7 @@ class LocalColorizer:
                 pred = snap_to_flats(pred, flat, mask, beside.crop(box, flat_small, mask_small))
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
         return ai_output(
-            out_hwc_f32,
+            clear_beyond_reach(out_hwc_f32, planes_small),
             prep.line_hw_f32,
             under_lines(prep.line_hw_f32),
             opts,

@@ -27,7 +27,7 @@ from scipy import ndimage
 
 from engine import channels
 from engine.arrays import line_from_rgba
-from engine.flats import ai_alpha, ai_output
+from engine.flats import ai_alpha, ai_output, clear_beyond_reach
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
 from engine.snap import SNAP_CHANNELS, BesideLines, beside_lines, nearest_crop, snap_to_flats
 from engine.tiling import working_shape
@@ -258,15 +258,15 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     def alpha() -> np.ndarray:
         return ai_alpha(planes, a.shape, lambda: a.regions("small"))
 
-    return ai_output(out, a.line_hw_f32, a.under(), opts, alpha)
+    return ai_output(clear_beyond_reach(out, planes), a.line_hw_f32, a.under(), opts, alpha)
 
 
 def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):
     """The ``flats`` method with the gap-closed regions of an unchanged line art reused."""
-    from engine.flats import FLATS_REACH, flats, flats_rgba_u8
+    from engine.flats import flats, flats_rgba_u8
 
     a = cache.get(lineart_rgba_u8, (1, 1), opts.gap, 0.0)  # no working grid needed for flats
-    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8, a.memo("full"), FLATS_REACH)
+    f = flats(a.regions("full"), a.line_hw_f32, hints_rgba_u8, a.memo("full")).within_reach()
     f = f.under_lines(a.under())
     rgba = flats_rgba_u8(f, a.line_hw_f32, opts.transparent, opts.compose_lines)
     return rgba if opts.transparent else np.ascontiguousarray(rgba[..., :3])

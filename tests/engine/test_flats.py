@@ -153,6 +153,28 @@ def test_ai_result_is_transparent_on_unhinted_background_and_keeps_its_lines(ai)
     assert (rgba[ink][:, 3] == 255).all()
 
 
+def test_ai_result_leaves_open_ground_beyond_the_colours_reach_as_the_flats_do(tmp_path):
+    pytest.importorskip("onnx")
+    from engine.colorizer import make_colorizer
+    from tests.fixtures_models import flats_model
+
+    ai = make_colorizer(flats_model(tmp_path / "m", 0.0))  # a draft that keeps the flats it sees
+    size = 256
+    line = np.full((size, size, 4), 255, np.uint8)
+    hints = np.zeros((size, size, 4), np.uint8)
+    hints[126:130, 108:112] = (255, 0, 0, 255)
+    hints[126:130, 144:148] = (0, 0, 255, 255)  # 36 px apart: everything beyond ~72 px is far
+    rgb = ai.colorize(line, hints, working_size=size)
+    rgba = ai.colorize(line, hints, transparent=True, working_size=size)
+    flat = colorize(line, hints, method="flats", transparent=True)
+    corners = np.zeros((size, size), bool)
+    corners[:30, :30] = corners[-30:, -30:] = True
+    assert (flat[corners, 3] == 0).all()
+    assert (rgba[corners, 3] == 0).all() and (rgb[corners] == 255).all()  # paper, whatever the network
+    centre = (slice(120, 136), slice(112, 144))
+    assert (rgba[centre][..., 3] == 255).all()
+
+
 def test_cli_flats_transparent_and_layers(tmp_path):
     line, hints = ring(size=128, gap=0, radius=30)
     Image.fromarray(line).save(tmp_path / "line.png")
