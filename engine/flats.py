@@ -29,7 +29,7 @@ SPECK_PX = 9  # fewer pixels of a colour outside the rooms are a dab's rim, not 
 ROOM_OPEN_SHARE = 0.25  # a basin with less of its rim on open paper than this is a room (see _fence)
 DOOR_SHARE = 0.5  # ... if its openings are also under half as deep as its deepest point
 FENCE_COLOURS = 6  # more colours on one background than this: painted in detail, no rooms sought
-# how far colours reach on open ground (``_reach``), in distances to the nearest other colour's
+# how far colours reach on open ground (``_beyond_reach``), in distances to the nearest other colour's
 # dab. 60 real-val pictures, flats: full hints ΔE00 9.63 -> 7.62, PSNR 19.69 -> 20.29, bleed 0.240
 # -> 0.243; sparse ΔE00 12.90 -> 11.08. 40 val (synthetic lines): full ΔE00 8.36 (same), PSNR
 # -0.23, bleed 0.272 -> 0.297; sparse ΔE00 17.40 -> 16.19. At 1 real-val gained more and val lost.
@@ -47,7 +47,7 @@ class Flats:
     beyond_hw_bool: np.ndarray | None = None  # painted here, but beyond the colours' reach
 
     def within_reach(self) -> Flats:
-        """These flats with open ground beyond the colours' reach left empty (``_reach``): the
+        """These flats with open ground beyond the colours' reach left empty (``_beyond_reach``): the
         ``flats`` method's output."""
         if self.beyond_hw_bool is None or not self.beyond_hw_bool.any():
             return self
@@ -168,7 +168,7 @@ def _fence(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share a hinted background region between its dabs, keeping a dab painted inside an open
     outline in its room rather than flooding the canvas. Returns the split and where, outside the
-    rooms, it paints beyond the colours' reach (``_reach``).
+    rooms, it paints beyond the colours' reach (``_beyond_reach``).
 
     A background region holds every figure whose outline opens wider than the gap size. For each
     colour alone (with at least ``SPECK_PX`` pixels; up to ``FENCE_COLOURS`` colours), the canvas
@@ -383,8 +383,8 @@ def ai_output(
 def clear_beyond_reach(rgb_hwc_f32: np.ndarray, planes_small: dict) -> np.ndarray:
     """Paper white (in place) on the open ground the flats method leaves beyond the colours'
     reach: the network, which sees the unbounded flats, copies their far polygons of colour there.
-    60 real-val pictures, full hints: ΔE00 9.18 -> 7.59, PSNR 19.38 -> 19.84; sparse ΔE00 12.00 ->
-    10.72; val (synthetic lines): sparse ΔE00 17.67 -> 16.67, full ΔE00 the same, PSNR -0.30."""
+    60 real-val pictures, full hints: ΔE00 9.18 -> 7.57, PSNR 19.38 -> 19.84; sparse ΔE00 12.00 ->
+    10.71; val (synthetic lines): sparse ΔE00 17.67 -> 16.66, full ΔE00 the same, PSNR -0.31."""
     beyond = planes_small.get("flat_beyond")
     if beyond is None or not beyond.any():
         return rgb_hwc_f32
