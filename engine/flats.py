@@ -1,6 +1,7 @@
 """Flat colours from hints, the way a flatting tool lays them: each gap-closed region takes the
 exact colour of the dabs inside it; a region with dabs of several colours is split between them
-along its faint lines; regions without a dab stay empty (alpha 0).
+along its faint lines; a region without a dab takes the colour that reaches it through an opening
+in its lines (``reach.through_openings``), else stays empty (alpha 0).
 
 No network: this is the ``flats`` method, the floor the AI result must beat, and the region
 analysis the AI draft is given as input.
@@ -16,6 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
+from engine.reach import beyond_reach, through_openings
 from engine.regions import INK_THRESHOLD, Regions, find_regions
 from engine.resample import bilinear_crop
 from engine.underlines import UnderLines, under_lines
@@ -29,13 +31,6 @@ SPECK_PX = 9  # fewer pixels of a colour outside the rooms are a dab's rim, not 
 ROOM_OPEN_SHARE = 0.25  # a basin with less of its rim on open paper than this is a room (see _fence)
 DOOR_SHARE = 0.5  # ... if its openings are also under half as deep as its deepest point
 FENCE_COLOURS = 6  # more colours on one background than this: painted in detail, no rooms sought
-# how far colours reach on open ground (``_beyond_reach``), in distances to the nearest other colour's
-# dab. 60 real-val pictures, flats: full hints ΔE00 9.63 -> 7.62, PSNR 19.69 -> 20.29, bleed 0.240
-# -> 0.243; sparse ΔE00 12.90 -> 11.08. 40 val (synthetic lines): full ΔE00 8.36 (same), PSNR
-# -0.23, bleed 0.272 -> 0.297; sparse ΔE00 17.40 -> 16.19. At 1 real-val gained more and val lost.
-# The AI result leaves the same pixels empty, its network still sees the unbounded flats it was
-# trained on (seeing bounded ones cost 0.3 dB on real-val, full hints).
-FLATS_REACH = 2.0
 
 
 @dataclass(frozen=True)
@@ -47,8 +42,8 @@ class Flats:
     beyond_hw_bool: np.ndarray | None = None  # painted here, but beyond the colours' reach
 
     def within_reach(self) -> Flats:
-        """These flats with open ground beyond the colours' reach left empty (``_beyond_reach``): the
-        ``flats`` method's output."""
+        """These flats with open ground beyond the colours' reach left empty
+        (``reach.beyond_reach``): the ``flats`` method's output."""
         if self.beyond_hw_bool is None or not self.beyond_hw_bool.any():
             return self
         return Flats(
@@ -168,7 +163,7 @@ def _fence(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share a hinted background region between its dabs, keeping a dab painted inside an open
     outline in its room rather than flooding the canvas. Returns the split and where, outside the
-    rooms, it paints beyond the colours' reach (``_beyond_reach``).
+    rooms, it paints beyond the colours' reach (``reach.beyond_reach``).
 
     A background region holds every figure whose outline opens wider than the gap size. For each
     colour alone (with at least ``SPECK_PX`` pixels; up to ``FENCE_COLOURS`` colours), the canvas
@@ -188,7 +183,7 @@ def _fence(
 
     def open_ground(markers: np.ndarray, inside: np.ndarray) -> np.ndarray:
         split = _split(markers, inside, line_hw_f32, depth)
-        far[:] = _beyond_reach(markers) & (split > 0)
+        far[:] = beyond_reach(markers) & (split > 0)
         return split
 
     if colours.size == 0 or colours.size > FENCE_COLOURS:  # a background painted in detail: as is
@@ -224,38 +219,6 @@ def _fence(
     return out.astype(np.int32), far
 
 
-def _beyond_reach(markers_hw_i32: np.ndarray) -> np.ndarray:
-    """Where open ground shared between the dabs of ``markers_hw_i32`` lies beyond their reach:
-    further from its nearest dab than ``FLATS_REACH`` times that dab's distance to the nearest dab
-    of another colour.
-
-    Dabs of several colours on one open ground (a figure whose colour areas have no outline, a
-    background painted in patches) say what is near them, not what fills the canvas to its far
-    corners: those corners went to the nearest dab as large polygons of colour. One colour on its
-    own (a dab on the sky) still paints the whole background."""
-    none = np.zeros(markers_hw_i32.shape, bool)
-    dabs, n = ndimage.label(markers_hw_i32 > 0)
-    if n < 2:
-        return none
-    ys, xs = np.nonzero(dabs)
-    dab = dabs[ys, xs] - 1
-    # each dab's colour is its most common one (its anti-aliased rim is no other colour's dab)
-    k = int(markers_hw_i32.max()) + 1
-    votes = np.bincount(dab * k + markers_hw_i32[ys, xs], minlength=n * k).reshape(n, k)
-    colour = votes.argmax(1)[dab]
-    if np.unique(colour).size < 2:
-        return none
-    from scipy.spatial import cKDTree
-
-    extent = np.zeros(n, np.float64)
-    for c in np.unique(colour):
-        mine = colour == c
-        d, _ = cKDTree(np.stack([ys[~mine], xs[~mine]], 1)).query(np.stack([ys[mine], xs[mine]], 1))
-        np.maximum.at(extent, dab[mine], d)
-    dist, (iy, ix) = ndimage.distance_transform_edt(dabs == 0, return_indices=True)
-    return dist > FLATS_REACH * extent[dabs[iy, ix] - 1]
-
-
 def _rgb_codes(palette_rgb_u8: np.ndarray) -> np.ndarray:
     """Each palette row as one int (0xRRGGBB + 1; row 0, "unpainted", as 0)."""
     codes = palette_rgb_u8.astype(np.int64) @ np.array([65536, 256, 1], np.int64) + 1
@@ -269,7 +232,8 @@ def flats(
     hints_rgba_u8: np.ndarray | None,
     memo: dict | None = None,
 ) -> Flats:
-    """Lay the hints' exact colours into the regions they were painted in.
+    """Lay the hints' exact colours into the regions they were painted in, and through the
+    openings of regions without a dab (``reach.through_openings``).
 
     On open ground the split paints every pixel; ``Flats.beyond_hw_bool`` says which lie beyond
     the colours' reach (``Flats.within_reach``).
@@ -331,8 +295,8 @@ def flats(
             if far_inside is not None:
                 beyond = np.zeros(labels.shape, bool) if beyond is None else beyond
                 beyond[box][inside] = far_inside
-        return Flats(index, palette, beyond)
-    return Flats(index, palette)
+        return Flats(through_openings(regions, index), palette, beyond)
+    return Flats(through_openings(regions, index), palette)
 
 
 def ai_alpha(planes_small: dict, shape: tuple[int, int], regions: Callable[[], Regions]) -> np.ndarray:
@@ -397,7 +361,7 @@ def clear_beyond_reach(rgb_hwc_f32: np.ndarray, planes_small: dict) -> np.ndarra
 
 def background_left_empty(planes_small: dict) -> np.ndarray:
     """Where the flats method leaves the background unpainted: no dab there, only dabs kept in
-    their rooms (``flats._fence``), or beyond the colours' reach (``_beyond_reach``; the model's
+    their rooms (``flats._fence``), or beyond the colours' reach (``reach.beyond_reach``; the model's
     ``flat_mask`` still paints there, as in training). The AI result keeps the same boundary."""
     empty = (planes_small["background"] > 0.5) & (planes_small["flat_mask"] < 0.5)
     if "flat_beyond" in planes_small:

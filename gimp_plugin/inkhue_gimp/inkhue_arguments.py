@@ -107,7 +107,7 @@ def add_arguments(procedure: Gimp.ImageProcedure) -> None:
         "transparent",
         "_Transparent where nothing is painted",
         "On: the new layer is transparent where no colour goes (background without dabs, and "
-        "with flat colours every area without a dab), so the layers below show. Off: those parts "
+        "with flat colours every area no colour reaches), so the layers below show. Off: those parts "
         "are filled (white with flat colours)",
         True,
         rw,

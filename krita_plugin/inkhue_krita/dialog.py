@@ -187,7 +187,7 @@ class ColorizeDialog(QDialog):
             oform,
             "Transparent where nothing is painted",
             "inkhue_transparent",
-            "The paper around the drawing, and areas without a dab, stay see-through.",
+            "The paper around the drawing, and areas no colour reaches, stay see-through.",
             settings.transparent,
         )
         # what the artist chose for the two boxes one layer per colour overrides while it is on

@@ -54,18 +54,73 @@ def test_default_gap_closes_a_6px_opening_and_a_smaller_gap_leaks():
     closed = colorize(line, hints, method="flats", transparent=True)
     assert (closed[outside][:, 3] == 0).all()
     assert (closed[inside][:, 3] == 255).all()
-    # a gap size below the opening joins the ring to the background, whose rooms still keep a dab
-    # (the next test); between two enclosed areas the documented leak remains
-    wall, _ = ring(gap=0)
-    wall[133:380, 254:258, :3] = 0  # a wall across the disc, open for 6 px in the middle
-    wall[253:259, 254:258, :3] = 255
-    dab = np.zeros_like(hints)
-    dab[250:262, 150:162] = (*PINK, 255)  # in the left half only
+    # the leak a gap size below the opening lets through: a dab on the sky runs into the unhinted
+    # disc, which the default gap keeps a figure of its own (the background never fills a figure)
+    sky = np.zeros_like(hints)
+    sky[20:30, 20:30] = (40, 90, 220, 255)
+    kept = colorize(line, sky, method="flats", transparent=True)
+    assert (kept[inside][:, 3] == 0).all() and (kept[outside][:, 3] == 255).all()
+    leaked = colorize(line, sky, method="flats", transparent=True, gap=4)
+    assert (leaked[inside] == (40, 90, 220, 255)).all(axis=1).mean() > 0.9
+
+
+def _split_disc(opening: int) -> tuple[np.ndarray, np.ndarray]:
+    """The closed ring with a wall across it, open for ``opening`` px in its middle."""
+    line, _ = ring(gap=0)
+    line[133:380, 254:258, :3] = 0
+    if opening:
+        line[256 - opening // 2 : 256 + (opening + 1) // 2, 254:258, :3] = 255
+    return line, np.zeros_like(line)
+
+
+def test_a_region_without_a_dab_takes_the_colour_through_its_opening_but_not_across_a_line():
+    inside, outside = inside_outside()
     right = inside & (np.arange(512) > 262)[None, :]
-    kept = colorize(wall, dab, method="flats", transparent=True)
-    assert (kept[right][:, 3] == 0).all() and (kept[outside][:, 3] == 0).all()
-    leaked = colorize(wall, dab, method="flats", transparent=True, gap=4)
-    assert (leaked[right][:, 3] == 255).mean() > 0.9
+    line, dab = _split_disc(opening=6)
+    dab[250:262, 150:162] = (*PINK, 255)  # in the left half only
+    r = find_regions(line_from_rgba(line))
+    assert r.labels_hw_i32[256, 200] != r.labels_hw_i32[256, 320]  # the default gap parts the halves
+    out = colorize(line, dab, method="flats", transparent=True, compose_lines=False)
+    assert (out[right] == (*PINK, 255)).all() and (out[outside][:, 3] == 0).all()
+    walled, _ = _split_disc(opening=0)  # enclosed by its lines: no colour reaches it
+    out = colorize(walled, dab, method="flats", transparent=True, compose_lines=False)
+    assert (out[right][:, 3] == 0).all()
+    both = dab.copy()
+    both[250:262, 350:362] = (40, 200, 90, 255)  # a dab of its own: that colour, as before
+    out = colorize(line, both, method="flats", transparent=True, compose_lines=False)
+    assert (out[right] == (40, 200, 90, 255)).all()
+
+
+def _rooms(openings: list[int]) -> np.ndarray:
+    """A long closed box cut into rooms 100 px wide by walls open ``openings[i]`` px in the middle."""
+    w = 100 * (len(openings) + 1)
+    line = np.ones((120, w + 20), np.float32)
+    line[10:12, 10 : w + 10] = line[108:110, 10 : w + 10] = 0
+    line[10:110, 10:12] = line[10:110, w + 8 : w + 10] = 0
+    for i, opening in enumerate(openings):
+        x = 110 + 100 * i
+        line[12:108, x : x + 2] = 0
+        line[60 - opening // 2 : 60 + (opening + 1) // 2, x : x + 2] = 1
+    return line
+
+
+def test_colour_runs_down_a_chain_of_openings_and_the_widest_opening_decides():
+    line = _rooms([4, 4, 4])
+    hints = np.zeros((*line.shape, 4), np.uint8)
+    hints[55:65, 40:50] = (*PINK, 255)
+    regions = find_regions(line, gap=8)
+    assert len(np.unique(regions.labels_hw_i32[60, 60::100])) == 4  # a region each ...
+    f = flats(regions, line, hints)
+    paper = line[14:106, 14:406] > 0.5
+    assert (f.rgb_u8()[14:106, 14:406][paper] == PINK).all()  # ... all filled from the first
+    blue = (40, 90, 220)
+    for openings, colour in (([6, 2], PINK), ([2, 6], blue)):  # the middle room: the wider side's
+        line = _rooms(openings)
+        hints = np.zeros((*line.shape, 4), np.uint8)
+        hints[55:65, 40:50] = (*PINK, 255)
+        hints[55:65, 250:260] = (*blue, 255)
+        f = flats(find_regions(line, gap=8), line, hints)
+        assert tuple(f.rgb_u8()[60, 160]) == colour
 
 
 def test_a_dab_inside_an_open_outline_stays_in_its_room_and_a_dab_on_the_background_fills_it():
@@ -221,7 +276,7 @@ def test_dabs_on_open_paper_share_it_half_way_between_them():
 def test_the_flats_method_ends_colours_on_open_ground_at_their_reach():
     """Two colours on open paper paint around their dabs, not the far corners; one colour alone
     (a dab on the sky) still paints the whole background; the AI's planes keep the full split."""
-    from engine.flats import FLATS_REACH
+    from engine.reach import FLATS_REACH
 
     size = 300
     line = np.full((size, size, 4), 255, np.uint8)

@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 
 from engine.snap import (
+    FIRM_AGREE,
+    FIRM_NEAR,
     LINE_NEAR_PX,
     LINE_SNAP_FAR,
     LINE_SNAP_NEAR,
     SNAP_FAR,
     SNAP_NEAR,
     beside_lines,
+    firm_flats,
     nearest_crop,
     snap_to_flats,
 )
@@ -32,6 +35,26 @@ def test_snap_keeps_exact_flats_blends_then_keeps_the_network():
     np.testing.assert_allclose(out[0, 3:], pred[0, 3:], atol=1e-7)  # beyond SNAP_FAR: kept
     unpainted = snap_to_flats(pred, flat, np.zeros((1, 5), np.float32))
     np.testing.assert_allclose(unpainted, pred, atol=1e-7)
+
+
+def test_an_area_the_draft_left_alone_is_snapped_firmly_and_one_it_repainted_is_kept():
+    flat = np.zeros((10, 40, 3), np.float32)
+    flat[:, :20] = 0.5
+    flat[:, 20:] = (0.2, 0.4, 0.6)
+    mask = np.ones((10, 40), np.float32)
+    mask[:, 38:] = 0  # unpainted: never firm
+    assert SNAP_FAR < FIRM_NEAR
+    step = np.float32((SNAP_FAR + FIRM_NEAR) / 2 / 255.0 / np.sqrt(3.0))  # kept by the ordinary snap
+    draft = flat.copy()
+    few, most = round(10 * (1 - FIRM_AGREE) / 2), round(10 * (1 + FIRM_AGREE) / 2)
+    draft[:few, :20] += step  # a soft stripe on a few rows of an area the draft otherwise keeps
+    draft[:most, 20:] += step  # most of the area repainted: the network decided
+    firm = firm_flats(draft, flat, mask)
+    assert firm[:, :20].all() and not firm[:, 20:].any()
+    out = snap_to_flats(draft.copy(), flat, mask, None, firm)
+    np.testing.assert_array_equal(out[:, :20], flat[:, :20])
+    np.testing.assert_allclose(out[:, 20:], draft[:, 20:], atol=1e-7)
+    np.testing.assert_allclose(snap_to_flats(draft.copy(), flat, mask), draft, atol=1e-7)
 
 
 def test_beside_the_lines_the_flat_wins_from_further():
