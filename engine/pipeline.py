@@ -17,7 +17,7 @@ from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
 from engine.options import merge_options
 from engine.regions import find_regions, working_gap
-from engine.snap import SNAP_CHANNELS, beside_lines, firm_flats, nearest_crop, snap_to_flats
+from engine.snap import SNAP_CHANNELS, beside_lines, snap_canvas
 from engine.stages import draft_planes, refine_planes, run_padded
 from engine.tiling import plan, working_shape
 from engine.underlines import under_lines
@@ -121,21 +121,14 @@ class LocalColorizer:
         overlap = min(m.overlap, tile // 4)
         out_hwc_f32 = np.zeros((*shape, 3), np.float32)
         refine_inputs = m.stages["refine"].inputs
-        snap = all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS)
-        beside = beside_lines(prep.line_hw_f32, small_hw) if snap else None
-        firm_small = (
-            firm_flats(draft_hwc_f32, planes_small["flat_rgb"], planes_small["flat_mask"]) if snap else None
-        )
         for box, weight_hw_f32 in plan(shape, tile, overlap, divisor):
             planes = refine_planes(prep, box, refine_inputs, draft_hwc_f32)
             pred = self._run("refine", channels.stack(refine_inputs, planes))
             y0, y1, x0, x1 = box
-            if beside is not None:
-                flat_small, mask_small = planes_small["flat_rgb"], planes_small["flat_mask"]
-                flat, mask = nearest_crop(flat_small, shape, box), nearest_crop(mask_small, shape, box)
-                firm = nearest_crop(firm_small, shape, box) if firm_small is not None else None
-                pred = snap_to_flats(pred, flat, mask, beside.crop(box, flat_small, mask_small), firm)
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
+        if all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS):  # a draft that corrects the flats
+            beside = beside_lines(prep.line_hw_f32, small_hw)
+            snap_canvas(out_hwc_f32, planes_small["flat_rgb"], planes_small["flat_mask"], beside)
         return ai_output(
             clear_beyond_reach(out_hwc_f32, planes_small),
             prep.line_hw_f32,

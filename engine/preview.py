@@ -29,7 +29,7 @@ from engine import channels
 from engine.arrays import line_from_rgba
 from engine.flats import ai_alpha, ai_output, clear_beyond_reach
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
-from engine.snap import SNAP_CHANNELS, BesideLines, beside_lines, firm_flats, nearest_crop, snap_to_flats
+from engine.snap import SNAP_CHANNELS, BesideLines, beside_lines, snap_canvas
 from engine.tiling import working_shape
 from engine.underlines import UnderLines, under_lines
 from engine.wire.schema import ColorizeOptions
@@ -248,13 +248,9 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     planes = draft_planes(a, hints_rgba_u8, inputs, m.spread)
     draft = colorizer._run("draft", channels.stack(inputs, planes))
     h, w = shape
-    out = bilinear_crop(draft, shape, (0, h, 0, w)) if draft.shape[:2] != shape else draft
+    out = bilinear_crop(draft, shape, (0, h, 0, w)) if draft.shape[:2] != shape else draft.copy()
     if all(c in inputs for c in SNAP_CHANNELS):  # as the full request does after its refinement
-        box = (0, h, 0, w)
-        flat = nearest_crop(planes["flat_rgb"], shape, box)
-        beside = a.beside().crop(box, planes["flat_rgb"], planes["flat_mask"])
-        firm = nearest_crop(firm_flats(draft, planes["flat_rgb"], planes["flat_mask"]), shape, box)
-        out = snap_to_flats(out, flat, nearest_crop(planes["flat_mask"], shape, box), beside, firm)
+        snap_canvas(out, planes["flat_rgb"], planes["flat_mask"], a.beside())
 
     def alpha() -> np.ndarray:
         return ai_alpha(planes, a.shape, lambda: a.regions("small"))

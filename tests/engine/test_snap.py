@@ -12,11 +12,12 @@ from engine.snap import (
     LINE_NEAR_PX,
     LINE_SNAP_FAR,
     LINE_SNAP_NEAR,
+    SNAP_BAND_ROWS,
     SNAP_FAR,
     SNAP_NEAR,
     beside_lines,
-    firm_flats,
     nearest_crop,
+    snap_canvas,
     snap_to_flats,
 )
 
@@ -37,24 +38,36 @@ def test_snap_keeps_exact_flats_blends_then_keeps_the_network():
     np.testing.assert_allclose(unpainted, pred, atol=1e-7)
 
 
-def test_an_area_the_draft_left_alone_is_snapped_firmly_and_one_it_repainted_is_kept():
+def test_an_area_the_network_left_alone_is_snapped_firmly_and_one_it_repainted_is_kept():
     flat = np.zeros((10, 40, 3), np.float32)
     flat[:, :20] = 0.5
     flat[:, 20:] = (0.2, 0.4, 0.6)
     mask = np.ones((10, 40), np.float32)
-    mask[:, 38:] = 0  # unpainted: never firm
+    mask[:, 38:] = 0  # unpainted: never snapped
     assert SNAP_FAR < FIRM_NEAR
     step = np.float32((SNAP_FAR + FIRM_NEAR) / 2 / 255.0 / np.sqrt(3.0))  # kept by the ordinary snap
-    draft = flat.copy()
+    rgb = flat.copy()
     few, most = round(10 * (1 - FIRM_AGREE) / 2), round(10 * (1 + FIRM_AGREE) / 2)
-    draft[:few, :20] += step  # a soft stripe on a few rows of an area the draft otherwise keeps
-    draft[:most, 20:] += step  # most of the area repainted: the network decided
-    firm = firm_flats(draft, flat, mask)
-    assert firm[:, :20].all() and not firm[:, 20:].any()
-    out = snap_to_flats(draft.copy(), flat, mask, None, firm)
+    rgb[:few, :20] += step  # a soft stripe on a few rows of an area the network otherwise keeps
+    rgb[:most, 20:] += step  # most of the area repainted: the network decided
+    out = snap_canvas(rgb.copy(), flat, mask)
     np.testing.assert_array_equal(out[:, :20], flat[:, :20])
-    np.testing.assert_allclose(out[:, 20:], draft[:, 20:], atol=1e-7)
-    np.testing.assert_allclose(snap_to_flats(draft.copy(), flat, mask), draft, atol=1e-7)
+    np.testing.assert_allclose(out[:, 20:], rgb[:, 20:], atol=1e-7)
+    np.testing.assert_allclose(snap_to_flats(rgb.copy(), flat, mask), rgb, atol=1e-7)
+
+
+def test_an_areas_agreement_is_counted_over_the_whole_canvas_not_band_by_band():
+    h = 3 * SNAP_BAND_ROWS
+    flat_small = np.full((h // 4, 5, 3), 0.5, np.float32)  # a working grid 4x coarser than the canvas
+    mask_small = np.ones((h // 4, 5), np.float32)
+    rgb = np.full((h, 20, 3), 0.5, np.float32)
+    drift = SNAP_BAND_ROWS * 4 // 5  # most of band 1, a quarter of the area
+    assert drift / SNAP_BAND_ROWS > 1 - FIRM_AGREE > drift / h
+    rgb[:drift] += np.float32((SNAP_FAR + FIRM_NEAR) / 2 / 255.0 / np.sqrt(3.0))
+    out = snap_canvas(rgb.copy(), flat_small, mask_small)
+    np.testing.assert_array_equal(out, np.full_like(rgb, 0.5))
+    rgb[: 2 * SNAP_BAND_ROWS + SNAP_BAND_ROWS // 2] = rgb[0]  # most of it: the network's colour
+    np.testing.assert_allclose(snap_canvas(rgb.copy(), flat_small, mask_small), rgb, atol=1e-7)
 
 
 def test_beside_the_lines_the_flat_wins_from_further():
