@@ -35,24 +35,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 GAP_SIDE = 512  # automatic gap: 512 / 64 = 8 px
-SHAPE = (128, 128, 384, 384)  # x0, y0, x1, y1 of a square outline 4 px wide
-FRAME = (32, 32, 480, 480)  # and of a closed frame around it
+SHAPE = (128, 128, 384, 384)  # x0, y0, x1, y1 of a square outline 4 px wide, on open paper
 DAB = (200, 60, 90)
 FLATS = {"method": "flats"}
 GROUP = {"method": "flats", "flats-layers": True}
 
 
 def gapped_shape() -> tuple[np.ndarray, np.ndarray]:
-    """Lines on white: a square with a 6 px gap in its top edge, and a dab inside it, in a closed
-    frame (through the gap the colour floods the frame; on the open background a dab keeps to the
-    room its outline walls, whatever the gap)."""
+    """Lines on white: a square with a 6 px gap in its top edge, and a dab on the paper around it
+    (a gap size that closes the gap keeps the square a figure, which the colour around never
+    fills; a smaller one joins it to the background and the colour runs in)."""
     line = np.full((GAP_SIDE, GAP_SIDE, 4), 255, np.uint8)
-    for x0, y0, x1, y1 in (SHAPE, FRAME):
-        line[y0 : y0 + 4, x0:x1, :3] = line[y1 - 4 : y1, x0:x1, :3] = 0
-        line[y0:y1, x0 : x0 + 4, :3] = line[y0:y1, x1 - 4 : x1, :3] = 0
+    x0, y0, x1, y1 = SHAPE
+    line[y0 : y0 + 4, x0:x1, :3] = line[y1 - 4 : y1, x0:x1, :3] = 0
+    line[y0:y1, x0 : x0 + 4, :3] = line[y0:y1, x1 - 4 : x1, :3] = 0
     line[SHAPE[1] : SHAPE[1] + 4, 253:259, :3] = 255  # the gap
     dabs = np.zeros_like(line)
-    dabs[250:262, 250:262] = (*DAB, 255)
+    dabs[50:62, 50:62] = (*DAB, 255)
     return line, dabs
 
 
@@ -211,12 +210,12 @@ def test_one_layer_per_colour_is_ignored_with_ai_colours(run):
 def test_the_gap_option_reaches_the_engine(run):
     x0, y0, x1, y1 = SHAPE
     closed = pixels(run, new_layer(scenario(run, "gap-automatic")))
-    assert (closed[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8] == (*DAB, 255)).all()
-    f0, g0, f1, g1 = FRAME[0] + 12, FRAME[1] + 12, FRAME[2] - 12, FRAME[3] - 12  # inside the frame
-    above, below = closed[g0 : y0 - 8, f0:f1], closed[y1 + 8 : g1, f0:f1]
-    assert (above[..., 3] == 0).all() and (below[..., 3] == 0).all()  # 6 px gap closed (auto 8)
+    around = np.ones((GAP_SIDE, GAP_SIDE), bool)
+    around[y0 - 8 : y1 + 8, x0 - 8 : x1 + 8] = False
+    assert (closed[around] == (*DAB, 255)).all()  # the dab's colour on the paper around
+    assert (closed[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8, 3] == 0).all()  # 6 px gap closed (auto 8)
     leaked = pixels(run, new_layer(scenario(run, "gap-4")))
-    assert (leaked[g0 : y0 - 8, f0:f1] == (*DAB, 255)).all()  # gap 4 < 6: the colour runs out of the shape
+    assert (leaked[y0 + 8 : y1 - 8, x0 + 8 : x1 - 8] == (*DAB, 255)).all()  # gap 4 < 6: it runs in
     ai = scenario(run, "gap-4-ai")
     assert ai["status"] == "success", ai["message"]
 

@@ -118,8 +118,7 @@ def a4_hints_rgba() -> np.ndarray:
 GAP_SIZE = 512  # canvas side of the gap scene: the automatic gap is 512 / 64 = 8 px
 GAP_BOX = (156, 156, 356, 356)  # x0, y0, x1, y1 of a square drawn 4 px wide
 GAP_OPENING = (246, 252)  # rows of the 6 px break in its right side
-GAP_DAB = (250, 250, (200, 60, 90))  # x, y, rgb: 8x8 in the middle of the square
-GAP_FRAME = (40, 40, 472, 472)  # a closed frame around it: the square's outside is a room too
+GAP_DAB = (60, 60, (200, 60, 90))  # x, y, rgb: 8x8 on the paper around the square
 
 
 def _outline(m: np.ndarray, box: tuple[int, int, int, int]) -> None:
@@ -129,12 +128,11 @@ def _outline(m: np.ndarray, box: tuple[int, int, int, int]) -> None:
 
 
 def gap_ink() -> np.ndarray:
-    """A square outline with a 6 px break in its right side (closed by gaps of 6 px and more),
-    inside a closed frame: through the break the colour would flood the frame, not the background
-    (which keeps a dab in its room whatever the gap)."""
+    """A square outline with a 6 px break in its right side (closed by gaps of 6 px and more) on
+    open paper: a gap size that closes the break keeps the square a figure of its own, which the
+    colour of a dab on the paper around never fills; a smaller one joins it to the background."""
     m = np.zeros((GAP_SIZE, GAP_SIZE), bool)
     _outline(m, GAP_BOX)
-    _outline(m, GAP_FRAME)
     m[GAP_OPENING[0] : GAP_OPENING[1], GAP_BOX[2] - 4 : GAP_BOX[2]] = False
     return m
 
@@ -148,11 +146,9 @@ def gap_inside() -> np.ndarray:
 
 
 def gap_outside() -> np.ndarray:
-    """H×W bool: the paper around the square inside the frame, 8 px clear of the lines and the break."""
+    """H×W bool: the paper around the square, 8 px clear of its lines and the break."""
     x0, y0, x1, y1 = GAP_BOX
-    f0, g0, f1, g1 = GAP_FRAME
-    m = np.zeros((GAP_SIZE, GAP_SIZE), bool)
-    m[g0 + 12 : g1 - 12, f0 + 12 : f1 - 12] = True
+    m = np.ones((GAP_SIZE, GAP_SIZE), bool)
     m[y0 - 8 : y1 + 8, x0 - 8 : x1 + 8] = False
     return m
 

@@ -529,15 +529,15 @@ def test_gap_option_reaches_the_engine(e2e):
         assert g["outcome"]["state"] == "done", (key, g["outcome"], g["messages"])
         raw = (out / g["result"]["pixels"]).read_bytes()
         results[key] = np.frombuffer(raw, np.uint8).reshape(n, n, 4)[..., [2, 1, 0, 3]]
-        inside = results[key][ks.gap_inside()]
-        assert (inside[:, 3] == 255).all() and (inside[:, :3] == ks.GAP_DAB[2]).all(), key
+        around = results[key][ks.gap_outside()]
+        assert (around[:, 3] == 255).all() and (around[:, :3] == ks.GAP_DAB[2]).all(), key
         assert g["state_undo1_equal"], key
     assert gap["auto"]["dialog"]["gap_text"] == "Automatic"
     # one layer per colour (remembered from the A4 run) showed no lines; turned off, the artist's
     # own choice (lines drawn in, remembered through the group runs) comes back
     assert gap["auto"]["dialog"]["compose"] is False and gap["auto"]["dialog"]["per_colour"] is True
     assert gap["auto"]["checked"] == [{"compose": True, "transparent": True}]
-    assert (results["auto"][ks.gap_outside()][:, 3] == 0).all(), "the automatic gap (8 px) closes the break"
-    leaked = results["four"][ks.gap_outside()]
+    assert (results["auto"][ks.gap_inside()][:, 3] == 0).all(), "the automatic gap (8 px) closes the break"
+    leaked = results["four"][ks.gap_inside()]
     assert (leaked[:, 3] == 255).all() and (leaked[:, :3] == ks.GAP_DAB[2]).all(), "4 px leaves it open"
     assert gap["remembered"]["gap_text"] == "4 px"
