@@ -56,7 +56,7 @@ LINE_SNAP_FAR = 128.0
 FIRM_AGREE = 0.5
 FIRM_NEAR = 48.0
 FIRM_FAR = 96.0
-SNAP_BAND_ROWS = 256  # rows of the canvas snapped at a time (memory: a few arrays of this band)
+SNAP_BAND_PX = 1 << 20  # canvas pixels snapped at a time, in bands of whole rows (bounds memory)
 SNAP_CHANNELS = ("flat_rgb", "flat_mask")  # a draft that sees these corrects the flats
 
 
@@ -141,10 +141,10 @@ def flat_areas(flat_rgb_hwc_f32: np.ndarray, flat_mask_hw_f32: np.ndarray) -> np
     return np.asarray(label(code, background=-1, connectivity=1), np.int32)
 
 
-def _bands(shape: tuple[int, int], rows: int = SNAP_BAND_ROWS):
+def _bands(shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:
     h, w = shape
-    for y0 in range(0, h, rows):
-        yield (y0, min(h, y0 + rows), 0, w)
+    rows = max(1, SNAP_BAND_PX // max(1, w))
+    return [(y0, min(h, y0 + rows), 0, w) for y0 in range(0, h, rows)]
 
 
 def snap_canvas(
@@ -155,30 +155,42 @@ def snap_canvas(
 ) -> np.ndarray:
     """A whole result (``rgb_hwc_f32``, the canvas size, changed in place) snapped onto the
     working-size flats: first each flat area's agreement (``FIRM_AGREE``), then ``snap_to_flats``
-    band by band, so memory stays a few rows of the canvas whatever its size."""
+    band by band (``SNAP_BAND_PX``), so memory stays bounded whatever the canvas size."""
     shape = rgb_hwc_f32.shape[:2]
     areas_small = flat_areas(flat_rgb_small, flat_mask_small)
     n = int(areas_small.max()) + 1
+    bands = _bands(shape)
+    kept_crops: dict = {}
+
+    def crops(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The flat colour and the area labels over ``box``, at the canvas's pixels."""
+        if box in kept_crops:
+            return kept_crops.pop(box)
+        out = (nearest_crop(flat_rgb_small, shape, box), nearest_crop(areas_small, shape, box))
+        if len(bands) == 1:  # one band: the second pass reuses it
+            kept_crops[box] = out
+        return out
+
     total, kept = np.zeros(n), np.zeros(n)
     near2 = np.float32((SNAP_NEAR / 255.0) ** 2)
-    for y0, y1, x0, x1 in _bands(shape):
-        box = (y0, y1, x0, x1)
-        areas = nearest_crop(areas_small, shape, box).ravel()
-        diff = rgb_hwc_f32[y0:y1, x0:x1] - nearest_crop(flat_rgb_small, shape, box)
-        total += np.bincount(areas, minlength=n)
-        kept += np.bincount(
-            areas, weights=(np.einsum("hwc,hwc->hw", diff, diff) <= near2).ravel(), minlength=n
-        )
+    for box in bands:
+        y0, y1, x0, x1 = box
+        flat, areas = crops(box)
+        diff = rgb_hwc_f32[y0:y1, x0:x1] - flat
+        agree = np.einsum("hwc,hwc->hw", diff, diff) <= near2
+        total += np.bincount(areas.ravel(), minlength=n)
+        kept += np.bincount(areas.ravel(), weights=agree.ravel(), minlength=n)
     firm = kept >= FIRM_AGREE * total
     firm[0] = False
-    for y0, y1, x0, x1 in _bands(shape):
-        box = (y0, y1, x0, x1)
+    for box in bands:
+        y0, y1, x0, x1 = box
+        flat, areas = crops(box)
         rgb_hwc_f32[y0:y1, x0:x1] = snap_to_flats(
             rgb_hwc_f32[y0:y1, x0:x1],
-            nearest_crop(flat_rgb_small, shape, box),
-            nearest_crop(flat_mask_small, shape, box),
+            flat,
+            areas > 0,
             beside.crop(box, flat_rgb_small, flat_mask_small) if beside is not None else None,
-            firm[nearest_crop(areas_small, shape, box)],
+            firm[areas],
         )
     return rgb_hwc_f32
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine import snap
 from engine.snap import (
     FIRM_AGREE,
     FIRM_NEAR,
     LINE_NEAR_PX,
     LINE_SNAP_FAR,
     LINE_SNAP_NEAR,
-    SNAP_BAND_ROWS,
     SNAP_FAR,
     SNAP_NEAR,
     beside_lines,
@@ -56,17 +56,19 @@ def test_an_area_the_network_left_alone_is_snapped_firmly_and_one_it_repainted_i
     np.testing.assert_allclose(snap_to_flats(rgb.copy(), flat, mask), rgb, atol=1e-7)
 
 
-def test_an_areas_agreement_is_counted_over_the_whole_canvas_not_band_by_band():
-    h = 3 * SNAP_BAND_ROWS
+def test_an_areas_agreement_is_counted_over_the_whole_canvas_not_band_by_band(monkeypatch):
+    band_rows = 64
+    monkeypatch.setattr(snap, "SNAP_BAND_PX", 20 * band_rows)  # bands of 64 rows on a canvas 20 wide
+    h = 3 * band_rows
     flat_small = np.full((h // 4, 5, 3), 0.5, np.float32)  # a working grid 4x coarser than the canvas
     mask_small = np.ones((h // 4, 5), np.float32)
     rgb = np.full((h, 20, 3), 0.5, np.float32)
-    drift = SNAP_BAND_ROWS * 4 // 5  # most of band 1, a quarter of the area
-    assert drift / SNAP_BAND_ROWS > 1 - FIRM_AGREE > drift / h
+    drift = band_rows * 4 // 5  # most of band 1, a quarter of the area
+    assert drift / band_rows > 1 - FIRM_AGREE > drift / h
     rgb[:drift] += np.float32((SNAP_FAR + FIRM_NEAR) / 2 / 255.0 / np.sqrt(3.0))
     out = snap_canvas(rgb.copy(), flat_small, mask_small)
     np.testing.assert_array_equal(out, np.full_like(rgb, 0.5))
-    rgb[: 2 * SNAP_BAND_ROWS + SNAP_BAND_ROWS // 2] = rgb[0]  # most of it: the network's colour
+    rgb[: 2 * band_rows + band_rows // 2] = rgb[0]  # most of it: the network's colour
     np.testing.assert_allclose(snap_canvas(rgb.copy(), flat_small, mask_small), rgb, atol=1e-7)
 
 
