@@ -248,7 +248,7 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     planes = draft_planes(a, hints_rgba_u8, inputs, m.spread)
     draft = colorizer._run("draft", channels.stack(inputs, planes))
     h, w = shape
-    out = bilinear_crop(draft, shape, (0, h, 0, w)) if draft.shape[:2] != shape else draft.copy()
+    out = bilinear_crop(draft, shape, (0, h, 0, w)) if draft.shape[:2] != shape else draft
     if all(c in inputs for c in SNAP_CHANNELS):  # as the full request does after its refinement
         snap_canvas(out, planes["flat_rgb"], planes["flat_mask"], a.beside())
 

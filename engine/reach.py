@@ -11,9 +11,9 @@ Two rules of the flats (``engine.flats``), both about ground that no dab claims 
   nearly close, also where the artist meant one area (a neck narrowing into the head, a leg cut
   at the knee by a joint's circle). A region with no dab of its own takes the colour that reaches
   it through such an opening, as a flood fill or the lazy brush would carry it: from the painted
-  region behind its widest opening, region by region down a chain. A region its
-  lines enclose (no line-free boundary) stays empty, and the background is never filled this
-  way, nor fills a figure: a dab on the sky does not run into a figure through a gap.
+  region behind its widest opening, region by region down a chain. A region its lines enclose (no
+  line-free boundary) stays empty, and the background is never filled this way, nor fills a
+  figure: a dab on the sky does not run into a figure through a gap.
 """
 
 from __future__ import annotations
