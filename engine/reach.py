@@ -94,8 +94,7 @@ def through_openings(regions: Regions, index_hw_i32: np.ndarray) -> np.ndarray:
     receiver = labels[pairs[:, 0]]
     # an opening's width: twice the distance to the lines where the regions meet (a count of the
     # pixel pairs there measures how the boundary winds, not how wide the opening is)
-    ink = regions.ink_hw_bool
-    width = ndimage.distance_transform_edt(~ink).ravel()[pairs[:, 0]] if ink.any() else None
+    width = regions.ink_dist_hw_f32.ravel()[pairs[:, 0]]
     index = index_hw_i32.ravel().copy()
     k = int(index.max()) + 1
     while True:  # one ring of regions per round: a chain (leg, knee, leg, foot) fills link by link
@@ -104,7 +103,7 @@ def through_openings(regions: Regions, index_hw_i32: np.ndarray) -> np.ndarray:
         if not live.any():
             break
         widest = np.zeros((n + 1) * k)
-        np.maximum.at(widest, receiver[live] * k + colour[live], 1.0 if width is None else width[live] + 1.0)
+        np.maximum.at(widest, receiver[live] * k + colour[live], width[live] + 1.0)
         widest = widest.reshape(n + 1, k)
         got = np.asarray(widest.any(axis=1), bool)
         fill = np.where(got, widest.argmax(1), 0).astype(index.dtype)

@@ -42,6 +42,7 @@ class Regions:
     ink_hw_bool: np.ndarray
     background: np.ndarray  # (n + 1,) bool: the region is background (open to the canvas border)
     gap: int
+    ink_dist_hw_f32: np.ndarray  # each pixel's distance to the nearest ink pixel (inf without ink)
 
     @property
     def background_hw_bool(self) -> np.ndarray:
@@ -125,11 +126,11 @@ def find_regions(line_hw_f32: np.ndarray, gap: int = 0) -> Regions:
     ink = line_hw_f32 < INK_THRESHOLD
     if not ink.any():
         labels = np.ones(shape, np.int32)
-        return Regions(labels, 1, ink, np.array([False, True]), gap)
+        return Regions(labels, 1, ink, np.array([False, True]), gap, np.full(shape, np.inf, np.float32))
     dist = ndimage.distance_transform_edt(~ink).astype(np.float32)
     markers, n = _cores(dist, gap)
     if n == 0:  # all ink
         labels = np.ones(shape, np.int32)
-        return Regions(labels, 1, ink, np.array([False, False]), gap)
+        return Regions(labels, 1, ink, np.array([False, False]), gap, np.zeros(shape, np.float32))
     labels = _grow(markers, dist)
-    return Regions(labels, n, ink, _background(labels, n, ink), gap)
+    return Regions(labels, n, ink, _background(labels, n, ink), gap, dist)

@@ -160,22 +160,18 @@ def snap_canvas(
     areas_small = flat_areas(flat_rgb_small, flat_mask_small)
     n = int(areas_small.max()) + 1
     bands = _bands(shape)
-    kept_crops: dict = {}
 
     def crops(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
         """The flat colour and the area labels over ``box``, at the canvas's pixels."""
-        if box in kept_crops:
-            return kept_crops.pop(box)
-        out = (nearest_crop(flat_rgb_small, shape, box), nearest_crop(areas_small, shape, box))
-        if len(bands) == 1:  # one band: the second pass reuses it
-            kept_crops[box] = out
-        return out
+        return nearest_crop(flat_rgb_small, shape, box), nearest_crop(areas_small, shape, box)
+
+    one = crops(bands[0]) if len(bands) == 1 else None  # one band: both passes share its crops
 
     total, kept = np.zeros(n), np.zeros(n)
     near2 = np.float32((SNAP_NEAR / 255.0) ** 2)
     for box in bands:
         y0, y1, x0, x1 = box
-        flat, areas = crops(box)
+        flat, areas = one or crops(box)
         diff = rgb_hwc_f32[y0:y1, x0:x1] - flat
         agree = np.einsum("hwc,hwc->hw", diff, diff) <= near2
         total += np.bincount(areas.ravel(), minlength=n)
@@ -184,7 +180,7 @@ def snap_canvas(
     firm[0] = False
     for box in bands:
         y0, y1, x0, x1 = box
-        flat, areas = crops(box)
+        flat, areas = one or crops(box)
         rgb_hwc_f32[y0:y1, x0:x1] = snap_to_flats(
             rgb_hwc_f32[y0:y1, x0:x1],
             flat,
