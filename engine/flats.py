@@ -326,21 +326,27 @@ def ai_output(
     under: UnderLines | None,
     opts: ColorizeOptions,
     alpha: Callable[[], np.ndarray],
+    over_paper: bool = False,
 ) -> np.ndarray:
     """An AI result (``rgb_hwc_f32``, 0..1, the canvas size; changed in place) as the request asks
     for it: the colour carried under the lines, the lines multiplied on with ``compose_lines``, u8
-    RGB, or RGBA with ``alpha()`` (``ai_alpha``, carried under the lines too). The pipeline and the
-    preview both finish this way."""
+    RGB, or RGBA with ``alpha()`` (``ai_alpha``, carried under the lines too). With ``over_paper``
+    (a model that sees the flats, whose alpha is theirs) the RGB is that layer over white paper,
+    as the flats method's RGB is, so what a plug-in shows over a white canvas and what the CLI
+    writes agree. The pipeline and the preview both finish this way."""
+    alpha_hw_f32 = alpha() if opts.transparent or over_paper else None
     if under is not None:
         under.fill(rgb_hwc_f32)
+        if alpha_hw_f32 is not None:
+            under.fill(alpha_hw_f32)
+    if alpha_hw_f32 is not None and not opts.transparent:  # the network's guesses there are not shown
+        rgb_hwc_f32 *= alpha_hw_f32[..., None]
+        rgb_hwc_f32 += (1.0 - alpha_hw_f32)[..., None]
     if opts.compose_lines:
         rgb_hwc_f32 *= line_hw_f32[..., None]
     rgb_u8 = to_rgb_u8(rgb_hwc_f32)
-    if not opts.transparent:
+    if alpha_hw_f32 is None or not opts.transparent:
         return rgb_u8
-    alpha_hw_f32 = alpha()
-    if under is not None:
-        under.fill(alpha_hw_f32)
     return with_alpha(rgb_u8, alpha_hw_f32, line_hw_f32, opts)
 
 

@@ -137,4 +137,5 @@ class LocalColorizer:
             lambda: ai_alpha(
                 planes_small, shape, lambda: find_regions(channels.barrier_line(planes_small), gap_small)
             ),
+            over_paper="flat_mask" in planes_small,
         )

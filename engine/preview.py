@@ -255,7 +255,14 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     def alpha() -> np.ndarray:
         return ai_alpha(planes, a.shape, lambda: a.regions("small"))
 
-    return ai_output(clear_beyond_reach(out, planes), a.line_hw_f32, a.under(), opts, alpha)
+    return ai_output(
+        clear_beyond_reach(out, planes),
+        a.line_hw_f32,
+        a.under(),
+        opts,
+        alpha,
+        over_paper="flat_mask" in planes,
+    )
 
 
 def preview_flats(lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions, cache: PreviewCache):

@@ -57,7 +57,7 @@ class ColorizeOptions:
     tile: int = 0  # refinement tile side; 0 = the model's own
     max_pixels: int = DEFAULT_MAX_PIXELS
     method: str = "ai"  # one of METHODS
-    transparent: bool = False  # RGBA result: alpha 0 where nothing is painted (unhinted background)
+    transparent: bool = False  # RGBA, alpha 0 where nothing is painted; else that layer over white
     gap: int = 0  # gaps in the lines up to this many pixels are closed; 0 = scaled to the canvas
     preview: bool = False  # the draft alone (<= 512 px, upsampled), reusing an unchanged line art's analysis
     # one of MODES; with method "ai" only (flats colours line art). Not "auto" by default: its

@@ -198,7 +198,7 @@ def test_ai_result_is_transparent_on_unhinted_background_and_keeps_its_lines(ai)
     rgb = ai.colorize(line, hints)
     rgba = ai.colorize(line, hints, transparent=True)
     assert rgba.shape == (256, 256, 4)
-    np.testing.assert_array_equal(rgba[..., :3], rgb)  # the colours are the same
+    np.testing.assert_array_equal(rgba[..., :3], rgb)  # a model blind to the flats: the same colours
     inside, outside = inside_outside(256, 60)
     assert (rgba[inside][:, 3] == 255).all()
     far = outside.copy()
@@ -228,6 +228,24 @@ def test_ai_result_leaves_open_ground_beyond_the_colours_reach_as_the_flats_do(t
     assert (rgba[corners, 3] == 0).all() and (rgb[corners] == 255).all()  # paper, whatever the network
     centre = (slice(120, 136), slice(112, 144))
     assert (rgba[centre][..., 3] == 255).all()
+
+
+def test_a_flats_models_rgb_result_is_its_transparent_layer_over_white_paper(tmp_path):
+    pytest.importorskip("onnx")
+    from engine.colorizer import make_colorizer
+    from tests.fixtures_models import flats_model
+
+    ai = make_colorizer(flats_model(tmp_path / "m", -0.3))  # paints grey where the flats are empty
+    line, hints = ring(size=256, gap=0, radius=60)
+    rgb = ai.colorize(line, hints)
+    rgba = ai.colorize(line, hints, transparent=True)
+    empty = rgba[..., 3] == 0
+    assert empty.mean() > 0.5 and (rgba[empty][:, :3] < 200).all()  # the network's grey, hidden
+    assert (rgb[empty] == 255).all()  # over paper: white, as the plug-in shows it on a white canvas
+    a = rgba[..., 3:].astype(np.float64) / 255.0
+    assert np.abs(rgb - (rgba[..., :3] * a + 255.0 * (1.0 - a))).max() <= 1.0
+    preview = ai.colorize(line, hints, preview=True)  # Live shows the same
+    assert (preview[empty] == 255).all()
 
 
 def test_cli_flats_transparent_and_layers(tmp_path):

@@ -9,7 +9,9 @@ import pytest
 from engine import snap
 from engine.snap import (
     FIRM_AGREE,
+    FIRM_FAR,
     FIRM_NEAR,
+    FIRM_SPECK_PX,
     LINE_NEAR_PX,
     LINE_SNAP_FAR,
     LINE_SNAP_NEAR,
@@ -70,6 +72,39 @@ def test_an_areas_agreement_is_counted_over_the_whole_canvas_not_band_by_band(mo
     np.testing.assert_array_equal(out, np.full_like(rgb, 0.5))
     rgb[: 2 * band_rows + band_rows // 2] = rgb[0]  # most of it: the network's colour
     np.testing.assert_allclose(snap_canvas(rgb.copy(), flat_small, mask_small), rgb, atol=1e-7)
+
+
+def _far_off(rgb: np.ndarray, levels: float) -> np.ndarray:
+    return rgb + np.float32(levels / 255.0 / np.sqrt(3.0))  # Euclidean RGB distance = levels
+
+
+def test_in_an_area_left_alone_a_speck_of_any_departure_takes_the_flat_and_a_larger_one_is_kept():
+    side = int(np.sqrt(FIRM_SPECK_PX))  # a speck of side² <= FIRM_SPECK_PX pixels
+    flat = np.full((60, 60, 3), 0.4, np.float32)
+    mask = np.ones((60, 60), np.float32)
+    rgb = flat.copy()
+    rgb[5 : 5 + side, 5 : 5 + side] = _far_off(flat[:side, :side], FIRM_FAR + 20)  # a speck
+    rgb[30:, 30:] = _far_off(flat[30:, 30:], FIRM_FAR + 20)  # 900 px, a quarter: the network decided
+    assert 30 * 30 > FIRM_SPECK_PX and 30 * 30 < (1 - FIRM_AGREE) * 60 * 60
+    out = snap_canvas(rgb.copy(), flat, mask)
+    np.testing.assert_array_equal(out[:30], flat[:30])
+    np.testing.assert_allclose(out[30:, 30:], rgb[30:, 30:], atol=1e-7)
+    # on a canvas twice the working grid's size, a speck is counted in the working grid's pixels
+    big = np.repeat(np.repeat(rgb, 2, 0), 2, 1)
+    out = snap_canvas(big.copy(), flat, mask)
+    np.testing.assert_array_equal(out[:60], np.full_like(big[:60], 0.4))
+
+
+def test_a_speck_cut_by_a_band_edge_may_belong_to_a_larger_departure_and_is_kept(monkeypatch):
+    monkeypatch.setattr(snap, "SNAP_BAND_PX", 40 * 40)  # bands of 40 rows on a canvas 40 wide
+    flat = np.full((120, 40, 3), 0.4, np.float32)
+    mask = np.ones((120, 40), np.float32)
+    rgb = flat.copy()
+    rgb[38:42, 10:14] = _far_off(flat[38:42, 10:14], FIRM_FAR + 20)  # 16 px across rows 39 | 40
+    rgb[70:74, 10:14] = _far_off(flat[70:74, 10:14], FIRM_FAR + 20)  # 16 px inside band 1
+    out = snap_canvas(rgb.copy(), flat, mask)
+    np.testing.assert_allclose(out[38:42, 10:14], rgb[38:42, 10:14], atol=1e-7)
+    np.testing.assert_array_equal(out[60:], flat[60:])
 
 
 def test_beside_the_lines_the_flat_wins_from_further():
