@@ -13,7 +13,12 @@ Two rules of the flats (``engine.flats``), both about ground that no dab claims 
   it through such an opening, as a flood fill or the lazy brush would carry it: from the painted
   region behind its widest opening, region by region down a chain. A region its lines enclose (no
   line-free boundary) stays empty, and the background is never filled this way, nor fills a
-  figure: a dab on the sky does not run into a figure through a gap.
+  figure: a dab on the sky does not run into a figure through a gap. The rule works on the
+  regions' 4-connected pieces: gap closing may join pixels that touch only through another region
+  (a flamingo's toes and its foot), and a piece the split of its region's dabs cannot flood into
+  is as empty as a region without a dab. 60 `real-val` pictures, flats: full PSNR 21.41 -> 21.49,
+  ΔE00 7.51 -> 7.50, bleed 0.225 -> 0.221 (better on 19 pictures, worse on 3 by at most 0.07
+  ΔE00), sparse ΔE00 11.03 -> 11.02; 40 `val` the same within 0.01.
 """
 
 from __future__ import annotations
@@ -75,9 +80,24 @@ def _openings(labels_hw_i32: np.ndarray, ink_hw_bool: np.ndarray) -> np.ndarray:
     return np.concatenate(pairs)
 
 
+def _pieces(regions: Regions) -> Regions:
+    """The regions cut into their 4-connected pieces (gap closing joins pixels that touch only
+    through another region, or across a line), each piece keeping its region's background flag."""
+    from dataclasses import replace
+
+    from skimage.measure import label
+
+    pieces = np.asarray(label(regions.labels_hw_i32, background=0, connectivity=1), np.int32)
+    n = int(pieces.max())
+    of = np.zeros(n + 1, np.int64)
+    of[pieces.ravel()] = regions.labels_hw_i32.ravel()
+    return replace(regions, labels_hw_i32=pieces, n=n, background=regions.background[of])
+
+
 def through_openings(regions: Regions, index_hw_i32: np.ndarray) -> np.ndarray:
     """``index_hw_i32`` (palette indices, 0: unpainted) with every figure region that holds no
     painted pixel filled through its openings (module doc); a new array when anything changed."""
+    regions = _pieces(regions)
     labels = regions.labels_hw_i32.ravel()
     n = regions.n
     painted = np.zeros(n + 1, bool)

@@ -123,6 +123,29 @@ def test_colour_runs_down_a_chain_of_openings_and_the_widest_opening_decides():
         assert tuple(f.rgb_u8()[60, 160]) == colour
 
 
+def test_a_piece_of_a_painted_region_its_dabs_cannot_reach_takes_colour_through_its_opening():
+    from engine.reach import through_openings
+    from engine.regions import Regions
+
+    # region 1 in two pieces (gap closing joined them through region 2): the left one painted, the
+    # right one reached by no dab of region 1; a third piece of it enclosed by a ring of ink
+    labels = np.full((30, 60), 2, np.int32)
+    labels[:, :20] = labels[:, 40:] = 1
+    ink = np.zeros((30, 60), bool)
+    ink[10:20, 25:35] = True
+    labels[13:17, 28:32] = 1  # inside the ring: touches the rest only across ink
+    ink[13:17, 28:32] = False
+    regions = Regions(labels, 2, ink, np.array([False, False, False]), 8, np.full((30, 60), 5, np.float32))
+    index = np.zeros((30, 60), np.int32)
+    index[:, :20] = 1
+    index[:, 20:40] = 2
+    index[ink | (labels == 1) & (np.arange(60) >= 20)[None, :]] = 0
+    out = through_openings(regions, index)
+    assert (out[:, 40:] == 2).all()  # through its opening onto region 2
+    assert (out[13:17, 28:32] == 0).all()  # enclosed by its lines: stays empty
+    assert (out[:, :20] == 1).all()
+
+
 def test_a_dab_inside_an_open_outline_stays_in_its_room_and_a_dab_on_the_background_fills_it():
     line, hints = ring(gap=40)  # wider than any gap size: the disc is part of the background
     inside, outside = inside_outside()
