@@ -298,6 +298,19 @@ def cancel(state_dir: str | None = None, wait_s: float = 10.0) -> dict | None:
     return {**stopped, "running": False}
 
 
+def stop(state_dir: str | None = None, wait_s: float = 10.0) -> tuple[dict | None, str]:
+    """``cancel`` with what to tell the artist, as both plug-ins say it: the stopped job, or that
+    none runs (and how the last one ended), or that it ended by itself just then."""
+    status = read(state_dir)
+    if status is None or not status["running"]:
+        last = f" The last one: {describe(status)}" if status is not None else ""
+        return status, f"No fine-tune is running.{last}"
+    ended = cancel(state_dir, wait_s)
+    if ended is None or ended.get("phase") != "cancelled":
+        return ended, f"The fine-tune ended before it could be stopped. {describe(ended)}"
+    return ended, describe(ended)
+
+
 def _signal(pid: int, kill: bool) -> None:
     """SIGTERM (``kill``: SIGKILL) to the job: to its process group where it leads one (``start``
     gives it a session of its own, so helpers it started stop with it)."""

@@ -33,9 +33,8 @@ def act(action: str, client, job) -> tuple[dict | None, str]:
     current = job.read()
     if action == "progress" or (action == "start" and current is not None and current["running"]):
         return current, job.describe(current)
-    if action == "stop":
-        stopped = job.cancel()
-        return stopped, job.describe(stopped) if stopped is not None else "No fine-tune is running."
+    if action == "stop":  # the words Krita's Stop says too
+        return job.stop()
     config = client.load_plugin_config()
     status = job.start(config.inkhue, job.FinetuneSettings.from_mapping(config.finetune), wait_s=START_WAIT_S)
     if status["phase"] == "failed":

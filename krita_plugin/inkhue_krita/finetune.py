@@ -71,14 +71,7 @@ def stop() -> str:
     """Stop the running fine-tune; returns what to tell the artist (also when none runs). Raises
     ``finetune_job.JobError`` when its process cannot be stopped."""
     _, job = _vendored()
-    status = job.read()
-    if status is None or not status["running"]:
-        last = f" The last one: {job.describe(status)}" if status is not None else ""
-        return f"No fine-tune is running.{last}"
-    ended = job.cancel(wait_s=STOP_WAIT_S)
-    if ended is None or ended.get("phase") != "cancelled":  # it ended by itself just then
-        return f"The fine-tune ended before it could be stopped. {job.describe(ended)}"
-    return job.describe(ended)
+    return job.stop(wait_s=STOP_WAIT_S)[1]
 
 
 class Watch:

@@ -154,6 +154,11 @@ def test_one_job_at_a_time_detached_with_progress_then_cancel(engine_bin, style,
             os.kill(status["pid"], 0)  # gone, and reaped
         assert job.describe(job.read(str(state))) == "Fine-tune stopped; no new model was written."
         assert job.cancel(str(state)) == stopped  # stopping again: nothing runs, nothing changes
+        # what both plug-ins say when asked to stop again: none runs, and how the last one ended
+        assert job.stop(str(state)) == (
+            stopped,
+            "No fine-tune is running. The last one: Fine-tune stopped; no new model was written.",
+        )
 
         monkeypatch.setenv("FAKE_TRAIN", "done")  # the next start is allowed, and finishes
         again = job.start(str(engine_bin / "inkhue"), state_dir=str(state), wait_s=20)
@@ -192,8 +197,9 @@ def test_a_job_that_finishes_as_it_is_stopped_keeps_its_own_end(engine_bin, styl
     state = tmp_path / "state"
     try:
         _running(engine_bin, state)
-        ended = job.cancel(str(state))
+        ended, said = job.stop(str(state))
         assert ended is not None and ended["phase"] == "done" and ended["kept"] and not ended["running"]
+        assert said.startswith("The fine-tune ended before it could be stopped. Fine-tune done:")
         assert job.read(str(state))["phase"] == "done"  # its model was written: not "stopped"
     finally:
         _stop(state)
@@ -201,6 +207,7 @@ def test_a_job_that_finishes_as_it_is_stopped_keeps_its_own_end(engine_bin, styl
 
 def test_stopping_when_no_job_ever_ran_says_none(tmp_path):
     assert job.cancel(str(tmp_path / "state")) is None
+    assert job.stop(str(tmp_path / "state")) == (None, "No fine-tune is running.")
     assert job.describe(None) == "No fine-tune has run yet."
 
 
