@@ -317,7 +317,8 @@ def ai_alpha(planes_small: dict, shape: tuple[int, int], regions: Callable[[], R
     keep = (~empty).astype(np.float32)
     if keep.shape == tuple(shape):
         return keep
-    return bilinear_crop(keep[..., None], shape, (0, shape[0], 0, shape[1]))[..., 0]
+    # contiguous: the crop's plane is strided, which made every later pass over it several times slower
+    return np.ascontiguousarray(bilinear_crop(keep[..., None], shape, (0, shape[0], 0, shape[1]))[..., 0])
 
 
 def ai_output(
@@ -339,11 +340,16 @@ def ai_output(
         under.fill(rgb_hwc_f32)
         if alpha_hw_f32 is not None:
             under.fill(alpha_hw_f32)
-    if alpha_hw_f32 is not None and not opts.transparent:  # the network's guesses there are not shown
-        rgb_hwc_f32 *= alpha_hw_f32[..., None]
-        rgb_hwc_f32 += (1.0 - alpha_hw_f32)[..., None]
-    if opts.compose_lines:
-        rgb_hwc_f32 *= line_hw_f32[..., None]
+    line = line_hw_f32 if opts.compose_lines else None
+    if alpha_hw_f32 is not None and not opts.transparent and alpha_hw_f32.min() < 1.0:
+        # the network's guesses there are not shown: (rgb * a + 1 - a) * line, in two passes
+        paper = 1.0 - alpha_hw_f32
+        if line is not None:
+            paper *= line
+        rgb_hwc_f32 *= (alpha_hw_f32 if line is None else alpha_hw_f32 * line)[..., None]
+        rgb_hwc_f32 += paper[..., None]
+    elif line is not None:
+        rgb_hwc_f32 *= line[..., None]
     rgb_u8 = to_rgb_u8(rgb_hwc_f32)
     if alpha_hw_f32 is None or not opts.transparent:
         return rgb_u8
