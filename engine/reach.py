@@ -95,8 +95,9 @@ def _pieces(regions: Regions) -> Regions:
 
 
 def through_openings(regions: Regions, index_hw_i32: np.ndarray) -> np.ndarray:
-    """``index_hw_i32`` (palette indices, 0: unpainted) with every figure region that holds no
-    painted pixel filled through its openings (module doc); a new array when anything changed."""
+    """``index_hw_i32`` (palette indices, 0: unpainted) with every piece of a figure region that
+    holds no painted pixel filled through its openings (module doc); a new array when anything
+    changed."""
     regions = _pieces(regions)
     labels = regions.labels_hw_i32.ravel()
     n = regions.n

@@ -60,9 +60,9 @@ FIRM_FAR = 96.0
 # in such an area a departure of at most FIRM_SPECK_PX working pixels (scaled to the canvas) is a
 # speck of drift however far it goes (a lighter corner where two bands of a frame meet, a tinted
 # fringe along a stretch of line): the flat wins outright. real-val 60, full hints: PSNR 20.61 ->
-# 21.03, all of it from two simple pictures made exact (a knotwork frame 58.9 -> 67.8 dB, an ice
-# lolly 73.5 -> 89.6), no other picture more than 0.03 dB either way; 64 or 128 px only caught the
-# frame; sparse real-val and val 40 unchanged
+# 21.03, all of it from two simple pictures brought near their flats (a knotwork frame 58.9 -> 67.8
+# dB, an ice lolly 73.5 -> 89.6), no other picture more than 0.03 dB either way; 64 or 128 px only
+# caught the frame; sparse real-val and val 40 unchanged
 FIRM_SPECK_PX = 256
 SNAP_BAND_PX = 1 << 20  # canvas pixels snapped at a time, in bands of whole rows (bounds memory)
 SNAP_CHANNELS = ("flat_rgb", "flat_mask")  # a draft that sees these corrects the flats
