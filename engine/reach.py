@@ -80,25 +80,11 @@ def _openings(labels_hw_i32: np.ndarray, ink_hw_bool: np.ndarray) -> np.ndarray:
     return np.concatenate(pairs)
 
 
-def _pieces(regions: Regions) -> Regions:
-    """The regions cut into their 4-connected pieces (gap closing joins pixels that touch only
-    through another region, or across a line), each piece keeping its region's background flag."""
-    from dataclasses import replace
-
-    from skimage.measure import label
-
-    pieces = np.asarray(label(regions.labels_hw_i32, background=0, connectivity=1), np.int32)
-    n = int(pieces.max())
-    of = np.zeros(n + 1, np.int64)
-    of[pieces.ravel()] = regions.labels_hw_i32.ravel()
-    return replace(regions, labels_hw_i32=pieces, n=n, background=regions.background[of])
-
-
 def through_openings(regions: Regions, index_hw_i32: np.ndarray) -> np.ndarray:
     """``index_hw_i32`` (palette indices, 0: unpainted) with every piece of a figure region that
     holds no painted pixel filled through its openings (module doc); a new array when anything
     changed."""
-    regions = _pieces(regions)
+    regions = regions.pieces
     labels = regions.labels_hw_i32.ravel()
     n = regions.n
     painted = np.zeros(n + 1, bool)
