@@ -178,14 +178,15 @@ def snap_canvas(
     speck_px = FIRM_SPECK_PX * max(1.0, shape[0] * shape[1] / (small_hw[0] * small_hw[1]))
 
     total, kept = np.zeros(n), np.zeros(n)
-    near2 = np.float32((SNAP_NEAR / 255.0) ** 2)
+    measured = None  # one band: the second pass reuses the first's difference and distance
     for box in bands:
         y0, y1, x0, x1 = box
         flat, areas = one or crops(box)
-        diff = rgb_hwc_f32[y0:y1, x0:x1] - flat
-        agree = np.einsum("hwc,hwc->hw", diff, diff) <= near2
+        diff, dist = _departure(rgb_hwc_f32[y0:y1, x0:x1], flat)
+        agree = dist <= np.float32(SNAP_NEAR / 255.0)
         total += np.bincount(areas.ravel(), minlength=n)
         kept += np.bincount(areas.ravel(), weights=agree.ravel(), minlength=n)
+        measured = (diff, dist) if one is not None else None
     firm = kept >= FIRM_AGREE * total
     firm[0] = False
     for box in bands:
@@ -199,8 +200,16 @@ def snap_canvas(
             firm[areas],
             speck_px,
             (y0 > 0, y1 < shape[0]),
+            measured,
         )
     return rgb_hwc_f32
+
+
+def _departure(rgb_hwc_f32: np.ndarray, flat_rgb_hwc_f32: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(difference from the flat, H×W×3, and its length, H×W), float32: this runs on every Live
+    update at the canvas size."""
+    diff = np.asarray(rgb_hwc_f32, np.float32) - np.asarray(flat_rgb_hwc_f32, np.float32)
+    return diff, np.sqrt(np.einsum("hwc,hwc->hw", diff, diff))
 
 
 def _keep(dist_hw_f32: np.ndarray, near: float, far: float) -> np.ndarray:
@@ -232,17 +241,17 @@ def snap_to_flats(
     firm_hw_bool: np.ndarray | None = None,
     speck_px: float = 0.0,
     cut: tuple[bool, bool] = (False, False),
+    measured: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``rgb_hwc_f32`` (0..1) pulled onto the flat colour where it is painted and close to it;
     ``beside`` (``BesideLines.crop`` of the same box) pulls the pixels beside the lines onto their
     own flat from further away, as ``firm_hw_bool`` (``snap_canvas``) does the areas the
     network left alone, where departures of at most ``speck_px`` pixels take the flat outright
     (``cut``: whether the box's first and last rows cut the canvas, so what touches them may be
-    part of a larger departure and is kept)."""
+    part of a larger departure and is kept). ``measured``: ``_departure`` of these arrays, when the
+    caller has it (its difference is changed in place)."""
     flat = np.asarray(flat_rgb_hwc_f32, np.float32)
-    diff = np.asarray(rgb_hwc_f32, np.float32) - flat
-    # in place, float32: this runs on every Live update at the canvas size
-    dist = np.sqrt(np.einsum("hwc,hwc->hw", diff, diff))
+    diff, dist = measured if measured is not None else _departure(rgb_hwc_f32, flat)
     keep = _keep(dist, SNAP_NEAR, SNAP_FAR)
     specks = None
     if firm_hw_bool is not None and firm_hw_bool.any():

@@ -30,11 +30,11 @@ START_WAIT_S = 10.0  # for the job's first word: an engine without torch says so
 def act(action: str, client, job) -> tuple[dict | None, str]:
     """(status, what to tell the artist) after ``action``; raises ``job.JobError`` or
     ``client.EngineError`` when it cannot be done."""
+    if action == "stop":  # the words Krita's Stop says too
+        return job.stop()
     current = job.read()
     if action == "progress" or (action == "start" and current is not None and current["running"]):
         return current, job.describe(current)
-    if action == "stop":  # the words Krita's Stop says too
-        return job.stop()
     config = client.load_plugin_config()
     status = job.start(config.inkhue, job.FinetuneSettings.from_mapping(config.finetune), wait_s=START_WAIT_S)
     if status["phase"] == "failed":
