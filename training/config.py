@@ -75,6 +75,10 @@ class OptimConfig:
     label_flip: float = 0.05  # probability of flipping each of D's real/fake targets
     compose_lines: bool = True  # L1 on the output multiplied by the line plane, as the engine shows it
     l1_space: str = "rgb"  # rgb or lab (training.gan.L1_SPACES)
+    # > 0: the L1 counts this much more where the flats are right (painted, and within
+    # flat_tolerance of the truth in the L1 space, mean over channels): the draft keeps them there
+    flat_weight: float = 0.0
+    flat_tolerance: float = 0.02
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,8 @@ class Gan:
         self.hint_weight = 0.0
         self.hint_rgb = plane_offset(cfg.inputs, "hint_rgb")
         self.hint_mask = plane_offset(cfg.inputs, "hint_mask")
+        self.flat_rgb = plane_offset(cfg.inputs, "flat_rgb")
+        self.flat_mask = plane_offset(cfg.inputs, "flat_mask")
 
     def shown(self, x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
         """What the artist sees: the engine multiplies the line art onto the colours."""
@@ -144,19 +146,24 @@ class Gan:
         adv_logits = self.D(x, fake)
         g_adv = F.binary_cross_entropy_with_logits(adv_logits, torch.ones_like(adv_logits))
         fake_l1 = self.to_l1_space(fake)
-        l1 = masked_l1(fake_l1, self.to_l1_space(y), valid)
+        y_l1 = self.to_l1_space(y)
+        l1 = masked_l1(fake_l1, y_l1, valid)
         g_loss = l1 + o.adv_weight * g_adv
-        hint_l1 = None
+        out: dict[str, float] = {}
         if self.hint_weight > 0.0 and self.hint_mask >= 0 and self.hint_rgb >= 0:
             hint_l1 = self.hint_l1(x, fake_l1, valid)
             g_loss = g_loss + self.hint_weight * hint_l1
+            out["hint_l1"] = hint_l1.item()
+        if o.flat_weight > 0.0 and self.flat_mask >= 0 and self.flat_rgb >= 0:
+            flat_l1 = self.flat_l1(x, fake_l1, y_l1, valid)
+            g_loss = g_loss + o.flat_weight * flat_l1
+            out["flat_l1"] = flat_l1.item()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         _set_requires_grad(self.D, True)
 
         self.step_count += 1
-        out = {} if hint_l1 is None else {"hint_l1": hint_l1.item()}
         return {
             **out,
             "l1": l1.item(),
@@ -174,6 +181,23 @@ class Gan:
         target = self.to_l1_space(x[:, self.hint_rgb : self.hint_rgb + 3])
         total = valid.sum() * fake_l1.shape[1]
         return ((fake_l1 - target).abs() * mask).sum() / total.clamp_min(1.0)
+
+    def right_flats(self, x: torch.Tensor, y_l1: torch.Tensor) -> torch.Tensor:
+        """N×1×H×W: 1 where the flats paint the truth (within ``flat_tolerance``, as shown with
+        the lines), the pixels the draft should leave as they are."""
+        flat = self.to_l1_space(self.shown(x, x[:, self.flat_rgb : self.flat_rgb + 3]))
+        near = (flat - y_l1).abs().mean(1, keepdim=True) < self.cfg.optim.flat_tolerance
+        return (near & (x[:, self.flat_mask : self.flat_mask + 1] > 0.5)).to(y_l1.dtype)
+
+    def flat_l1(
+        self, x: torch.Tensor, fake_l1: torch.Tensor, y_l1: torch.Tensor, valid: torch.Tensor
+    ) -> torch.Tensor:
+        """L1 at the pixels where the flats are right, normalised like the image's L1 (so
+        ``flat_weight`` is a per-pixel ratio): a departure there costs 1 + ``flat_weight`` times
+        what it costs elsewhere."""
+        mask = self.right_flats(x, y_l1) * valid
+        total = valid.sum() * fake_l1.shape[1]
+        return ((fake_l1 - y_l1).abs() * mask).sum() / total.clamp_min(1.0)
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,20 @@ def test_recipes_start_from_earlier_recipes_and_keep_the_licence_constrained_sou
                 assert run in earlier, (name, path)
         # share-alike / GPL artwork stays out of the shipped weights (training/DATA.md)
         assert {"openmoji", "tuxpaint-stamps-default"} <= set(cfg.data.exclude_sources), name
+
+
+def test_experiment_recipes_load_and_keep_the_licence_constrained_sources_out():
+    folder = ROOT / "training" / "recipes" / "experiments"
+    recipes = {p.stem: cfgmod.load(p) for p in sorted(folder.glob("*.toml"))}
+    assert recipes and (folder / "README.md").is_file()
+    readme = (folder / "README.md").read_text()
+    for name, cfg in recipes.items():
+        assert f"{name}.toml" in readme, name  # each says what question it answers
+        assert cfg.max_minutes == 0.0 and cfg.steps > 0, name
+        assert {"openmoji", "tuxpaint-stamps-default"} <= set(cfg.data.exclude_sources), name
+    # the ablation differs from the shipped draft's recipe by the spread planes alone
+    shipped = cfgmod.load(RECIPES / "5-draft-1.toml")
+    ablation = recipes["5-draft-1-no-spread"]
+    assert set(shipped.inputs) - set(ablation.inputs) == {"spread_rgb", "spread_mask"}
+    assert (ablation.data, ablation.optim, ablation.steps) == (shipped.data, shipped.optim, shipped.steps)
+    assert ablation.generator == replace(shipped.generator, in_channels=shipped.generator.in_channels - 4)

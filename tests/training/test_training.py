@@ -470,3 +470,27 @@ def test_init_head_scale_shrinks_the_started_head_and_nothing_else(tmp_path):
         replace(cfg, init_head_scale=0.5)
     with pytest.raises(ValueError, match=r"not in \[0, 1\]"):
         replace(cfg, init_weights="x.safetensors", init_head_scale=2.0)
+
+
+def test_flat_loss_counts_only_where_the_flats_are_right():
+    cfg = cfgmod.default_config("draft", True, regions=True, data=TINY_DATA, batch=2, threads=1)
+    cfg = replace(cfg, generator=replace(cfg.generator, widths=(8, 16)))
+    cfg = replace(cfg, optim=replace(cfg.optim, l1_space="rgb", flat_weight=2.0))
+    gan = Gan(cfg)
+    x = torch.zeros(2, cfg.generator.in_channels, 32, 32)
+    x[:, cfgmod.plane_offset(cfg.inputs, "line")] = 1.0
+    fm, fc = cfgmod.plane_offset(cfg.inputs, "flat_mask"), cfgmod.plane_offset(cfg.inputs, "flat_rgb")
+    x[:, fm, :, :16] = 1.0  # the flats paint the left half 0.5 grey
+    x[:, fc : fc + 3, :, :16] = 0.5
+    y = torch.full((2, 3, 32, 32), 0.5)
+    y[:, :, :8] = 0.9  # the truth differs from the flats in the top rows
+    valid = torch.ones(2, 1, 32, 32)
+    right = gan.right_flats(x, y)
+    assert right[:, 0, 8:, :16].all() and not right[:, 0, :8].any() and not right[:, 0, :, 16:].any()
+    off = y.clone()
+    off += 0.1  # departs by 0.1 everywhere: counted on the 24 x 16 right pixels only
+    assert gan.flat_l1(x, off, y, valid).item() == pytest.approx(0.1 * 24 * 16 / (32 * 32), rel=1e-4)
+    assert gan.flat_l1(x, y, y, valid).item() == 0.0
+    # and a step with it reports the term
+    batch = {"x": x, "y": y, "valid": valid}
+    assert gan.step(batch)["flat_l1"] >= 0.0

@@ -3,7 +3,9 @@
 #   draft 1.0 (5-draft-1.toml) for DRAFT_MIN minutes, then the refinement fine-tuned on it
 #   (6-refine-1.toml, from 0.3.0's refinement) for REFINE_MIN minutes, both on the corpus shard
 #   that travels with the working tree (inkhue-train shard --out data/shard); REFINE_MIN=0 skips
-#   the refinement, DRAFT_RECIPE / DRAFT_INIT continue an earlier burst. Writes to $OUT:
+#   the refinement, DRAFT_RECIPE / DRAFT_INIT continue an earlier burst (DRAFT_RECIPE: a file name
+#   in this folder, or a path such as training/recipes/experiments/5-draft-1-no-spread.toml). Writes
+#   to $OUT:
 #   draft.ckpt.part-* (the draft's last checkpoint, split under the 16 MiB file limit),
 #   refine.safetensors (the refinement's last checkpoint), logs.tar.gz (configs, logs, summaries,
 #   last sample grids, nvidia-smi). Export and evaluation run afterwards on any machine.
@@ -30,7 +32,9 @@ fi
 cat "$RUNS/machine.txt"
 test -f "$SHARD/manifest.csv" || { echo "no shard at $SHARD"; exit 1; }
 
-$PY -m training.cli train --stage draft --config "$RECIPES/$DRAFT_RECIPE" --corpus "$SHARD" \
+case $DRAFT_RECIPE in */*) draft_cfg=$DRAFT_RECIPE ;; *) draft_cfg=$RECIPES/$DRAFT_RECIPE ;; esac
+test -f "$draft_cfg" || { echo "no draft recipe at $draft_cfg"; exit 1; }
+$PY -m training.cli train --stage draft --config "$draft_cfg" --corpus "$SHARD" \
   ${DRAFT_INIT:+--init "$DRAFT_INIT"} --run "$RUNS/draft" --minutes "$DRAFT_MIN" --workers "$WORKERS" --no-resume 2>&1 | tr '\r' '\n' | grep -v '^draft: ' | tee "$RUNS/draft.log"
 draft_rc=${PIPESTATUS[0]}
 last_draft=$(ls "$RUNS"/draft/ckpt-*.safetensors 2>/dev/null | tail -1)
