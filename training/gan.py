@@ -37,10 +37,14 @@ class PatchDiscriminator(nn.Module):
         return self.net(torch.cat([cond, rgb], 1))
 
 
-def masked_l1(pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-    """Mean absolute error over the valid (unpadded) pixels."""
+def masked_l1(
+    pred: torch.Tensor, target: torch.Tensor, valid: torch.Tensor, weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Mean absolute error over the valid (unpadded) pixels. ``weight`` (N×1×H×W) counts only some
+    of them, still divided by all valid pixels: a per-pixel ratio of the image's L1."""
     total = valid.sum() * pred.shape[1]
-    return ((pred - target).abs() * valid).sum() / total.clamp_min(1.0)
+    w = valid if weight is None else weight * valid
+    return ((pred - target).abs() * w).sum() / total.clamp_min(1.0)
 
 
 _XYZ_FROM_LINEAR = torch.tensor(
@@ -177,10 +181,8 @@ class Gan:
     def hint_l1(self, x: torch.Tensor, fake_l1: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """L1 between the output and the hint colours at the hint pixels (weighted by the hints'
         strength), normalised like the image's L1 so ``hint_weight`` is a per-pixel ratio."""
-        mask = x[:, self.hint_mask : self.hint_mask + 1] * valid
         target = self.to_l1_space(x[:, self.hint_rgb : self.hint_rgb + 3])
-        total = valid.sum() * fake_l1.shape[1]
-        return ((fake_l1 - target).abs() * mask).sum() / total.clamp_min(1.0)
+        return masked_l1(fake_l1, target, valid, x[:, self.hint_mask : self.hint_mask + 1])
 
     def right_flats(self, x: torch.Tensor, y_l1: torch.Tensor) -> torch.Tensor:
         """N×1×H×W: 1 where the flats paint the truth (within ``flat_tolerance``, as shown with
@@ -195,9 +197,7 @@ class Gan:
         """L1 at the pixels where the flats are right, normalised like the image's L1 (so
         ``flat_weight`` is a per-pixel ratio): a departure there costs 1 + ``flat_weight`` times
         what it costs elsewhere."""
-        mask = self.right_flats(x, y_l1) * valid
-        total = valid.sum() * fake_l1.shape[1]
-        return ((fake_l1 - y_l1).abs() * mask).sum() / total.clamp_min(1.0)
+        return masked_l1(fake_l1, y_l1, valid, self.right_flats(x, y_l1))
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,7 @@
 # (gpu-burst.sh twice, no refinement). Writes $OUT/with-spread/ and $OUT/no-spread/ (draft.ckpt.part-*,
 # logs.tar.gz). Afterwards, on any machine, for each: cat draft.ckpt.part-* > draft.safetensors;
 #   inkhue-train export --draft draft.safetensors --refine runs/inkhue-default/refine-1 --out m-VARIANT
-#   inkhue-train evaluate --model m-with-spread --model m-no-spread --split real-val --limit 60
+#   inkhue-train evaluate --model m-with-spread --model m-no-spread --split real-val --limit 0
 # Runs on a CPU too (MIN=0.2 WORKERS=1 OUT=/tmp/o bash training/recipes/experiments/gpu-ablation.sh).
 set -u -o pipefail
 OUT=${OUT:?set OUT to the folder that receives the results}
