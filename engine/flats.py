@@ -17,13 +17,13 @@ import numpy as np
 from scipy import ndimage
 
 from engine.arrays import line_from_rgba, to_rgb_u8, with_alpha
+from engine.dabs import hint_colours, on_rim
 from engine.reach import beyond_reach, through_openings
 from engine.regions import INK_THRESHOLD, Regions, find_regions
 from engine.resample import bilinear_crop
 from engine.underlines import UnderLines, under_lines
 from engine.wire.schema import ColorizeOptions
 
-STRONG_ALPHA = 128  # a dab's anti-aliased rim is not a colour of its own
 LINE_WEIGHT = 64.0  # landscape of a full-dark line, in pixels of distance to the lines
 TIE_WEIGHT = 1e-3  # per pixel of distance to the nearest dab: decides on open paper only
 DEPTH_GAPS = 2.0  # room deeper than two gap sizes is open paper: Voronoi cells there (see _split)
@@ -68,21 +68,6 @@ class Flats:
         order = [int(i) for i in np.argsort(-counts[1:], kind="stable") + 1 if counts[i] > 0]
         rgb = [(int(r), int(g), int(b)) for r, g, b in self.palette_rgb_u8.tolist()]
         return [(rgb[i], self.index_hw_i32 == i) for i in order]
-
-
-def _hint_colours(hints_rgba_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(flat indices of the dab pixels, their palette index, palette with a row 0)."""
-    alpha = hints_rgba_u8[..., 3].ravel()
-    strong = alpha >= STRONG_ALPHA
-    idx = np.flatnonzero(strong if strong.any() else alpha > 0)
-    if idx.size == 0:
-        return idx, idx.astype(np.int32), np.full((1, 3), 255, np.uint8)
-    rgb = hints_rgba_u8.reshape(-1, 4)[idx, :3]
-    key = rgb.astype(np.int32) @ np.array([65536, 256, 1], np.int32)
-    uniq, inverse = np.unique(key, return_inverse=True)
-    palette = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], 1).astype(np.uint8)
-    palette = np.concatenate([np.full((1, 3), 255, np.uint8), palette])
-    return idx, inverse.astype(np.int32).ravel() + 1, palette
 
 
 def _split(
@@ -233,7 +218,8 @@ def flats(
     memo: dict | None = None,
 ) -> Flats:
     """Lay the hints' exact colours into the regions they were painted in, and through the
-    openings of regions without a dab (``reach.through_openings``).
+    openings of regions without a dab (``reach.through_openings``). A dab painted wholly on the
+    lines' anti-aliased rim (``dabs.on_rim``) counts only where no dab on paper reaches its pixels.
 
     On open ground the split paints every pixel; ``Flats.beyond_hw_bool`` says which lie beyond
     the colours' reach (``Flats.within_reach``).
@@ -242,11 +228,33 @@ def flats(
     whose dabs did not change since the last call is reused, so a Live update after one new stroke
     re-splits only the region it was painted in.
     """
+    if hints_rgba_u8 is None:
+        return Flats(np.zeros(regions.labels_hw_i32.shape, np.int32), np.full((1, 3), 255, np.uint8))
+    idx, colour, palette = hint_colours(hints_rgba_u8)
+    rim = on_rim(idx, line_hw_f32)
+    if not rim.any() or rim.all():
+        return _lay(regions, line_hw_f32, idx, colour, palette, memo)
+    # a dab on the lines' rim speaks for its area only where no dab on paper reaches it
+    first = _lay(regions, line_hw_f32, idx[~rim], colour[~rim], palette, memo)
+    keep = ~rim | (first.index_hw_i32.ravel()[idx] == 0)
+    if not keep[rim].any():
+        return first
+    # its own memo: sharing one, the two passes would evict each other's splits on every Live update
+    rim_memo = None if memo is None else memo.setdefault("rim", {})
+    return _lay(regions, line_hw_f32, idx[keep], colour[keep], palette, rim_memo)
+
+
+def _lay(
+    regions: Regions,
+    line_hw_f32: np.ndarray,
+    idx: np.ndarray,
+    colour: np.ndarray,
+    palette: np.ndarray,
+    memo: dict | None,
+) -> Flats:
+    """``flats`` for the dab pixels ``idx`` (flat indices) of palette indices ``colour``."""
     labels = regions.labels_hw_i32
     index = np.zeros(labels.shape, np.int32)
-    if hints_rgba_u8 is None:
-        return Flats(index, np.full((1, 3), 255, np.uint8))
-    idx, colour, palette = _hint_colours(hints_rgba_u8)
     if idx.size == 0:
         return Flats(index, palette)
     region = labels.ravel()[idx]

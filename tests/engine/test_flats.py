@@ -10,6 +10,7 @@ from PIL import Image
 from engine import InputError, LocalColorizer, colorize
 from engine.arrays import line_from_rgba
 from engine.cli import main
+from engine.dabs import on_rim
 from engine.flats import flats, flats_layers
 from engine.regions import default_gap, find_regions
 from engine.wire.schema import ColorizeOptions, OptionsError
@@ -176,6 +177,30 @@ def test_a_region_with_two_colours_splits_along_its_faint_line_and_unhinted_stay
     assert (rgb[12:84, 64:98] == (0, 0, 255)).all()
     assert not f.painted_hw_bool[12:84, 104:148].any()  # no dab: empty, not a neighbour's colour
     assert not f.painted_hw_bool[:6].any()
+
+
+def test_a_dab_on_the_lines_rim_counts_only_where_no_dab_on_paper_reaches():
+    inside, _ = inside_outside()
+    right = inside & (np.arange(512) > 262)[None, :]
+    yy, xx = np.mgrid[:512, :512]
+    rim = (np.hypot(yy - 256, xx - 256) >= 119) & (np.hypot(yy - 256, xx - 256) < 120)
+    grey = (136, 136, 136, 255)
+    for opening in (6, 0):
+        line, dab = _split_disc(opening)
+        line[rim & (line[..., 0] == 255), :3] = 153  # the outline's anti-aliased rim (not the wall)
+        dab[250:262, 150:162] = (*PINK, 255)
+        dab[rim & (np.abs(yy - 256) < 3) & (xx > 300)] = grey  # a dab that picked up its blend
+        idx = np.flatnonzero(dab[..., 3] > 0)
+        assert on_rim(idx, line_from_rgba(line)).sum() == ((dab[..., 3] > 0) & rim).sum() > 0
+        out = colorize(line, dab, method="flats", transparent=True, compose_lines=False)
+        # pink reaches the right half through the opening: the rim dab says nothing; walled off,
+        # the rim dab is all the artist gave there and counts
+        assert (out[right] == ((*PINK, 255) if opening else grey)).all()
+    dab[rim & (np.abs(yy - 256) < 3) & (xx > 300)] = 0
+    dab[253:258, 370:376] = grey  # partly on paper: a dab like any
+    assert not on_rim(np.flatnonzero(dab[..., 3] > 0), line_from_rgba(line)).any()
+    out = colorize(*_split_disc(6)[:1], dab, method="flats", transparent=True, compose_lines=False)
+    assert (out[right] == grey).all()
 
 
 def test_background_is_open_to_the_border_but_a_figure_cut_by_the_edge_is_not():
