@@ -15,6 +15,7 @@ from scipy import ndimage
 from engine.arrays import INK_THRESHOLD, hints_planes, line_from_rgba
 from engine.errors import InputError, unknown_name
 from engine.flats import flats
+from engine.reach import background_pockets
 from engine.regions import find_regions
 from engine.resample import box_resize, cell_of, cell_reduce, centre_indices
 
@@ -278,6 +279,9 @@ def add_regions(
     planes["flat_mask"] = f.painted_hw_bool.astype(np.float32)
     if f.beyond_hw_bool is not None:  # not an input: where the AI result's alpha is 0 (flats.ai_alpha)
         planes["flat_beyond"] = f.beyond_hw_bool.astype(np.float32)
+    pockets = background_pockets(regions, f.painted_hw_bool)
+    if pockets.any():  # not an input either: background cut off by gap closing (flats.ai_alpha)
+        planes["flat_pocket"] = pockets.astype(np.float32)
     planes.update(fixed if fixed is not None else region_planes(regions))
     return planes
 

@@ -382,10 +382,13 @@ def clear_beyond_reach(rgb_hwc_f32: np.ndarray, planes_small: dict) -> np.ndarra
 def background_left_empty(planes_small: dict) -> np.ndarray:
     """Where the flats method leaves the background unpainted: no dab there, only dabs kept in
     their rooms (``flats._fence``), or beyond the colours' reach (``reach.beyond_reach``; the model's
-    ``flat_mask`` still paints there, as in training). The AI result keeps the same boundary."""
+    ``flat_mask`` still paints there, as in training). The AI result keeps the same boundary, and
+    leaves the background's pockets that gap closing cut off empty too (``reach.background_pockets``)."""
     empty = (planes_small["background"] > 0.5) & (planes_small["flat_mask"] < 0.5)
     if "flat_beyond" in planes_small:
         empty |= planes_small["flat_beyond"] > 0.5
+    if "flat_pocket" in planes_small:
+        empty |= planes_small["flat_pocket"] > 0.5
     return empty
 
 

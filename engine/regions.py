@@ -7,6 +7,15 @@ larger region. A watershed on the distance to the nearest line then grows every 
 lines, meeting its neighbours at the narrowest point of each gap (see ``_grow``); pixels under the
 lines go to a region they border. Everything here is scipy, a few distance transforms and labellings: fast
 enough to run on every request (``bench/regions.py``).
+
+A line is ink (the plane below ``INK_THRESHOLD``) or a thin faint ridge (``_ridges``): a 1 px
+outline drawn anti-aliased between two pixel columns puts half its ink or less in each and would
+leave its figure open to the background. 128 ``real-val`` pictures, flats: full hints PSNR 22.75 ->
+23.00, ΔE00 6.84 -> 6.80, bleed 0.189 -> 0.184 (a mushroom's faint outline now closes its cap:
+19.8 -> 25.3 dB), sparse ΔE00 10.44 -> 10.27; the AI result full 22.41 -> 22.65 / 6.74 -> 6.66 /
+0.191 -> 0.185, sparse ΔE00 9.82 -> 9.71. 40 ``val`` (synthetic lines), flats: full ΔE00 8.27 ->
+8.32, sparse 16.25 -> 16.45 (one small icon, 10.3 -> 6.0 dB, both wrong in different ways); the AI
+result full ΔE00 8.84 -> 8.76, sparse 16.54 -> 16.42, none 19.65 -> 19.57.
 """
 
 from __future__ import annotations
@@ -131,14 +140,37 @@ def _background(labels_hw_i32: np.ndarray, n: int, ink_hw_bool: np.ndarray) -> n
     return bg
 
 
+RIDGE_CONTRAST = 0.25  # darkness a thin line must stand above the paper on both its sides
+
+
+def _ridges(line_hw_f32: np.ndarray) -> np.ndarray:
+    """Thin faint lines: one or two pixels darker than the pixels on both their sides (along a
+    row or a column) by ``RIDGE_CONTRAST`` in all. A 1 px line drawn anti-aliased between two
+    pixel columns darkens each by a half or less and never reaches ``INK_THRESHOLD``; a grey fill
+    or the soft edge of a thick line is no ridge."""
+    d = np.clip(1.0 - line_hw_f32, 0.0, 1.0)
+    out = np.zeros(d.shape, bool)
+    for a in (d, d.T):
+        o = out if a is d else out.T
+        left, mid, right = a[:, :-2], a[:, 1:-1], a[:, 2:]
+        o[:, 1:-1] |= (mid - np.maximum(left, right)) >= RIDGE_CONTRAST
+        l2, p, q, r2 = a[:, :-3], a[:, 1:-2], a[:, 2:-1], a[:, 3:]
+        low = np.minimum(p, q)
+        pair = (low > np.maximum(l2, r2)) & ((p + q - l2 - r2) >= RIDGE_CONTRAST)
+        o[:, 1:-2] |= pair
+        o[:, 2:-1] |= pair
+    return out
+
+
 def find_regions(line_hw_f32: np.ndarray, gap: int = 0) -> Regions:
     """Regions of the line plane (1 = paper, 0 = ink) closing gaps up to ``gap`` px (0: default).
 
-    Lines are where the plane is below ``INK_THRESHOLD``; pixels under them join a neighbour.
+    Lines are where the plane is below ``INK_THRESHOLD``, and thin faint ridges (``_ridges``);
+    pixels under them join a neighbour.
     """
     shape = line_hw_f32.shape
     gap = int(gap) if gap > 0 else default_gap(shape)
-    ink = line_hw_f32 < INK_THRESHOLD
+    ink = (line_hw_f32 < INK_THRESHOLD) | _ridges(line_hw_f32)
     if not ink.any():
         labels = np.ones(shape, np.int32)
         return Regions(labels, 1, ink, np.array([False, True]), gap, np.full(shape, np.inf, np.float32))
