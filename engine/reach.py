@@ -74,22 +74,6 @@ def beyond_reach(markers_hw_i32: np.ndarray) -> np.ndarray:
     return dist > FLATS_REACH * extent[dabs[iy, ix] - 1]
 
 
-def _openings(labels_hw_i32: np.ndarray, ink_hw_bool: np.ndarray) -> np.ndarray:
-    """(N, 2) flat indices of 4-neighbour pixel pairs in different regions with no ink on either
-    side, both orders: the line-free boundary between regions."""
-    h, w = labels_hw_i32.shape
-    idx = np.arange(h * w).reshape(h, w)
-    pairs = []
-    for a, b in (
-        ((slice(None), slice(0, w - 1)), (slice(None), slice(1, w))),
-        ((slice(0, h - 1), slice(None)), (slice(1, h), slice(None))),
-    ):
-        ok = (labels_hw_i32[a] != labels_hw_i32[b]) & ~ink_hw_bool[a] & ~ink_hw_bool[b]
-        p, q = idx[a][ok], idx[b][ok]
-        pairs += [np.stack([p, q], 1), np.stack([q, p], 1)]
-    return np.concatenate(pairs)
-
-
 def through_openings(regions: Regions, index_hw_i32: np.ndarray) -> np.ndarray:
     """``index_hw_i32`` (palette indices, 0: unpainted) with every piece of a figure region that
     holds no painted pixel filled through its openings (module doc); a new array when anything
@@ -103,7 +87,7 @@ def through_openings(regions: Regions, index_hw_i32: np.ndarray) -> np.ndarray:
     todo[0] = False
     if not todo.any() or not painted.any():
         return index_hw_i32
-    pairs = _openings(regions.labels_hw_i32, regions.ink_hw_bool)
+    pairs = regions.openings
     receiver, donor = labels[pairs[:, 0]], labels[pairs[:, 1]]
     pairs = pairs[todo[receiver] & ~regions.background[donor]]
     if not pairs.size:
@@ -143,7 +127,7 @@ def background_pockets(regions: Regions, painted_hw_bool: np.ndarray) -> np.ndar
     small[0] = False
     if not small.any() or not regions.background.any():
         return np.zeros(labels.shape, bool)
-    pairs = _openings(labels, regions.ink_hw_bool)
+    pairs = regions.openings
     flat = labels.ravel()
     receiver, donor = flat[pairs[:, 0]], flat[pairs[:, 1]]
     opens = np.zeros(n + 1, bool)

@@ -72,6 +72,24 @@ class Regions:
         of[pieces.ravel()] = self.labels_hw_i32.ravel()
         return replace(self, labels_hw_i32=pieces, n=n, background=self.background[of])
 
+    @cached_property
+    def openings(self) -> np.ndarray:
+        """(N, 2) flat indices of 4-neighbour pixel pairs in different regions with no ink on
+        either side, both orders: the line-free boundary between regions. Kept with the regions:
+        ``reach.through_openings`` and ``reach.background_pockets`` read it on every Live update."""
+        labels = self.labels_hw_i32
+        h, w = labels.shape
+        idx = np.arange(h * w).reshape(h, w)
+        pairs = []
+        for a, b in (
+            ((slice(None), slice(0, w - 1)), (slice(None), slice(1, w))),
+            ((slice(0, h - 1), slice(None)), (slice(1, h), slice(None))),
+        ):
+            ok = (labels[a] != labels[b]) & ~self.ink_hw_bool[a] & ~self.ink_hw_bool[b]
+            p, q = idx[a][ok], idx[b][ok]
+            pairs += [np.stack([p, q], 1), np.stack([q, p], 1)]
+        return np.concatenate(pairs)
+
 
 def _radii(gap: int) -> list[float]:
     """Core radii from half the gap down to 0 (every enclosed area gets a core at the end)."""
