@@ -168,8 +168,7 @@ def _ridges(line_hw_f32: np.ndarray) -> np.ndarray:
     or the soft edge of a thick line is no ridge."""
     d = np.clip(1.0 - line_hw_f32, 0.0, 1.0)
     out = np.zeros(d.shape, bool)
-    for a in (d, d.T):
-        o = out if a is d else out.T
+    for a, o in ((d, out), (d.T, out.T)):  # along rows, then along columns (views of one array)
         left, mid, right = a[:, :-2], a[:, 1:-1], a[:, 2:]
         o[:, 1:-1] |= (mid - np.maximum(left, right)) >= RIDGE_CONTRAST
         l2, p, q, r2 = a[:, :-3], a[:, 1:-2], a[:, 2:-1], a[:, 3:]
