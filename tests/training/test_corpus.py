@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from training import artwork, corpus
+from training import artwork, corpus, sources
 from training.artwork import FilterConfig, reject_reason
 from training.corpus import build_corpus, load_image, load_manifest
 
@@ -227,3 +229,31 @@ def test_evaluate_command_reports_real_before_synthetic(pairs_folder, tmp_path, 
     headers = [line for line in printed.splitlines() if line.startswith("### ")]
     expected = [s for s in ("real-val", "val") if s in splits]
     assert [h.split()[1] for h in headers] == expected and expected
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb (Debian/Ubuntu) builds the package")
+def test_fetch_unpacks_a_deb_through_a_relative_cache_folder(tmp_path, monkeypatch):
+    # the documented rebuild passes cache_dir='data/cache'; the package tools run inside the cache
+    pkg = tmp_path / "pkg"
+    (pkg / "DEBIAN").mkdir(parents=True)
+    (pkg / "DEBIAN" / "control").write_text(
+        "Package: inkhue-test-art\nVersion: 1.2-3\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n"
+    )
+    art = pkg / "usr" / "share" / "art"
+    art.mkdir(parents=True)
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(art / "a.png")
+    (art / "COPYING").write_text("CC0")
+    work = tmp_path / "work"
+    (work / "cache" / "deb").mkdir(parents=True)
+    deb = work / "cache" / "deb" / "inkhue-test-art_1.2-3_all.deb"
+    subprocess.run(
+        ["dpkg-deb", "--build", "--root-owner-group", str(pkg), str(deb)], check=True, capture_output=True
+    )
+    src = sources.Source(
+        "test-art", "deb", "inkhue-test-art", ("usr/share/art/*.png",), "CC0-1.0", "usr/share/art/COPYING"
+    )
+    monkeypatch.setitem(sources.SOURCES, "test-art", src)
+    monkeypatch.chdir(work)
+    got = sources.fetch("test-art", "cache")
+    assert got.version == "1.2-3"
+    assert [p.name for p in got.files] == ["a.png"] and got.files[0].is_file()
