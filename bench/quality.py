@@ -37,6 +37,9 @@ from training.hints import DENSITIES
 log = logging.getLogger(__name__)
 
 SAMPLE_DENSITY = "sparse"
+# more key colours than this hung Krita 5.2.9 for over 12 minutes while it made the key strokes
+# (three shaded pictures, 1,700-4,000 colours); such cases are not given to Krita
+KRITA_MAX_KEYS = 1000
 
 
 def hint_count(hints_rgba_u8: np.ndarray | None) -> int:
@@ -183,30 +186,49 @@ def app_outputs(
     """
     from bench import apps as apps_mod
 
-    cases = []
-    for row, _rgb, lineart, hints in eval_inputs(corpus_dir, split, densities, limit, seed):
-        for d in densities:
-            if hint_count(hints[d]):  # with no hint the applications have nothing to fill
-                cases.append(apps_mod.Case(f"{row['id']}-{d}", lineart, hints[d]))
+    cases = _app_cases(corpus_dir, split, densities, limit, seed)
     outputs, status = {}, {}
     for app in apps:
-        # Krita's Colorize Mask never finishes with fewer than two key colours: such cases are
-        # scored as the line art left as is (what the artist would be left with)
-        todo = [c for c in cases if app != "krita" or len(apps_mod.hint_colours(c.hints_rgba_u8)) >= 2]
-        result = apps_mod.run_app(app, todo)
-        status[app] = result.status()
+        given, as_lineart, left_out = krita_cases(cases) if app == "krita" else (cases, [], 0)
+        result = apps_mod.run_app(app, given)
+        status[app] = {**result.status(), "as_lineart": len(as_lineart), "left_out": left_out}
         table = {tuple(k.rsplit("-", 1)): v for k, v in result.outputs.items()}
         if result.outputs:
-            given = {c.key for c in todo}
-            for c in cases:
-                if c.key not in given:
-                    table[tuple(c.key.rsplit("-", 1))] = (
-                        baseline_methods()["lineart"](c.lineart_rgba_u8, None),
-                        0.0,
-                    )
+            for c in as_lineart:
+                table[tuple(c.key.rsplit("-", 1))] = (
+                    baseline_methods()["lineart"](c.lineart_rgba_u8, None),
+                    0.0,
+                )
             outputs[app] = table
-        status[app]["as_lineart"] = len(cases) - len(todo)
     return outputs, status
+
+
+def _app_cases(
+    corpus_dir: str | Path, split: str, densities: tuple[str, ...], limit: int | None, seed: int
+) -> list:
+    """One ``bench.apps.Case`` per image and hinted density: with no hint the applications have
+    nothing to fill."""
+    from bench import apps as apps_mod
+
+    return [
+        apps_mod.Case(f"{row['id']}-{d}", lineart, hints[d])
+        for row, _rgb, lineart, hints in eval_inputs(corpus_dir, split, densities, limit, seed)
+        for d in densities
+        if hint_count(hints[d])
+    ]
+
+
+def krita_cases(cases: list) -> tuple[list, list, int]:
+    """(the cases Krita is given, those scored as the line art left as is, how many are left out).
+
+    Krita's Colorize Mask never finishes with fewer than two key colours: the artist is left with
+    the line art. With more than ``KRITA_MAX_KEYS`` (a shaded picture, one dab per colour area) it
+    hangs while the keys are made: left out, no score."""
+    from bench import apps as apps_mod
+
+    n = [len(apps_mod.hint_colours(c.hints_rgba_u8)) for c in cases]
+    given = [c for c, k in zip(cases, n) if 2 <= k <= KRITA_MAX_KEYS]
+    return given, [c for c, k in zip(cases, n) if k < 2], sum(k > KRITA_MAX_KEYS for k in n)
 
 
 def reused_app_records(path: Path, args: argparse.Namespace, images: set[str]) -> tuple[list, dict, int]:

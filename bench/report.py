@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench.quality import aggregate, load_results
+from bench.quality import KRITA_MAX_KEYS, aggregate, load_results
 from training.evaluate import format_table
 from training.hints import DENSITIES
 
@@ -271,6 +271,9 @@ def quality_section(meta: dict, records: list[dict], img_dir: Path, rel: str) ->
     ]
     for app, s in meta.get("apps", {}).items():
         note = (s.get("reason") or "").replace("|", "/").replace("\n", " ")[:300]
+        if s.get("left_out"):
+            cap = f"over {KRITA_MAX_KEYS} key colours"
+            note = f"{s['left_out']} case(s) with {cap} left out (they hang Krita); {note}"
         if s.get("reused_from"):  # the same inputs scored by an earlier run (bench.quality --apps-from)
             note = f"scores of an earlier run on the same inputs ({_shown(s['reused_from'])}); {note}"
         ran = "yes" if s.get("ran") else "no"

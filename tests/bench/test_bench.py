@@ -337,3 +337,31 @@ def test_application_scores_are_reused_only_from_a_run_of_the_same_inputs(tmp_pa
         reused_app_records(old, argparse.Namespace(split="real-val", limit=60, seed=1), {"a"})
     with pytest.raises(SystemExit, match="lacks"):
         reused_app_records(old, args, {"b"})
+
+
+def test_krita_gets_the_cases_it_can_fill_and_no_stand_in_for_those_left_out(monkeypatch):
+    la = np.full((16, 16, 4), 255, np.uint8)
+
+    def case(key: str, colours: int) -> apps.Case:
+        hints = np.zeros((16, 16, 4), np.uint8)
+        for i in range(colours):
+            hints[i, 0] = (10 * i, 0, 0, 255)
+        return apps.Case(key, la, hints)
+
+    cases = [case("a-sparse", 1), case("b-full", 3), case("c-full", 5)]
+    monkeypatch.setattr(quality, "KRITA_MAX_KEYS", 4)
+    given, as_lineart, left_out = quality.krita_cases(cases)
+    assert [c.key for c in given] == ["b-full"]
+    assert [c.key for c in as_lineart] == ["a-sparse"] and left_out == 1
+
+    monkeypatch.setattr(quality, "eval_inputs", lambda *a: [])
+    monkeypatch.setattr(
+        apps,
+        "run_app",
+        lambda name, cs: apps.AppRun(name, {c.key: (np.zeros((16, 16, 3), np.uint8), 1.0) for c in cs}),
+    )
+    monkeypatch.setattr(quality, "_app_cases", lambda *a: cases)
+    outputs, status = quality.app_outputs(["krita"], "corpus", "val", ("sparse", "full"), None, 0)
+    assert set(outputs["krita"]) == {("a", "sparse"), ("b", "full")}  # nothing stands in for c
+    assert outputs["krita"][("a", "sparse")][0].min() == 255  # the line art left as is
+    assert status["krita"]["as_lineart"] == 1 and status["krita"]["left_out"] == 1
