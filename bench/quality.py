@@ -259,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", help="model folder or name (default: installed default, else random)")
     p.add_argument("--apps", nargs="*", default=[], help="real applications to drive: krita gimp")
+    p.add_argument(
+        "--methods",
+        nargs="*",
+        help="in-process methods to run (default: all); none with --apps scores the applications alone, "
+        "for later runs' --apps-from",
+    )
     p.add_argument("--app-limit", type=int, default=4, help="images given to the applications")
     p.add_argument("--samples", type=int, default=3, help="images kept for the sample sheet")
     p.add_argument(
@@ -290,7 +296,15 @@ def main(argv: list[str] | None = None) -> int:
             samples += [r["id"] for r in load_manifest(few, args.split) if r["id"] not in samples]
         samples = samples[: args.samples]
         model, random_weights = (args.model, False) if args.model else default_model(Path(tmp))
-        methods = {"inkhue": inkhue_method(model, device="cpu"), **classical_methods()}
+        methods = {
+            "inkhue": lambda: inkhue_method(model, device="cpu"),
+            **{k: lambda f=f: f for k, f in classical_methods().items()},
+        }
+        chosen = list(methods) if args.methods is None else args.methods
+        unknown = [m for m in chosen if m not in methods]
+        if unknown:
+            p.error(f"unknown method(s) {', '.join(unknown)}; valid: {', '.join(methods)}")
+        methods = {m: methods[m]() for m in chosen}
         from engine import models
 
         manifest = models.load(model)

@@ -365,3 +365,13 @@ def test_krita_gets_the_cases_it_can_fill_and_no_stand_in_for_those_left_out(mon
     assert set(outputs["krita"]) == {("a", "sparse"), ("b", "full")}  # nothing stands in for c
     assert outputs["krita"][("a", "sparse")][0].min() == 255  # the line art left as is
     assert status["krita"]["as_lineart"] == 1 and status["krita"]["left_out"] == 1
+
+
+def test_quality_runs_only_the_methods_asked_for(tiny_corpus, tmp_path):
+    out = tmp_path / "q"
+    args = ["--corpus", str(tiny_corpus), "--limit", "2", "--samples", "0", "--out", str(out)]
+    assert quality.main([*args, "--methods", "flats", "lineart"]) == 0
+    _, records = quality.load_results(out / "quality.json")
+    assert {r["method"] for r in records} == {"flats", "lineart"} and len(records) == 2 * 3 * 2
+    with pytest.raises(SystemExit):
+        quality.main([*args, "--methods", "photoshop"])
