@@ -282,6 +282,7 @@ def add_regions(
     pockets = background_pockets(regions, f.painted_hw_bool)
     if pockets.any():  # not an input either: background cut off by gap closing (flats.ai_alpha)
         planes["flat_pocket"] = pockets.astype(np.float32)
+    planes["flat_region"] = regions.labels_hw_i32  # not an input: the held-area rule (engine.held)
     planes.update(fixed if fixed is not None else region_planes(regions))
     return planes
 

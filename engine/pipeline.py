@@ -13,6 +13,7 @@ from engine import channels
 from engine.arrays import check_hints, check_lineart
 from engine.backends import StageBackend, make_backend
 from engine.flats import ai_alpha, ai_output, clear_beyond_reach, colorize_flats
+from engine.held import Dabs
 from engine.modelspec import ModelManifest
 from engine.modes import ModeSwitch
 from engine.options import merge_options
@@ -128,7 +129,8 @@ class LocalColorizer:
             out_hwc_f32[y0:y1, x0:x1] += pred * weight_hw_f32[..., None]
         if all(c in m.stages["draft"].inputs for c in SNAP_CHANNELS):  # a draft that corrects the flats
             beside = beside_lines(prep.line_hw_f32, small_hw)
-            snap_canvas(out_hwc_f32, planes_small["flat_rgb"], planes_small["flat_mask"], beside)
+            dabs = Dabs.from_planes(planes_small, channels.barrier_line(planes_small))
+            snap_canvas(out_hwc_f32, planes_small["flat_rgb"], planes_small["flat_mask"], beside, dabs)
         return ai_output(
             clear_beyond_reach(out_hwc_f32, planes_small),
             prep.line_hw_f32,

@@ -28,6 +28,7 @@ from scipy import ndimage
 from engine import channels
 from engine.arrays import line_from_rgba
 from engine.flats import ai_alpha, ai_output, clear_beyond_reach
+from engine.held import Dabs
 from engine.resample import bilinear_crop, box_resize, cell_reduce, centre_indices
 from engine.snap import SNAP_CHANNELS, BesideLines, beside_lines, snap_canvas
 from engine.tiling import working_shape
@@ -250,7 +251,8 @@ def preview_ai(colorizer, lineart_rgba_u8, hints_rgba_u8, opts: ColorizeOptions,
     h, w = shape
     out = bilinear_crop(draft, shape, (0, h, 0, w)) if draft.shape[:2] != shape else draft
     if all(c in inputs for c in SNAP_CHANNELS):  # as the full request does after its refinement
-        snap_canvas(out, planes["flat_rgb"], planes["flat_mask"], a.beside())
+        dabs = Dabs.from_planes(planes, channels.barrier_line(planes))
+        snap_canvas(out, planes["flat_rgb"], planes["flat_mask"], a.beside(), dabs)
 
     def alpha() -> np.ndarray:
         return ai_alpha(planes, a.shape, lambda: a.regions("small"))

@@ -32,6 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from engine.arrays import INK_THRESHOLD
+from engine.held import Dabs, flat_wins, held_areas
 from engine.resample import centre_indices
 from engine.underlines import PAPER_LEVEL
 
@@ -160,13 +161,18 @@ def snap_canvas(
     flat_rgb_small: np.ndarray,
     flat_mask_small: np.ndarray,
     beside: BesideLines | None = None,
+    dabs: Dabs | None = None,
 ) -> np.ndarray:
     """A whole result (``rgb_hwc_f32``, the canvas size, changed in place) snapped onto the
-    working-size flats: first each flat area's agreement (``FIRM_AGREE``), then ``snap_to_flats``
-    band by band (``SNAP_BAND_PX``), so memory stays bounded whatever the canvas size."""
+    working-size flats: first each flat area's agreement (``FIRM_AGREE``) and, with ``dabs``,
+    which held areas take their flat outright (``engine.held``), then ``snap_to_flats`` band by
+    band (``SNAP_BAND_PX``), so memory stays bounded whatever the canvas size."""
     shape = rgb_hwc_f32.shape[:2]
     areas_small = flat_areas(flat_rgb_small, flat_mask_small)
     n = int(areas_small.max()) + 1
+    held = others = None
+    if dabs is not None:
+        held, others = held_areas(dabs, areas_small, flat_rgb_small)
     bands = _bands(shape)
 
     def crops(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +195,18 @@ def snap_canvas(
         measured = (diff, dist) if one is not None else None
     firm = kept >= FIRM_AGREE * total
     firm[0] = False
+    wins = None
+    if (
+        held is not None and others is not None and held.any()
+    ):  # each area's mean, read at its working cells' centres
+        cy, cx = (((np.arange(k) + 0.5) * (s / k)).astype(np.intp) for s, k in zip(shape, small_hw))
+        at = np.asarray(rgb_hwc_f32[np.ix_(cy, cx)], np.float64).reshape(-1, 3)
+        labels = areas_small.ravel()
+        mean = np.stack([np.bincount(labels, at[:, c], n) for c in range(3)], 1)
+        mean /= np.maximum(np.bincount(labels, minlength=n), 1)[:, None]
+        own = np.zeros((n, 3))
+        own[labels] = flat_rgb_small.reshape(-1, 3)
+        wins = flat_wins(held, others, mean, own)
     for box in bands:
         y0, y1, x0, x1 = box
         flat, areas = one or crops(box)
@@ -201,6 +219,7 @@ def snap_canvas(
             speck_px,
             (y0 > 0, y1 < shape[0]),
             measured,
+            wins[areas] if wins is not None and wins.any() else None,
         )
     return rgb_hwc_f32
 
@@ -242,6 +261,7 @@ def snap_to_flats(
     speck_px: float = 0.0,
     cut: tuple[bool, bool] = (False, False),
     measured: tuple[np.ndarray, np.ndarray] | None = None,
+    held_hw_bool: np.ndarray | None = None,
 ) -> np.ndarray:
     """``rgb_hwc_f32`` (0..1) pulled onto the flat colour where it is painted and close to it;
     ``beside`` (``BesideLines.crop`` of the same box) pulls the pixels beside the lines onto their
@@ -249,7 +269,8 @@ def snap_to_flats(
     network left alone, where departures of at most ``speck_px`` pixels take the flat outright
     (``cut``: whether the box's first and last rows cut the canvas, so what touches them may be
     part of a larger departure and is kept). ``measured``: ``_departure`` of these arrays, when the
-    caller has it (its difference is changed in place)."""
+    caller has it (its difference is changed in place). ``held_hw_bool``: where the flat wins
+    outright (``engine.held``)."""
     flat = np.asarray(flat_rgb_hwc_f32, np.float32)
     diff, dist = measured if measured is not None else _departure(rgb_hwc_f32, flat)
     keep = _keep(dist, SNAP_NEAR, SNAP_FAR)
@@ -259,6 +280,9 @@ def snap_to_flats(
         if speck_px > 0:
             specks = _specks(firm_hw_bool & (keep > 0), speck_px, cut)
             keep[specks] = 0.0
+    if held_hw_bool is not None:
+        keep[held_hw_bool] = 0.0
+        specks = held_hw_bool if specks is None else specks | held_hw_bool
     keep[flat_mask_hw_f32 <= 0.5] = 1.0
     diff *= keep[..., None]
     diff += flat
