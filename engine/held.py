@@ -114,3 +114,25 @@ def flat_wins(held: np.ndarray, others: np.ndarray, mean_rgb: np.ndarray, own_rg
         d = np.sqrt(((mean_rgb[a] - _rgb(others[:, 1])) ** 2).sum(1))
         np.minimum.at(nearest, a, d)
     return held & (d_own <= nearest)
+
+
+def held_flats(
+    dabs: Dabs, rgb_hwc_f32: np.ndarray, areas_hw_i32: np.ndarray, flat_rgb_small: np.ndarray
+) -> np.ndarray | None:
+    """Per flat area (``areas_hw_i32``, working size): whether it takes its flat outright in the
+    result ``rgb_hwc_f32`` (the canvas size; each area's mean is read at its cells' centres);
+    None when no area does."""
+    held, others = held_areas(dabs, areas_hw_i32, flat_rgb_small)
+    if not held.any():
+        return None
+    n = len(held)
+    shape, small_hw = rgb_hwc_f32.shape[:2], areas_hw_i32.shape
+    cy, cx = (((np.arange(k) + 0.5) * (s / k)).astype(np.intp) for s, k in zip(shape, small_hw))
+    at = np.asarray(rgb_hwc_f32[np.ix_(cy, cx)], np.float64).reshape(-1, 3)
+    labels = areas_hw_i32.ravel()
+    mean = np.stack([np.bincount(labels, at[:, c], n) for c in range(3)], 1)
+    mean /= np.maximum(np.bincount(labels, minlength=n), 1)[:, None]
+    own = np.zeros((n, 3))
+    own[labels] = flat_rgb_small.reshape(-1, 3)
+    wins = flat_wins(held, others, mean, own)
+    return wins if wins.any() else None

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from engine.arrays import INK_THRESHOLD
-from engine.held import Dabs, flat_wins, held_areas
+from engine.held import Dabs, held_flats
 from engine.resample import centre_indices
 from engine.underlines import PAPER_LEVEL
 
@@ -170,9 +170,6 @@ def snap_canvas(
     shape = rgb_hwc_f32.shape[:2]
     areas_small = flat_areas(flat_rgb_small, flat_mask_small)
     n = int(areas_small.max()) + 1
-    held = others = None
-    if dabs is not None:
-        held, others = held_areas(dabs, areas_small, flat_rgb_small)
     bands = _bands(shape)
 
     def crops(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -195,18 +192,8 @@ def snap_canvas(
         measured = (diff, dist) if one is not None else None
     firm = kept >= FIRM_AGREE * total
     firm[0] = False
-    wins = None
-    if (
-        held is not None and others is not None and held.any()
-    ):  # each area's mean, read at its working cells' centres
-        cy, cx = (((np.arange(k) + 0.5) * (s / k)).astype(np.intp) for s, k in zip(shape, small_hw))
-        at = np.asarray(rgb_hwc_f32[np.ix_(cy, cx)], np.float64).reshape(-1, 3)
-        labels = areas_small.ravel()
-        mean = np.stack([np.bincount(labels, at[:, c], n) for c in range(3)], 1)
-        mean /= np.maximum(np.bincount(labels, minlength=n), 1)[:, None]
-        own = np.zeros((n, 3))
-        own[labels] = flat_rgb_small.reshape(-1, 3)
-        wins = flat_wins(held, others, mean, own)
+    # which held areas take their flat outright: read before the second pass changes the result
+    wins = held_flats(dabs, rgb_hwc_f32, areas_small, flat_rgb_small) if dabs is not None else None
     for box in bands:
         y0, y1, x0, x1 = box
         flat, areas = one or crops(box)
@@ -219,7 +206,7 @@ def snap_canvas(
             speck_px,
             (y0 > 0, y1 < shape[0]),
             measured,
-            wins[areas] if wins is not None and wins.any() else None,
+            wins[areas] if wins is not None else None,
         )
     return rgb_hwc_f32
 
