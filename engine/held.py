@@ -78,9 +78,10 @@ def _rgb(codes_i64: np.ndarray) -> np.ndarray:
 
 def held_areas(
     dabs: Dabs, areas_hw_i32: np.ndarray, flat_rgb_small: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per flat area (``snap.flat_areas``' labels; n = max + 1): whether it is held, and its
-    region's other dabbed colours as rows (area, 0xRRGGBB)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per flat area (``snap.flat_areas``' labels; n = max + 1): whether it is held and its own
+    colour (0xRRGGBB, -1 where not held), and its region's other dabbed colours as rows
+    (area, 0xRRGGBB)."""
     n = int(areas_hw_i32.max()) + 1
     area = areas_hw_i32.ravel()[dabs.idx_i64]
     own = dabs.holds_bool & (area > 0)
@@ -88,7 +89,7 @@ def held_areas(
     held = np.zeros(n, bool)
     held[area[own]] = True
     if not held.any():
-        return held, np.zeros((0, 2), np.int64)
+        return held, np.full(n, -1, np.int64), np.zeros((0, 2), np.int64)
     own_code = np.full(n, -1, np.int64)
     own_code[area[own]] = dabs.code_i64[own]
     region_of = np.zeros(n, np.int64)
@@ -101,7 +102,7 @@ def held_areas(
     rows_area = np.repeat(held_ids, hi - lo)
     rows_code = pairs[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])] & 0xFFFFFF
     other = rows_code != own_code[rows_area]
-    return held, np.stack([rows_area[other], rows_code[other]], 1)
+    return held, own_code, np.stack([rows_area[other], rows_code[other]], 1)
 
 
 def flat_wins(held: np.ndarray, others: np.ndarray, mean_rgb: np.ndarray, own_rgb: np.ndarray) -> np.ndarray:
@@ -120,19 +121,20 @@ def held_flats(
     dabs: Dabs, rgb_hwc_f32: np.ndarray, areas_hw_i32: np.ndarray, flat_rgb_small: np.ndarray
 ) -> np.ndarray | None:
     """Per flat area (``areas_hw_i32``, working size): whether it takes its flat outright in the
-    result ``rgb_hwc_f32`` (the canvas size; each area's mean is read at its cells' centres);
-    None when no area does."""
-    held, others = held_areas(dabs, areas_hw_i32, flat_rgb_small)
+    result ``rgb_hwc_f32`` (the canvas size; each held area's mean is read at its cells'
+    centres); None when no area does."""
+    held, own_code, others = held_areas(dabs, areas_hw_i32, flat_rgb_small)
     if not held.any():
         return None
     n = len(held)
-    shape, small_hw = rgb_hwc_f32.shape[:2], areas_hw_i32.shape
-    cy, cx = (((np.arange(k) + 0.5) * (s / k)).astype(np.intp) for s, k in zip(shape, small_hw))
-    at = np.asarray(rgb_hwc_f32[np.ix_(cy, cx)], np.float64).reshape(-1, 3)
-    labels = areas_hw_i32.ravel()
-    mean = np.stack([np.bincount(labels, at[:, c], n) for c in range(3)], 1)
-    mean /= np.maximum(np.bincount(labels, minlength=n), 1)[:, None]
-    own = np.zeros((n, 3))
-    own[labels] = flat_rgb_small.reshape(-1, 3)
-    wins = flat_wins(held, others, mean, own)
+    labels = areas_hw_i32.ravel().astype(np.intp)
+    cells = np.flatnonzero(held[labels])
+    (h, w), (sh, sw) = rgb_hwc_f32.shape[:2], areas_hw_i32.shape
+    ys = ((cells // sw + 0.5) * (h / sh)).astype(np.intp)
+    xs = ((cells % sw + 0.5) * (w / sw)).astype(np.intp)
+    at = rgb_hwc_f32[ys, xs]
+    lab = labels[cells]
+    mean = np.stack([np.bincount(lab, at[:, c], n) for c in range(3)], 1)
+    mean /= np.maximum(np.bincount(lab, minlength=n), 1)[:, None]
+    wins = flat_wins(held, others, mean, _rgb(np.maximum(own_code, 0)))
     return wins if wins.any() else None
