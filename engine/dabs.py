@@ -35,6 +35,18 @@ def hint_colours(hints_rgba_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return idx, inverse.astype(np.int32).ravel() + 1, palette
 
 
+def ink_within(idx: np.ndarray, line_hw_f32: np.ndarray, offsets: list[tuple[int, int]]) -> np.ndarray:
+    """Per flat index ``idx``: whether ink lies at any of ``offsets`` (dy, dx) from it. Offsets
+    past the canvas edge are clipped onto it: for a square or a disc of offsets the clipped pixel
+    is one another offset reaches anyway."""
+    h, w = line_hw_f32.shape
+    ys, xs = np.divmod(idx, w)
+    near = np.zeros(idx.shape, bool)
+    for dy, dx in offsets:
+        near |= line_hw_f32[np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)] < INK_THRESHOLD
+    return near
+
+
 def on_rim(idx: np.ndarray, line_hw_f32: np.ndarray) -> np.ndarray:
     """Per dab pixel (``hint_colours``' flat indices): whether its dab lies wholly on the lines'
     anti-aliased rim (darker than paper, within a pixel of ink). Such a dab picks up the blend of
@@ -47,12 +59,7 @@ def on_rim(idx: np.ndarray, line_hw_f32: np.ndarray) -> np.ndarray:
     rim = line_hw_f32.ravel()[idx] < PAPER_LEVEL
     if not rim.any():
         return none
-    ys, xs = np.divmod(idx, w)
-    near_ink = np.zeros(idx.shape, bool)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            near_ink |= line_hw_f32[np.clip(ys + dy, 0, h - 1), np.clip(xs + dx, 0, w - 1)] < INK_THRESHOLD
-    rim &= near_ink
+    rim &= ink_within(idx, line_hw_f32, [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
     if not rim.any():
         return none
     at = np.zeros((h, w), bool)

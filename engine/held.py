@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.regions import INK_THRESHOLD
+from engine.dabs import ink_within
 
 HELD_DEPTH_PX = 3.0  # a dab this far from the ink (working pixels) speaks for its area
 
@@ -55,16 +55,14 @@ class Dabs:
             return None
         code = _codes(planes_small["hint_rgb"].reshape(-1, 3)[idx])
         holds = planes_small["background"].ravel()[idx] <= 0.5
-        h, w = line_hw_f32.shape
-        ys, xs = np.divmod(idx, w)
         r = int(np.ceil(HELD_DEPTH_PX))
-        for dy in range(-r, r + 1):
-            for dx in range(-r, r + 1):
-                if dy * dy + dx * dx < HELD_DEPTH_PX * HELD_DEPTH_PX:  # ink nearer than the depth
-                    y, x = ys + dy, xs + dx
-                    inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
-                    ink = line_hw_f32[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)] < INK_THRESHOLD
-                    holds &= ~(ink & inside)
+        disc = [
+            (dy, dx)
+            for dy in range(-r, r + 1)
+            for dx in range(-r, r + 1)
+            if dy * dy + dx * dx < HELD_DEPTH_PX**2
+        ]
+        holds &= ~ink_within(idx, line_hw_f32, disc)  # ink nearer than the depth
         return Dabs(idx, code, planes_small["flat_region"].ravel()[idx].astype(np.int64), holds)
 
 
