@@ -29,6 +29,7 @@ from PIL import Image
 from scipy import ndimage
 
 from bench.common import Method, classical_methods, default_model
+from engine.errors import unknown_name
 from training import metrics
 from training.corpus import load_manifest
 from training.evaluate import METRICS, PSNR_CAP, baseline_methods, eval_inputs, format_table, inkhue_method
@@ -278,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.apps_from and args.apps:
         p.error("--apps and --apps-from exclude each other")
+    classical = classical_methods()
+    chosen = ["inkhue", *classical] if args.methods is None else args.methods
+    for m in chosen:  # before the applications run, which may take an hour
+        if m != "inkhue" and m not in classical:
+            p.error(unknown_name("method", m, ["inkhue", *classical]))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     densities = tuple(DENSITIES)
@@ -296,15 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             samples += [r["id"] for r in load_manifest(few, args.split) if r["id"] not in samples]
         samples = samples[: args.samples]
         model, random_weights = (args.model, False) if args.model else default_model(Path(tmp))
-        methods = {
-            "inkhue": lambda: inkhue_method(model, device="cpu"),
-            **{k: lambda f=f: f for k, f in classical_methods().items()},
-        }
-        chosen = list(methods) if args.methods is None else args.methods
-        unknown = [m for m in chosen if m not in methods]
-        if unknown:
-            p.error(f"unknown method(s) {', '.join(unknown)}; valid: {', '.join(methods)}")
-        methods = {m: methods[m]() for m in chosen}
+        methods = {m: inkhue_method(model, device="cpu") if m == "inkhue" else classical[m] for m in chosen}
         from engine import models
 
         manifest = models.load(model)
